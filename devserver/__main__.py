@@ -1,0 +1,43 @@
+"""`make dev`: the whole system on localhost. Ctrl-C stops it cleanly."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from devserver.system import DevSystem, Options
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="FinFlow on localhost: no Docker, no cloud account")
+    parser.add_argument("--port-base", type=int, default=int(os.environ.get("FINFLOW_PORT_BASE", 8000)),
+                        help="gateway port; module ports follow it (+1 auth ... +6 reporting), AWS endpoint +10")
+    parser.add_argument("--data-dir", type=Path, default=None, help="where embedded PostgreSQL keeps its data")
+    parser.add_argument("--db-prefix", default=os.environ.get("FINFLOW_DB_PREFIX", ""))
+    args = parser.parse_args()
+    options = Options(port_base=args.port_base, db_prefix=args.db_prefix)
+    if args.data_dir:
+        options.data_dir = args.data_dir
+    started = time.monotonic()
+    system = DevSystem(options).start()
+    print(f"FinFlow is up in {time.monotonic() - started:.1f}s", flush=True)
+    for line in system.urls():
+        print("  " + line, flush=True)
+    print(f"  admin            {system.admin[0]} / {system.admin[1]}  (FINFLOW_ADMIN_EMAIL, FINFLOW_ADMIN_PASSWORD)")
+    print("Ctrl-C to stop.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("stopping FinFlow...", flush=True)
+    system.stop()
+
+
+if __name__ == "__main__":
+    main()

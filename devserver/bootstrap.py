@@ -1,0 +1,69 @@
+"""What a deploy would create, made on the local AWS endpoint (moto or LocalStack):
+secrets, the event bus, and one rule -> queue (+ DLQ) per catalog subscription."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets as pysecrets
+
+from finflow.aws import client
+from finflow.config import settings
+from finflow.tokens import KeyRing, generate_key
+from functions import catalog
+
+
+def _put_secret(name: str, value: dict) -> None:
+    sm = client("secretsmanager")
+    try:
+        sm.create_secret(Name=name, SecretString=json.dumps(value))
+    except sm.exceptions.ResourceExistsException:
+        sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+
+
+def create_secrets() -> dict[str, dict]:
+    """JWT signing keys, every module's client credentials and Auth's registry of them."""
+    s = settings()
+    key = generate_key()
+    _put_secret(s.jwt_keys_secret_id, KeyRing(active_kid=key.kid, keys=(key,)).to_secret())
+    registry, credentials = {}, {}
+    for m in catalog.MODULES:
+        cred = {"client_id": f"svc-{m.key}", "client_secret": pysecrets.token_urlsafe(32)}
+        credentials[m.key] = cred
+        _put_secret(f"{s.service_credentials_prefix}/{m.key}", cred)
+        registry[cred["client_id"]] = {"module": m.key,
+                                       "secret_sha256": hashlib.sha256(cred["client_secret"].encode()).hexdigest()}
+    _put_secret(s.service_clients_secret_id, {"clients": registry})
+    return credentials
+
+
+def queue_name(consumer: str, producer: str) -> str:
+    return f"finflow-{consumer}-from-{producer}"
+
+
+def create_event_routing(max_receive_count: int = 3) -> dict[str, list[str]]:
+    """The bus, and per subscription a rule delivering to the consumer's queue (with a DLQ).
+
+    Returns {consumer module: [queue urls]}.
+    """
+    events, sqs = client("events"), client("sqs")
+    bus = settings().event_bus_name
+    try:
+        events.create_event_bus(Name=bus)
+    except events.exceptions.ResourceAlreadyExistsException:
+        pass
+    queues: dict[str, list[str]] = {}
+    for m in catalog.MODULES:
+        for sub in m.subscriptions:
+            name = queue_name(m.key, sub.producer)
+            dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            url = sqs.create_queue(QueueName=name, Attributes={
+                "VisibilityTimeout": "5",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}),
+            })["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            pattern = {"source": [f"finflow.{sub.producer}"], "detail-type": list(sub.detail_types)}
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
+            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+            queues.setdefault(m.key, []).append(url)
+    return queues

@@ -1,0 +1,83 @@
+"""Event delivery as AWS does it: EventBridge rule -> SQS queue -> consumer function.
+
+Each consumer queue is polled and handed to the module's consumer function as an SQS
+batch; records the function reports in `batchItemFailures` (or the whole batch, if it
+fails) stay on the queue, come back after the visibility timeout and, after
+maxReceiveCount tries, move to the DLQ by the queue's redrive policy.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from devserver.workers import FunctionPool, InvocationError
+from finflow.aws import client
+
+
+def sqs_event(queue_arn: str, messages: list[dict]) -> dict:
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1",
+    } for m in messages]}
+
+
+class QueuePoller(threading.Thread):
+    def __init__(self, queue_url: str, pool: FunctionPool, stop: threading.Event):
+        super().__init__(name=f"poll-{queue_url.rsplit('/', 1)[-1]}", daemon=True)
+        self.queue_url, self.pool, self.stop_event = queue_url, pool, stop
+        sqs = client("sqs")
+        self.arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def run(self) -> None:
+        sqs = client("sqs")
+        while not self.stop_event.is_set():
+            try:
+                messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                               WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages", [])
+            except Exception as exc:  # noqa: BLE001 - the endpoint going away must not kill delivery
+                print(f"[delivery] receive failed on {self.name}: {exc}", flush=True)
+                time.sleep(1)
+                continue
+            if messages:
+                self.deliver(sqs, messages)
+
+    def deliver(self, sqs, messages: list[dict]) -> None:
+        try:
+            result = self.pool.invoke(sqs_event(self.arn, messages)) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except InvocationError as exc:
+            print(f"[delivery] {self.pool.name} failed: {str(exc).splitlines()[0]}", flush=True)
+            return  # the whole batch comes back after the visibility timeout
+        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages) if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+        if failed:
+            print(f"[delivery] {self.pool.name}: {len(failed)} record(s) left for retry", flush=True)
+
+
+class Scheduler(threading.Thread):
+    """EventBridge Scheduler stand-in: invokes each scheduled function at its period."""
+
+    def __init__(self, jobs: list[tuple[FunctionPool, float]], stop: threading.Event):
+        super().__init__(name="scheduler", daemon=True)
+        self.stop_event = stop
+        self.jobs = [[pool, period, time.monotonic() + period] for pool, period in jobs]
+
+    def run(self) -> None:
+        while not self.stop_event.wait(0.5):
+            for job in self.jobs:
+                pool, period, due = job
+                if time.monotonic() < due:
+                    continue
+                job[2] = time.monotonic() + period
+                try:
+                    pool.invoke({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+                except InvocationError as exc:
+                    print(f"[scheduler] {pool.name} failed: {str(exc).splitlines()[0]}", flush=True)
+
+
+def describe(queues: dict[str, list[str]]) -> str:
+    return json.dumps({k: [u.rsplit("/", 1)[-1] for u in v] for k, v in queues.items()})

@@ -1,0 +1,92 @@
+"""The local API Gateway: HTTP -> authorizer -> proxy event -> module function -> HTTP.
+
+Served by Werkzeug. Routing, public routes and the authorizer come from the catalog,
+the same rules CDK deploys.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Callable
+
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request, Response
+
+from devserver.lambda_runtime import proxy_event, token_authorizer_event
+from devserver.workers import FunctionPool, InvocationError
+from functions import catalog
+
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
+
+
+def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
+    body = {"type": f"https://finflow.dev/problems/{title.lower().replace(' ', '-')}", "title": title,
+            "status": status, "detail": detail}
+    return Response(json.dumps(body), status=status, content_type="application/problem+json", headers=headers)
+
+
+class Gateway:
+    def __init__(self, pools: dict[str, FunctionPool], only: str | None = None,
+                 system_health: Callable[[], dict] | None = None):
+        """pools: keyed "<module>.<function>"; only: serve one module (its seed port)."""
+        self.pools, self.only, self.system_health = pools, only, system_health
+
+    def __call__(self, environ, start_response):
+        return self.handle(Request(environ))(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        if self.only and path == "/health":
+            path = catalog.module(self.only).health_path
+        elif path == "/health" and self.system_health:
+            return Response(json.dumps(self.system_health()), content_type="application/json")
+        module = catalog.module_for_path(path)
+        if module is None or (self.only and module.key != self.only):
+            return problem(404, "Not Found", f"no route for {request.method} {request.path}")
+        api = self.pools.get(f"{module.key}.api")
+        if api is None:
+            return problem(503, "Service Unavailable", f"{module.service} is not part of this build")
+        if (request.content_length or 0) > MAX_PAYLOAD:
+            return problem(413, "Payload Too Large", "request body exceeds the gateway's 10 MB limit")
+        authorizer = None
+        if (request.method, path) not in catalog.public_routes(module):
+            authorizer, refusal = self._authorize(request, path)
+            if refusal:
+                return refusal
+        event = proxy_event(request.method, path, body=request.get_data(), headers=dict(request.headers),
+                            query={k: request.args.getlist(k) for k in request.args},
+                            authorizer=authorizer, source_ip=request.remote_addr or "127.0.0.1")
+        try:
+            result = api.invoke(event)
+        except InvocationError as exc:
+            # What API Gateway answers when the integration fails: no internals leak out.
+            print(f"[gateway] {module.key}.api failed: {str(exc).splitlines()[0]}", flush=True)
+            return problem(502, "Bad Gateway", f"{module.service} failed to handle the request")
+        return self._response(result)
+
+    def _authorize(self, request: Request, path: str) -> tuple[dict | None, Response | None]:
+        header = request.headers.get("Authorization", "")
+        unauthorized = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        if not header:
+            return None, problem(401, "Unauthorized", "missing bearer token", unauthorized)
+        try:
+            policy = self.pools["auth.authorizer"].invoke(token_authorizer_event(header, request.method, path))
+        except InvocationError:
+            return None, problem(500, "Internal Server Error", "authorizer failed")
+        statement = policy["policyDocument"]["Statement"][0]
+        if statement["Effect"] != "Allow":
+            reason = (policy.get("context") or {}).get("reason", "token refused")
+            return None, problem(401, "Unauthorized", reason, unauthorized)
+        return {"principalId": policy["principalId"], **(policy.get("context") or {})}, None
+
+    @staticmethod
+    def _response(result: dict) -> Response:
+        body = result.get("body") or ""
+        data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        headers = Headers()
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                headers.add(name, value)
+        for name, value in (result.get("headers") or {}).items():
+            headers.set(name, value)
+        return Response(data, status=int(result.get("statusCode", 200)), headers=headers)

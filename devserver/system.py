@@ -1,0 +1,172 @@
+"""The whole of FinFlow on localhost: PostgreSQL, an AWS endpoint, the functions of every
+module in Lambda-like workers, the gateway on one port plus each module's seed port,
+event delivery and the scheduled functions."""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from devserver.embedded_postgres import ensure_database, server_url
+from devserver.gateway import Gateway
+from devserver.workers import FunctionPool
+from functions import catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ADMIN = ("admin@finflow.dev", "finflow-admin-dev")
+
+
+@dataclass
+class Options:
+    port_base: int = 8000
+    data_dir: Path = ROOT / ".local" / "dev"
+    db_prefix: str = ""
+    max_workers: int = 8
+    sweep_seconds: float = 5.0
+    host: str = "127.0.0.1"
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _handler_present(handler: str) -> bool:
+    try:
+        return importlib.util.find_spec(handler.rpartition(".")[0]) is not None
+    except ModuleNotFoundError:  # the module's package itself is not in this build
+        return False
+
+
+def built_modules() -> list[catalog.Module]:
+    """Modules whose code is present in this build (the catalog lists all six)."""
+    return [m for m in catalog.MODULES if _handler_present(f"functions.{m.key}.api.handler")]
+
+
+class DevSystem:
+    def __init__(self, options: Options):
+        self.options = options
+        self.stop_event = threading.Event()
+        self.pools: dict[str, FunctionPool] = {}
+        self.servers: list[tuple[str, BaseWSGIServer]] = []
+        self.moto = None
+        self.modules = built_modules()
+
+    # -- start-up, in dependency order ----------------------------------------------
+    def start(self) -> "DevSystem":
+        o = self.options
+        pg = server_url(o.data_dir / "pg")
+        self._environment(pg)
+        self._migrate(pg)
+        from devserver import bootstrap
+        bootstrap.create_secrets()
+        self.queues = bootstrap.create_event_routing()
+        self._bootstrap_admin()
+        self._start_functions()
+        self._start_delivery()
+        self._start_servers()
+        return self
+
+    def _environment(self, pg: str) -> None:
+        o = self.options
+        env = {
+            "DATABASE_URL": pg, "FINFLOW_DB_PREFIX": o.db_prefix,
+            "FINFLOW_API_URL": f"http://{o.host}:{o.port_base}",
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+            "KYC_AUTO_VERIFY": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+        env = {k: os.environ.get(k, v) for k, v in env.items()} | o.env
+        env["DATABASE_URL"] = pg
+        if not os.environ.get("AWS_ENDPOINT_URL"):
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every AWS call otherwise
+            from moto.server import ThreadedMotoServer
+            self.moto = ThreadedMotoServer(ip_address=o.host, port=o.port_base + 10, verbose=False)
+            self.moto.start()
+            env |= {"AWS_ENDPOINT_URL": f"http://{o.host}:{o.port_base + 10}",
+                    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        os.environ.update(env)  # inherited by every worker process
+        from finflow import aws, config
+        config.settings.cache_clear()
+        aws.client.cache_clear()
+
+    def _migrate(self, pg: str) -> None:
+        from finflow import migrations
+        for m in self.modules:
+            if any(s.startswith("aurora:") for s in m.stores):
+                ensure_database(pg, f"{self.options.db_prefix}{m.key}")
+                migrations.upgrade(m.key)
+
+    def _bootstrap_admin(self) -> None:
+        from functions.auth.logic import ensure_admin
+        email = os.environ.get("FINFLOW_ADMIN_EMAIL", DEFAULT_ADMIN[0])
+        password = os.environ.get("FINFLOW_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
+        ensure_admin(email, password, "FinFlow Admin")
+        self.admin = (email, password)
+
+    def _start_functions(self) -> None:
+        for m in self.modules:
+            for fn in m.functions:
+                if _handler_present(fn.handler):
+                    self.pools[f"{m.key}.{fn.name}"] = FunctionPool(f"{m.key}-{fn.name}", fn.handler,
+                                                                    self.options.max_workers)
+        warm = [p for name, p in self.pools.items() if name.endswith((".api", ".authorizer"))]
+        threads = [threading.Thread(target=p.warm) for p in warm]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def _start_delivery(self) -> None:
+        from devserver.delivery import QueuePoller, Scheduler
+        for module, urls in self.queues.items():
+            pool = self.pools.get(f"{module}.events")
+            for url in urls if pool else ():
+                QueuePoller(url, pool, self.stop_event).start()
+        jobs = []
+        for m in self.modules:
+            for fn in m.functions:
+                pool = self.pools.get(f"{m.key}.{fn.name}")
+                if pool and fn.kind == "schedule":
+                    # sweepers run often locally so events are never held up for a minute
+                    period = self.options.sweep_seconds if fn.name == "outbox-sweeper" else fn.schedule_minutes * 60
+                    jobs.append((pool, period))
+        Scheduler(jobs, self.stop_event).start()
+
+    def _start_servers(self) -> None:
+        o = self.options
+        apps = [("gateway", o.port_base, Gateway(self.pools, system_health=self.health))]
+        apps += [(m.key, o.port_base + (m.port - catalog.GATEWAY_PORT), Gateway(self.pools, only=m.key))
+                 for m in catalog.MODULES]
+        for name, port, app in apps:
+            server = make_server(o.host, port, app, threaded=True)
+            threading.Thread(target=server.serve_forever, name=f"http-{name}", daemon=True).start()
+            self.servers.append((name, server))
+
+    # -- runtime -----------------------------------------------------------------------
+    def health(self) -> dict:
+        built = {m.key for m in self.modules}
+        return {"status": "healthy", "service": "finflow-gateway",
+                "modules": {m.service: ("deployed" if m.key in built else "not in this build")
+                            for m in catalog.MODULES}}
+
+    def urls(self) -> list[str]:
+        o = self.options
+        lines = [f"gateway          http://{o.host}:{o.port_base}  (every /api route)"]
+        built = {m.key for m in self.modules}
+        for m in catalog.MODULES:
+            port = o.port_base + (m.port - catalog.GATEWAY_PORT)
+            note = f"docs http://{o.host}:{port}/api/{m.key}/docs" if m.key in built else "not in this build yet"
+            lines.append(f"{m.service:<20} http://{o.host}:{port}  {note}")
+        lines.append(f"AWS endpoint     {os.environ['AWS_ENDPOINT_URL']}")
+        return lines
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for _, server in self.servers:
+            server.shutdown()
+        for pool in self.pools.values():
+            pool.stop()
+        if self.moto:
+            self.moto.stop()

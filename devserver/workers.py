@@ -1,0 +1,134 @@
+"""Lambda-like execution: each function runs in its own worker processes.
+
+Like Lambda, a worker handles one invocation at a time and is reused while warm; more
+workers start (cold) when all are busy, up to a limit. Process isolation matters: a
+function's module-level state (router, caches, breakers) is per container, never shared
+between concurrent invocations.
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import queue
+import threading
+import traceback
+from multiprocessing.connection import Connection
+
+from devserver.lambda_runtime import LambdaContext
+
+_ctx = multiprocessing.get_context("spawn")
+
+
+class InvocationError(Exception):
+    """The function raised or its worker died; Lambda would report a function error."""
+
+
+def _worker_main(handler_path: str, function_name: str, conn: Connection) -> None:
+    module_name, _, attr = handler_path.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attr)
+    conn.send(("ready", None))
+    while True:
+        try:
+            event = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if event is None:
+            return
+        try:
+            conn.send(("ok", handler(event, LambdaContext(function_name))))
+        except Exception as exc:  # noqa: BLE001 - reported to the caller like a Lambda function error
+            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+
+
+class _Worker:
+    def __init__(self, handler_path: str, function_name: str):
+        self.conn, child = _ctx.Pipe()
+        self.process = _ctx.Process(target=_worker_main, args=(handler_path, function_name, child),
+                                    name=f"fn-{function_name}", daemon=True)
+        self.process.start()
+        child.close()
+        status, detail = self._recv()
+        if status != "ready":
+            raise InvocationError(detail)
+
+    def _recv(self):
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise InvocationError(f"worker exited ({self.process.exitcode})") from exc
+
+    def invoke(self, event: dict):
+        self.conn.send(event)
+        return self._recv()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+class FunctionPool:
+    """The warm containers of one function."""
+
+    def __init__(self, name: str, handler_path: str, max_workers: int = 8):
+        self.name, self.handler_path, self.max_workers = name, handler_path, max_workers
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._count = 0
+        self._lock = threading.Lock()
+        self.enabled = True
+
+    def warm(self) -> None:
+        self._idle.put(self._start())
+
+    def _start(self) -> _Worker:
+        with self._lock:
+            self._count += 1
+        try:
+            return _Worker(self.handler_path, self.name)
+        except Exception:
+            with self._lock:
+                self._count -= 1
+            raise
+
+    def _acquire(self, timeout: float) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            can_start = self._count < self.max_workers
+        if can_start:
+            return self._start()
+        try:
+            return self._idle.get(timeout=timeout)
+        except queue.Empty as exc:
+            raise InvocationError(f"{self.name}: no worker free within {timeout:.0f}s (throttled)") from exc
+
+    def invoke(self, event: dict, timeout: float = 30.0):
+        if not self.enabled:
+            raise InvocationError(f"{self.name} is down")
+        worker = self._acquire(timeout)
+        try:
+            status, result = worker.invoke(event)
+        except InvocationError:
+            with self._lock:
+                self._count -= 1
+            raise
+        self._idle.put(worker)
+        if status == "error":
+            raise InvocationError(result)
+        return result
+
+    def stop(self) -> None:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            worker.stop()
+            with self._lock:
+                self._count -= 1

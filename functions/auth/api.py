@@ -1,0 +1,63 @@
+"""Auth API routes (`/api/auth/...`): thin handlers over functions.auth.logic."""
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from finflow.http import Problem, json_response, lambda_handler, make_resolver, principal
+from finflow.health import add_health
+from functions.auth import logic
+from functions.auth.keys import key_ring
+from functions.auth.schemas import (ClientCredentials, LoginRequest, RefreshRequest, RegisterRequest,
+                                    RolesRequest, ServiceToken, TokenPair, User)
+
+app = make_resolver("auth", "User Authentication")
+add_health(app, "auth")
+
+
+@app.post("/api/auth/register")
+def register(body: RegisterRequest):
+    return json_response(logic.register(body), 201)
+
+
+@app.post("/api/auth/login")
+def login(body: LoginRequest) -> TokenPair:
+    return logic.login(body.email, body.password)
+
+
+@app.post("/api/auth/refresh")
+def refresh(body: RefreshRequest) -> TokenPair:
+    return logic.refresh(body.refresh_token)
+
+
+@app.post("/api/auth/logout")
+def logout(body: RefreshRequest):
+    logic.logout(principal(app), body.refresh_token)
+    return json_response(None, 204)
+
+
+@app.get("/api/auth/me")
+def me() -> User:
+    return logic.me(principal(app))
+
+
+@app.get("/api/auth/users/<user_id>")
+def get_user(user_id: str = Path(max_length=64)) -> User:
+    return logic.get_user(principal(app), user_id)
+
+
+@app.put("/api/auth/users/<user_id>/roles")
+def put_roles(body: RolesRequest, user_id: str = Path(max_length=64)) -> User:
+    return logic.grant_roles(principal(app), user_id, list(body.roles))
+
+
+@app.post("/api/auth/token")
+def token(body: ClientCredentials) -> ServiceToken:
+    return logic.service_token(body)
+
+
+@app.get("/api/auth/.well-known/jwks.json")
+def jwks():
+    return json_response(key_ring().jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+handler = lambda_handler(app, logic.obs)

@@ -1,0 +1,188 @@
+"""Auth's rules: registration, sessions (refresh rotation with reuse detection), roles,
+service tokens and the KYC status that every other module's checks cascade from."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import bcrypt
+
+from finflow import events
+from finflow.config import settings
+from finflow.db import engine
+from finflow.http import Principal, Problem
+from finflow.observability import for_module
+from finflow.tokens import issue
+from functions.auth import store
+from functions.auth.keys import key_ring, service_module
+from functions.auth.schemas import ClientCredentials, RegisterRequest, ServiceToken, TokenPair, User
+from functions.auth.tables import outbox, processed_events
+
+obs = for_module("auth")
+# Compared against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = bcrypt.hashpw(b"finflow-timing-equaliser", bcrypt.gensalt(4))
+KYC_DECISIONS = {"verified", "rejected"}
+
+
+def _db():
+    return engine("auth")
+
+
+def _user(row) -> User:
+    return User(id=row.id, email=row.email, name=row.name, kyc_status=row.kyc_status, roles=list(row.roles),
+                created_at=row.created_at)
+
+
+def _publish() -> None:
+    events.publish_after_commit(_db(), outbox, "auth", obs)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register(req: RegisterRequest, roles: tuple[str, ...] = ("customer",)) -> User:
+    password_hash = bcrypt.hashpw(req.password.encode(), bcrypt.gensalt(settings().bcrypt_rounds)).decode()
+    with _db().begin() as conn:
+        row = store.insert_user(conn, user_id=str(uuid.uuid4()), email=req.email.lower(), name=req.name,
+                                password_hash=password_hash, roles=list(roles))
+        if row is None:
+            raise Problem(409, "a user with this email already exists")
+        user = _user(row)
+        # event-carried state: consumers (notification) keep the contact details they need
+        events.record(conn, outbox, "UserRegistered", user.model_dump(mode="json"))
+    _publish()
+    return user
+
+
+def _new_session(conn, user) -> TokenPair:
+    return _tokens(conn, user, family_id=str(uuid.uuid4()))
+
+
+def _tokens(conn, user, family_id: str) -> TokenPair:
+    s = settings()
+    refresh = secrets.token_urlsafe(32)
+    store.insert_refresh(conn, token_hash=_hash(refresh), family_id=family_id, user_id=user.id,
+                         expires_at=datetime.now(timezone.utc) + timedelta(seconds=s.refresh_token_seconds))
+    access = issue(key_ring(), subject=user.id, roles=list(user.roles), kind="user", issuer=s.jwt_issuer,
+                   audience=s.jwt_audience, ttl=s.access_token_seconds)
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=s.access_token_seconds)
+
+
+def login(email: str, password: str) -> TokenPair:
+    with _db().begin() as conn:
+        creds = store.credentials_by_email(conn, email.strip().lower())
+        hashed = creds.password_hash.encode() if creds else _DUMMY_HASH
+        if not bcrypt.checkpw(password.encode()[:72], hashed) or creds is None:
+            raise Problem(401, "invalid email or password")
+        return _new_session(conn, store.user_by_id(conn, creds.id))
+
+
+def refresh(token: str) -> TokenPair:
+    with _db().begin() as conn:
+        row = store.refresh_for_update(conn, _hash(token))
+        if row is None or row.revoked_at is not None:
+            raise Problem(401, "refresh token is invalid or revoked")
+        if row.used_at is not None:
+            # A rotated token came back: someone holds a copy. End the whole session.
+            store.revoke_family(conn, row.family_id)
+        elif row.expires_at <= datetime.now(timezone.utc):
+            raise Problem(401, "refresh token expired")
+        else:
+            store.mark_used(conn, row.token_hash)
+            return _tokens(conn, store.user_by_id(conn, row.user_id), row.family_id)
+    # only reuse gets here, after the commit, so the revocation sticks
+    obs.logger.warning("refresh token reuse: session family revoked", extra={"family_id": row.family_id})
+    raise Problem(401, "refresh token reuse detected; the session has been revoked")
+
+
+def logout(p: Principal, token: str) -> None:
+    with _db().begin() as conn:
+        row = store.refresh_for_update(conn, _hash(token))
+        # Only the caller's own session can be ended; anything else is silently a no-op.
+        if row is not None and row.user_id == p.subject:
+            store.revoke_family(conn, row.family_id)
+
+
+def me(p: Principal) -> User:
+    if p.is_service:
+        raise Problem(403, "service tokens have no user profile")
+    return get_user(p, p.subject)
+
+
+def get_user(p: Principal, user_id: str) -> User:
+    # Authorise before looking up, so the answer never tells a stranger whether an id exists.
+    if not (p.subject == user_id and not p.is_service) and not p.is_admin and not p.is_service:
+        raise Problem(403, "you may only read your own user")
+    with _db().connect() as conn:
+        row = store.user_by_id(conn, user_id)
+    if row is None:
+        raise Problem(404, "user not found")
+    return _user(row)
+
+
+def grant_roles(p: Principal, user_id: str, roles: list[str]) -> User:
+    if not p.is_admin:
+        raise Problem(403, "only an admin can change roles")
+    if user_id == p.subject:
+        raise Problem(403, "admins cannot change their own roles")
+    new_roles = sorted(set(roles) | {"customer"})  # every user stays a customer
+    with _db().begin() as conn:
+        before = store.user_by_id(conn, user_id, for_update=True)
+        if before is None:
+            raise Problem(404, "user not found")
+        row = store.set_roles(conn, user_id, new_roles)
+        events.record(conn, outbox, "UserRolesChanged",
+                      {"user_id": user_id, "roles": new_roles, "previous_roles": sorted(before.roles),
+                       "changed_by": p.subject})
+    _publish()
+    return _user(row)
+
+
+def service_token(creds: ClientCredentials) -> ServiceToken:
+    module = service_module(creds.client_id, creds.client_secret)
+    if module is None:
+        raise Problem(401, "invalid client credentials")
+    s = settings()
+    token = issue(key_ring(), subject=creds.client_id, roles=[f"svc:{module}"], kind="service",
+                  issuer=s.jwt_issuer, audience=s.jwt_audience, ttl=s.service_token_seconds)
+    return ServiceToken(access_token=token, expires_in=s.service_token_seconds)
+
+
+def apply_kyc_decision(event: events.Event) -> None:
+    """KycDecisionMade -> users.kyc_status, then UserKycStatusChanged for everyone downstream."""
+    data = event.data
+    status = data.get("status")
+    if status not in KYC_DECISIONS:
+        raise ValueError(f"KycDecisionMade with unknown status {status!r}")
+    decided_at = datetime.fromisoformat(data.get("decided_at") or event.occurred_at)
+    with _db().begin() as conn:
+        if not events.first_delivery(conn, processed_events, event):
+            return
+        row = store.user_by_id(conn, data["user_id"], for_update=True)
+        if row is None:
+            obs.logger.warning("KYC decision for an unknown user", extra={"user_id": data["user_id"]})
+            return
+        if row.kyc_status_at is not None and row.kyc_status_at >= decided_at:
+            obs.logger.info("stale KYC decision ignored", extra={"user_id": row.id})
+            return
+        store.set_kyc_status(conn, row.id, status, decided_at)
+        events.record(conn, outbox, "UserKycStatusChanged",
+                      {"user_id": row.id, "kyc_status": status, "previous_status": row.kyc_status,
+                       "changed_at": decided_at.isoformat(), "email": row.email, "name": row.name})
+    _publish()
+
+
+
+def ensure_admin(email: str, password: str, name: str) -> None:
+    """Local bootstrap: make sure an admin account exists (used by the devserver)."""
+    with _db().begin() as conn:
+        creds = store.credentials_by_email(conn, email.lower())
+        if creds is not None:
+            row = store.user_by_id(conn, creds.id, for_update=True)
+            if "admin" not in row.roles:
+                store.set_roles(conn, row.id, sorted(set(row.roles) | {"admin"}))
+            return
+    register(RegisterRequest(email=email, password=password, name=name), roles=("customer", "admin"))

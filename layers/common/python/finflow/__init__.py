@@ -1,0 +1,1 @@
+"""FinFlow's shared library, shipped as the common Lambda layer."""

@@ -1,0 +1,40 @@
+"""boto3 clients, created once per process (warm Lambda starts reuse them).
+
+boto3 honours AWS_ENDPOINT_URL, so moto or LocalStack need no code change here.
+"""
+from __future__ import annotations
+
+import json
+import time
+from functools import cache
+from threading import Lock
+
+import boto3
+
+from finflow.config import settings
+
+
+@cache
+def client(service: str):
+    return boto3.client(service, region_name=settings().aws_region)
+
+
+_secret_cache: dict[str, tuple[float, dict]] = {}
+_lock = Lock()
+
+
+def secret_json(secret_id: str, max_age: float = 300.0) -> dict:
+    """A JSON secret from Secrets Manager, cached briefly so rotation is picked up."""
+    with _lock:
+        hit = _secret_cache.get(secret_id)
+        if hit and time.monotonic() - hit[0] < max_age:
+            return hit[1]
+    value = json.loads(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+    with _lock:
+        _secret_cache[secret_id] = (time.monotonic(), value)
+    return value
+
+
+def forget_secrets() -> None:
+    with _lock:
+        _secret_cache.clear()

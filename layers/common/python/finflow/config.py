@@ -1,0 +1,47 @@
+"""Environment settings, modelled once (pydantic-settings). Logic never reads os.environ."""
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="")
+
+    stage: str = Field("dev", alias="FINFLOW_STAGE")
+    # The public gateway; modules call each other through it (service client).
+    api_url: str = Field("http://127.0.0.1:8000", alias="FINFLOW_API_URL")
+    # Either a server URL (each module gets its own database on it) or, in AWS, one
+    # Secrets Manager secret per module (DB_SECRET_ARN is set on that module's functions).
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    db_secret_arn: str | None = Field(None, alias="DB_SECRET_ARN")
+    db_name_prefix: str = Field("", alias="FINFLOW_DB_PREFIX")
+    db_pool_size: int = Field(5, alias="FINFLOW_DB_POOL_SIZE")
+
+    aws_region: str = Field("us-east-1", alias="AWS_REGION")
+    event_bus_name: str = Field("finflow", alias="EVENT_BUS_NAME")
+
+    jwt_issuer: str = Field("https://auth.finflow.local", alias="JWT_ISSUER")
+    jwt_audience: str = Field("finflow-api", alias="JWT_AUDIENCE")
+    jwt_keys_secret_id: str = Field("finflow/auth/jwt-keys", alias="JWT_KEYS_SECRET_ID")
+    jwks_url: str | None = Field(None, alias="JWKS_URL")
+    jwks_cache_seconds: int = Field(300, alias="JWKS_CACHE_SECONDS")
+    access_token_seconds: int = Field(1800, alias="ACCESS_TOKEN_SECONDS")
+    refresh_token_seconds: int = Field(30 * 24 * 3600, alias="REFRESH_TOKEN_SECONDS")
+    service_token_seconds: int = Field(900, alias="SERVICE_TOKEN_SECONDS")
+    # Secret holding {client_id: bcrypt(secret)} for every module's service identity.
+    service_clients_secret_id: str = Field("finflow/auth/service-clients", alias="SERVICE_CLIENTS_SECRET_ID")
+    # Prefix of each module's own client credentials secret: <prefix>/<module>.
+    service_credentials_prefix: str = Field("finflow/service-credentials", alias="SERVICE_CREDENTIALS_PREFIX")
+
+    bcrypt_rounds: int = Field(12, ge=4, le=16, alias="BCRYPT_ROUNDS")
+    max_body_bytes: int = Field(64 * 1024, alias="MAX_BODY_BYTES")
+    service_timeout_seconds: float = Field(2.0, alias="SERVICE_TIMEOUT_SECONDS")
+    kyc_auto_verify: bool = Field(False, alias="KYC_AUTO_VERIFY")
+
+
+@cache
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""`GET /health` for every module: own stores, live dependency checks, cascade info.
+
+Dependencies and `cascade_info` come from the catalog. Dependencies are asked with
+`?shallow=true` so one health call never fans out through the whole graph.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import httpx
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from sqlalchemy import text
+
+from finflow.config import settings
+from finflow.db import engine
+from finflow.http import json_response
+from functions import catalog
+
+Check = Callable[[], None]  # raises when the thing it checks is not usable
+_pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="health")
+
+
+def database_check(module: str) -> Check:
+    def check() -> None:
+        with engine(module).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    return check
+
+
+def dependency_status(dep: str, timeout: float = 1.0) -> str:
+    url = f"{settings().api_url.rstrip('/')}/api/{dep}/health?shallow=true"
+    try:
+        response = httpx.get(url, timeout=timeout)
+        return str(response.json().get("status", "unhealthy"))
+    except (httpx.HTTPError, ValueError):
+        return "unreachable"
+
+
+def add_health(app: APIGatewayRestResolver, module: str, checks: dict[str, Check] | None = None,
+               extra_dependencies: Callable[[], dict[str, str]] | None = None) -> None:
+    m = catalog.module(module)
+    own: dict[str, Check] = dict(checks or {})
+    if f"aurora:{module}" in m.stores:
+        own.setdefault("database", database_check(module))
+
+    def health():
+        shallow = (app.current_event.get_query_string_value("shallow") or "").lower() == "true"
+        failures = []
+        for name, check in own.items():
+            try:
+                check()
+            except Exception:  # noqa: BLE001 - any failure means the store is unusable
+                failures.append(name)
+        deps: dict[str, str] = {}
+        if not shallow:
+            futures = {catalog.module(d).service: _pool.submit(dependency_status, d) for d in m.calls}
+            deps = {name: f.result() for name, f in futures.items()}
+            deps.update(extra_dependencies() if extra_dependencies else {})
+        status = "unhealthy" if failures else ("healthy" if all(v == "healthy" for v in deps.values()) else "degraded")
+        body = {"status": status, "service": m.service, "dependencies": deps,
+                "cascade_info": catalog.cascade_info(module)}
+        if failures:
+            body["failing"] = failures
+        return json_response(body, 503 if failures else 200)
+
+    app.get("/health")(health)
+    app.get(m.health_path)(health)

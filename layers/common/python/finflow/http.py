@@ -1,0 +1,186 @@
+"""HTTP glue shared by every module's API function.
+
+The resolver factory wires Powertools (validation, OpenAPI, Swagger UI), RFC 9457
+problem+json errors, the principal the authorizer passed on, role checks, the request
+guards (body size, malformed JSON) and correlation ids.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from finflow import service_client
+from finflow.config import settings
+from finflow.observability import Observability
+
+PROBLEM = "application/problem+json"
+_CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class Problem(Exception):
+    """An error a client can act on; rendered as RFC 9457 problem+json."""
+
+    def __init__(self, status: int, detail: str, *, title: str | None = None, code: str | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+        self.title = title or _TITLES.get(status, "Error")
+        self.code = code or self.title.lower().replace(" ", "-")
+
+
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+           413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def problem_response(p: Problem) -> Response:
+    body = {"type": f"https://finflow.dev/problems/{p.code}", "title": p.title, "status": p.status,
+            "detail": p.detail}
+    return Response(status_code=p.status, content_type=PROBLEM, body=json.dumps(body), headers=p.headers)
+
+
+def json_response(body: BaseModel | dict | list | None, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")
+    payload = "" if body is None else json.dumps(body)
+    return Response(status_code=status, content_type="application/json", body=payload, headers=headers or {})
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body",)) or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "request is invalid"
+
+
+# --- the principal the Lambda authorizer passed on ------------------------------------
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+    kind: str  # "user" or "service"
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "user" and "admin" in self.roles
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_admin or bool(self.roles.intersection(roles))
+
+    def is_service_of(self, *modules: str) -> bool:
+        return self.is_service and any(f"svc:{m}" in self.roles for m in modules)
+
+
+def principal(app: APIGatewayRestResolver) -> Principal:
+    ctx = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    subject = ctx.get("sub") or ctx.get("principalId")
+    if not subject:
+        # The gateway should never route a protected call without its authorizer.
+        raise Problem(401, "missing or invalid access token")
+    roles = frozenset(r for r in str(ctx.get("roles", "")).split(",") if r)
+    return Principal(subject=str(subject), roles=roles, kind=str(ctx.get("kind", "user")))
+
+
+def require_role(p: Principal, *roles: str) -> None:
+    if not p.has_role(*roles):
+        raise Problem(403, f"this action requires one of the roles: {', '.join(roles)}")
+
+
+def require_user(p: Principal) -> None:
+    if p.is_service:
+        raise Problem(403, "this route is for users; service tokens are not accepted")
+
+
+def require_service(p: Principal, *modules: str) -> None:
+    if not p.is_service_of(*modules):
+        raise Problem(403, f"this route is only for the service(s): {', '.join(modules)}")
+
+
+# --- resolver and handler factory -----------------------------------------------------
+
+def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(Problem)
+    def _problem(exc: Problem) -> Response:
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem_response(Problem(400, "request body is not valid JSON"))
+        return problem_response(Problem(422, _validation_detail(exc)))
+
+    @app.not_found
+    def _not_found(exc: NotFoundError) -> Response:
+        return problem_response(Problem(404, f"no route for {app.current_event.http_method} {app.current_event.path}"))
+
+    app.enable_swagger(path=f"/api/{module_key}/docs", title=f"FinFlow {title}", version="1.0.0")
+    return app
+
+
+def _guard(event: dict) -> Problem | None:
+    """Checks done before routing: what API Gateway or the framework would not say clearly."""
+    body = event.get("body")
+    if not body:
+        return None
+    if len(body.encode() if isinstance(body, str) else body) > settings().max_body_bytes:
+        return Problem(413, f"request body exceeds {settings().max_body_bytes} bytes")
+    headers = event.get("headers") or {}
+    name = next((k for k in headers if k.lower() == "content-type"), "Content-Type")
+    if "json" not in (headers.get(name) or "").lower():
+        # Every body here is JSON; a client that forgot the header (curl -d) is read as JSON
+        # rather than answered with a misleading "field required".
+        try:
+            json.loads(body)
+        except (ValueError, TypeError):
+            return Problem(415, "request body must be JSON (Content-Type: application/json)")
+        event["headers"] = {**headers, name: "application/json"}
+    return None
+
+
+def _correlation_id(event: dict) -> str:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    given = headers.get("x-correlation-id") or ""
+    if _CORRELATION_OK.match(given):
+        return given
+    return (event.get("requestContext") or {}).get("requestId") or "local"
+
+
+def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[[dict, Any], dict]:
+    """The Lambda entry point for an API function: guards, correlation, then the router."""
+
+    @obs.logger.inject_lambda_context(log_event=False)
+    @obs.tracer.capture_lambda_handler(capture_response=False)
+    @obs.metrics.log_metrics
+    def handler(event: dict, context: Any) -> dict:
+        correlation = _correlation_id(event)
+        obs.logger.set_correlation_id(correlation)
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        service_client.set_request_context(correlation, headers.get("x-amzn-trace-id"))
+        problem = _guard(event)
+        response = _proxy_problem(problem) if problem else app.resolve(event, context)
+        response["headers"] = {**(response.get("headers") or {}), "X-Correlation-Id": correlation}
+        return response
+
+    return handler
+
+
+def _proxy_problem(p: Problem) -> dict:
+    r = problem_response(p)
+    return {"statusCode": r.status_code, "headers": {"Content-Type": PROBLEM}, "body": r.body,
+            "isBase64Encoded": False}

@@ -1,0 +1,25 @@
+"""One Logger/Tracer/Metrics setup per module (Powertools), keyed by service name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+
+@dataclass(frozen=True)
+class Observability:
+    logger: Logger
+    tracer: Tracer
+    metrics: Metrics
+
+
+@cache
+def for_module(key: str) -> Observability:
+    service = f"{key}-service"
+    # POWERTOOLS_* env vars (log level, tracing/metrics disabled locally) still apply.
+    return Observability(
+        logger=Logger(service=service),
+        tracer=Tracer(service=service),
+        metrics=Metrics(namespace="FinFlow", service=service),
+    )

@@ -1,0 +1,223 @@
+"""Outbound HTTP client for module-to-module calls: timeouts, retries, circuit breaker.
+
+httpx does the HTTP, tenacity the retries, pybreaker the breaker; this file only
+decides what counts as retryable and what counts as the target being down.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from contextvars import ContextVar
+from typing import Any, Callable
+
+import httpx
+import pybreaker
+from cachetools import TLRUCache
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+# Set once per incoming request (see set_request_context) so every outbound call
+# carries the caller's ids without threading them through each function.
+correlation_id: ContextVar[str | None] = ContextVar("finflow_correlation_id", default=None)
+trace_header: ContextVar[str | None] = ContextVar("finflow_trace_header", default=None)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Gateway/overload answers: the request most likely never ran, so a retry is safe.
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+def set_request_context(correlation: str | None, trace: str | None) -> None:
+    correlation_id.set(correlation)
+    trace_header.set(trace)
+
+
+class ServiceUnavailable(Exception):
+    """The target could not give an answer: network error, timeout, 5xx or open breaker."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target} unavailable: {reason}")
+        self.target = target
+        self.reason = reason
+
+
+class ServiceError(Exception):
+    """The target answered with a client error (4xx); `detail` is its explanation."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+class _BadStatus(Exception):
+    """Internal: a 5xx response, raised so tenacity can retry it and pybreaker count it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+class _Retryable(_BadStatus):
+    pass
+
+
+class _OneTrial(pybreaker.CircuitBreakerListener):
+    """pybreaker lets every call through while half-open (breaker.call() used to queue
+    them behind its lock); admit one trial call and fail the others fast meanwhile."""
+
+    in_flight = False
+
+    def before_call(self, cb: Any, func: Any, *args: Any, **kwargs: Any) -> None:
+        if cb.current_state == pybreaker.STATE_HALF_OPEN:  # runs under the breaker's lock
+            if self.in_flight:
+                raise pybreaker.CircuitBreakerError("trial call in flight")
+            self.in_flight = True
+
+    def state_change(self, *_: Any) -> None:
+        self.in_flight = False  # the trial closed or reopened the breaker
+
+
+class ServiceClient:
+    def __init__(
+        self,
+        target: str,
+        base_url: str,
+        *,
+        timeout: float = 2.0,
+        retries: int = 3,
+        fail_max: int = 5,
+        reset_timeout: float = 30.0,
+        backoff_max: float = 0.5,
+        token_provider: Callable[[], str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.target = target
+        self.retries = retries  # extra attempts after the first; 0 disables retrying
+        self.backoff_max = backoff_max
+        self._token_provider = token_provider
+        # One long-lived httpx.Client keeps connections open across warm invocations.
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        # Only outages count against the breaker; a caller bug (bad URL, unserialisable
+        # body) must not take a healthy target out of service. throw_new_error_on_trip
+        # is off so the tripping call reports its real cause, not "circuit open".
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max, reset_timeout=reset_timeout, name=target, listeners=[_OneTrial()],
+            exclude=[lambda exc: not isinstance(exc, (httpx.TransportError, _BadStatus))],
+            throw_new_error_on_trip=False)
+        # Each entry expires after the ttl given with it; maxsize bounds Lambda memory.
+        self._cache: TLRUCache = TLRUCache(maxsize=256, ttu=lambda _k, v, now: now + v[1])
+        self._cache_lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        return self._breaker.current_state
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if (cid := correlation_id.get()) is not None:
+            headers["X-Correlation-Id"] = cid
+        if (trace := trace_header.get()) is not None:
+            headers["X-Amzn-Trace-Id"] = trace
+        if self._token_provider is not None:
+            headers["Authorization"] = f"Bearer {self._token_provider()}"
+        headers.update(extra or {})
+        return headers
+
+    def request(
+        self, method: str, path: str, *, json: Any = None,
+        headers: dict[str, str] | None = None, idempotent: bool | None = None
+    ) -> httpx.Response:
+        """Send one logical request. 2xx-4xx responses are returned; outages raise."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        sent_headers = self._headers(headers)
+
+        def attempt() -> httpx.Response:
+            response = self._http.request(method, path, json=json, headers=sent_headers)
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(response)
+            if response.status_code >= 500:
+                raise _BadStatus(response)  # e.g. 500: likely a bug there, retrying won't help
+            return response
+
+        # A POST that timed out may still have been applied: retrying could pay twice.
+        retrying = Retrying(
+            stop=stop_after_attempt(1 + (self.retries if idempotent else 0)),
+            wait=wait_random_exponential(multiplier=0.05, max=self.backoff_max),
+            retry=retry_if_exception_type((httpx.TransportError, _Retryable)),
+            reraise=True,
+        )
+        try:
+            # One breaker failure per logical call, counted after retries gave up. Not
+            # breaker.call(): it holds the breaker's lock during the call, serialising all
+            # requests; calling() holds it only while admitting the call.
+            with self._breaker.calling():
+                return retrying(attempt)
+        except pybreaker.CircuitBreakerError:
+            raise ServiceUnavailable(self.target, "circuit open") from None
+        except httpx.TimeoutException as exc:
+            raise ServiceUnavailable(self.target, f"timeout ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(self.target, f"connection failed ({type(exc).__name__})") from exc
+        except _BadStatus as exc:
+            raise ServiceUnavailable(self.target, f"HTTP {exc.response.status_code}") from exc
+
+    def get_json(self, path: str, *, cache_ttl: float = 300.0) -> tuple[dict | list, bool]:
+        """GET a JSON body; returns (body, stale). Stale means the target is down and
+        this is the last good body seen within cache_ttl; read paths may prefer that
+        to an error, money-moving paths should not call this."""
+        try:
+            response = self.request("GET", path)
+        except ServiceUnavailable:
+            with self._cache_lock:
+                cached = self._cache.get(path)
+            if cached is None:
+                raise
+            return copy.deepcopy(cached[0]), True
+        if not response.is_success:
+            raise ServiceError(response.status_code, _problem_detail(response))
+        try:
+            body = response.json()
+        except ValueError:
+            raise ServiceError(response.status_code, "response body is not valid JSON") from None
+        with self._cache_lock:
+            # Copy so a caller mutating its result cannot alter a later stale answer.
+            self._cache[path] = (copy.deepcopy(body), cache_ttl)
+        return body, False
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _problem_detail(response: httpx.Response) -> str:
+    # RFC 9457 problem+json puts the human explanation in `detail` (else `title`).
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("detail", "title"):
+            if isinstance(body.get(key), str):
+                return body[key]
+    return response.reason_phrase or f"HTTP {response.status_code}"
+
+
+# Module-level so breakers and caches survive across warm Lambda invocations.
+_clients: dict[tuple[str, str], ServiceClient] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(target: str, base_url: str, **kw: Any) -> ServiceClient:
+    """Shared client per (target, base_url); `kw` only applies when it is first created."""
+    with _clients_lock:
+        client = _clients.get((target, base_url))
+        if client is None:
+            client = _clients[(target, base_url)] = ServiceClient(target, base_url, **kw)
+        return client
+
+
+def reset_clients() -> None:
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()

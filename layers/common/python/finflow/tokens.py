@@ -1,0 +1,117 @@
+"""RS256 access tokens: issue, publish as JWKS, verify (RFC 8725 allow-list).
+
+Claims: iss, aud, sub, exp, iat, jti, roles, kind and a claims version `ver`, so a change
+of the token payload can roll out while the previous version is still accepted.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ALGORITHMS = ("RS256",)
+CLAIMS_VERSION = 1
+ACCEPTED_VERSIONS = frozenset({1})
+REQUIRED = ("exp", "iat", "iss", "aud", "sub", "jti")
+
+
+class TokenError(Exception):
+    """Why a token was refused; the reason is safe to show to the caller."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_pem: str
+
+    def private_key(self):
+        return serialization.load_pem_private_key(self.private_pem.encode(), password=None)
+
+    def public_jwk(self) -> dict:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private_key().public_key()))
+        return {**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The active signing key plus older keys kept for verification during rotation."""
+
+    active_kid: str
+    keys: tuple[SigningKey, ...]
+
+    @classmethod
+    def from_secret(cls, data: dict) -> "KeyRing":
+        keys = tuple(SigningKey(k["kid"], k["private_pem"]) for k in data["keys"])
+        return cls(active_kid=data["active_kid"], keys=keys)
+
+    def to_secret(self) -> dict:
+        return {"active_kid": self.active_kid, "keys": [{"kid": k.kid, "private_pem": k.private_pem} for k in self.keys]}
+
+    @property
+    def active(self) -> SigningKey:
+        return next(k for k in self.keys if k.kid == self.active_kid)
+
+    def jwks(self) -> dict:
+        return {"keys": [k.public_jwk() for k in self.keys]}
+
+    def rotated(self) -> "KeyRing":
+        """A ring with a fresh active key; the previous keys stay for verification."""
+        new = generate_key()
+        return KeyRing(active_kid=new.kid, keys=(new,) + self.keys[:1])
+
+
+def generate_key() -> SigningKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return SigningKey(kid=uuid.uuid4().hex[:16], private_pem=pem)
+
+
+def issue(ring: KeyRing, *, subject: str, roles: list[str], kind: str, issuer: str, audience: str,
+          ttl: int, now: float | None = None) -> str:
+    now = int(now if now is not None else time.time())
+    claims = {"iss": issuer, "aud": audience, "sub": subject, "iat": now, "exp": now + ttl,
+              "jti": uuid.uuid4().hex, "roles": sorted(roles), "kind": kind, "ver": CLAIMS_VERSION}
+    return jwt.encode(claims, ring.active.private_key(), algorithm="RS256", headers={"kid": ring.active_kid})
+
+
+def unverified_kid(token: str) -> str | None:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise TokenError("malformed token") from exc
+    if header.get("alg") not in ALGORITHMS:
+        # Checked before any key is chosen: no "none", no HS256 keyed with the public key.
+        raise TokenError(f"token algorithm {header.get('alg')!r} is not allowed")
+    return header.get("kid")
+
+
+def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 30) -> dict:
+    kid = unverified_kid(token)
+    jwk = next((k for k in jwks.get("keys", []) if k.get("kid") == kid), None)
+    if jwk is None:
+        raise TokenError("token signed with an unknown key")
+    try:
+        claims = jwt.decode(token, jwt.PyJWK(jwk, algorithm="RS256").key, algorithms=list(ALGORITHMS),
+                            audience=audience, issuer=issuer, leeway=leeway,
+                            options={"require": list(REQUIRED)})
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("token expired") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise TokenError("token audience is not accepted") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise TokenError("token issuer is not accepted") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise TokenError("token signature is invalid") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("token is invalid") from exc
+    if claims.get("ver") not in ACCEPTED_VERSIONS:
+        raise TokenError(f"token claims version {claims.get('ver')!r} is not accepted")
+    if claims.get("kind") not in ("user", "service") or not isinstance(claims.get("roles"), list):
+        raise TokenError("token claims are malformed")
+    return claims

@@ -1,0 +1,55 @@
+"""Shared fixtures: one real PostgreSQL and one moto server per test session."""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    from devserver.embedded_postgres import server_url
+    return server_url(ROOT / ".local" / "test-pg")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    from moto.server import ThreadedMotoServer
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_env(pg_server_url, moto_endpoint):
+    """Environment for in-process handlers: own databases (prefix `t_`), moto, test secrets."""
+    from devserver.embedded_postgres import ensure_database
+    from devserver.bootstrap import create_secrets
+    run = uuid.uuid4().hex[:6]
+    env = {
+        "DATABASE_URL": pg_server_url, "FINFLOW_DB_PREFIX": f"t{run}_",
+        "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+        "BCRYPT_ROUNDS": "4", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING", "JWKS_URL": "http://jwks.invalid/jwks.json",
+        "FINFLOW_API_URL": "http://127.0.0.1:9",
+    }
+    os.environ.update(env)
+    from finflow import aws, config, db, migrations
+    config.settings.cache_clear()
+    aws.client.cache_clear()
+    db.reset_engines()
+    from functions import catalog
+    for m in catalog.MODULES:
+        if (ROOT / "functions" / m.key / "migrations").is_dir():
+            ensure_database(pg_server_url, f"t{run}_{m.key}")
+            migrations.upgrade(m.key)
+    secrets = create_secrets()
+    return {**env, "secrets": secrets}
