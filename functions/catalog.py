@@ -93,10 +93,8 @@ MODULES: tuple[Module, ...] = (
         key="wallet", letter="B", name="Wallet", port=8002,
         route_prefixes=("/api/wallet", "/api/v1/wallet", "/api/v2/wallet"),
         calls=("auth",),
-        subscriptions=(
-            Subscription("auth", ("UserKycStatusChanged",)),
-            Subscription("kyc", ("AmlAlertRaised",), feedback=True),
-        ),
+        # Compliance freezes arrive through Wallet's API (immediate and attributed), not as events.
+        subscriptions=(Subscription("auth", ("UserKycStatusChanged",)),),
         emits=("WalletCreated", "WalletStatusChanged"),
         stores=("aurora:wallet",),
         cascaded_validations=("KYC check", "token validation"),
@@ -109,6 +107,8 @@ MODULES: tuple[Module, ...] = (
         emits=("PaymentCompleted", "PaymentFailed"),
         stores=("aurora:payment",),
         cascaded_validations=("KYC check", "token validation", "wallet status"),
+        # resolves payments left pending when Wallet did not answer a posting in time
+        extra_functions=(Function("reconciler", "functions.payment.reconciler.handler", "schedule", 1),),
     ),
     Module(
         key="notification", letter="D", name="Notification", port=8004,

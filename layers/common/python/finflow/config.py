@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, alias="MAX_BODY_BYTES")
     service_timeout_seconds: float = Field(2.0, alias="SERVICE_TIMEOUT_SECONDS")
     kyc_auto_verify: bool = Field(False, alias="KYC_AUTO_VERIFY")
+    # Largest amount of one payment, in major units of its currency (1,000,000.00 USD, 1,000,000 JPY).
+    max_amount: int = Field(1_000_000, gt=0, alias="MAX_AMOUNT")
+    page_size_max: int = Field(100, gt=0, alias="PAGE_SIZE_MAX")
 
 
 @cache
