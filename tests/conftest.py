@@ -31,14 +31,15 @@ def moto_endpoint():
 def api_env(pg_server_url, moto_endpoint):
     """Environment for in-process handlers: own databases (prefix `t_`), moto, test secrets."""
     from devserver.embedded_postgres import ensure_database
-    from devserver.bootstrap import create_secrets
+    from devserver.bootstrap import create_event_routing, create_secrets
     run = uuid.uuid4().hex[:6]
     env = {
         "DATABASE_URL": pg_server_url, "FINFLOW_DB_PREFIX": f"t{run}_",
         "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
         "BCRYPT_ROUNDS": "4", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING", "JWKS_URL": "http://jwks.invalid/jwks.json",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # nothing listens here: outbound calls work only through an in-process gateway
         "FINFLOW_API_URL": "http://127.0.0.1:9",
     }
     os.environ.update(env)
@@ -52,4 +53,21 @@ def api_env(pg_server_url, moto_endpoint):
             ensure_database(pg_server_url, f"t{run}_{m.key}")
             migrations.upgrade(m.key)
     secrets = create_secrets()
+    create_event_routing()
     return {**env, "secrets": secrets}
+
+
+@pytest.fixture
+def gateway(api_env):
+    """An httpx client on the in-process gateway; every module's outbound calls use it too."""
+    import httpx
+    from devserver import inprocess
+    from finflow import service_auth, service_client
+    from functions.auth import authorizer
+    transport = inprocess.transport()
+    service_client.route_all_http_through(transport)
+    service_auth.forget_tokens()
+    authorizer.forget_keys()
+    with httpx.Client(transport=transport, base_url="http://gateway.test") as client:
+        yield client
+    service_client.route_all_http_through(None)

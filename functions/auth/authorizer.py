@@ -10,9 +10,8 @@ import time
 from threading import Lock
 from typing import Any
 
-import httpx
-
 from finflow.config import settings
+from finflow.service_client import http
 from finflow.observability import for_module
 from finflow.tokens import TokenError, verify
 
@@ -28,7 +27,7 @@ def jwks_url() -> str:
 
 
 def fetch_jwks() -> dict:
-    response = httpx.get(jwks_url(), timeout=2.0)
+    response = http().get(jwks_url(), timeout=2.0)
     response.raise_for_status()
     return response.json()
 

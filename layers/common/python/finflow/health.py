@@ -15,6 +15,7 @@ from sqlalchemy import text
 from finflow.config import settings
 from finflow.db import engine
 from finflow.http import json_response
+from finflow.service_client import http
 from functions import catalog
 
 Check = Callable[[], None]  # raises when the thing it checks is not usable
@@ -31,7 +32,7 @@ def database_check(module: str) -> Check:
 def dependency_status(dep: str, timeout: float = 1.0) -> str:
     url = f"{settings().api_url.rstrip('/')}/api/{dep}/health?shallow=true"
     try:
-        response = httpx.get(url, timeout=timeout)
+        response = http().get(url, timeout=timeout)
         return str(response.json().get("status", "unhealthy"))
     except (httpx.HTTPError, ValueError):
         return "unreachable"

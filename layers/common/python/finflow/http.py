@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -112,8 +113,23 @@ def require_service(p: Principal, *modules: str) -> None:
 
 # --- resolver and handler factory -----------------------------------------------------
 
+class _Resolver(APIGatewayRestResolver):
+    """Powertools keeps the current event on the class (BaseRouter), shared by every
+    resolver in the process. Restoring it after each resolve lets one module's function
+    call another's in-process (api tests) without the caller losing its own event."""
+
+    def resolve(self, event, context):
+        saved = {name: getattr(BaseRouter, name) for name in ("current_event", "lambda_context")
+                 if hasattr(BaseRouter, name)}
+        try:
+            return super().resolve(event, context)
+        finally:
+            for name, value in saved.items():
+                setattr(BaseRouter, name, value)
+
+
 def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = _Resolver(enable_validation=True)
 
     @app.exception_handler(Problem)
     def _problem(exc: Problem) -> Response:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import threading
 import time
 
-import httpx
-
 from finflow.aws import secret_json
 from finflow.config import settings
+from finflow.service_client import http
 
 _tokens: dict[str, tuple[str, float]] = {}
 _lock = threading.Lock()
@@ -25,7 +24,7 @@ def service_token(module: str) -> str:
             return cached[0]
     s = settings()
     creds = secret_json(f"{s.service_credentials_prefix}/{module}")
-    response = httpx.post(f"{s.api_url.rstrip('/')}/api/auth/token", timeout=s.service_timeout_seconds,
+    response = http().post(f"{s.api_url.rstrip('/')}/api/auth/token", timeout=s.service_timeout_seconds,
                           json={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
                                 "grant_type": "client_credentials"})
     response.raise_for_status()

@@ -95,7 +95,7 @@ class ServiceClient:
         self.backoff_max = backoff_max
         self._token_provider = token_provider
         # One long-lived httpx.Client keeps connections open across warm invocations.
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport or _transport_override)
         # Only outages count against the breaker; a caller bug (bad URL, unserialisable
         # body) must not take a healthy target out of service. throw_new_error_on_trip
         # is off so the tripping call reports its real cause, not "circuit open".
@@ -200,6 +200,25 @@ def _problem_detail(response: httpx.Response) -> str:
             if isinstance(body.get(key), str):
                 return body[key]
     return response.reason_phrase or f"HTTP {response.status_code}"
+
+
+# Tests route every outbound call through an in-process gateway (httpx.WSGITransport).
+_transport_override: httpx.BaseTransport | None = None
+_plain: httpx.Client | None = None
+
+
+def route_all_http_through(transport: httpx.BaseTransport | None) -> None:
+    global _transport_override, _plain
+    _transport_override, _plain = transport, None
+    reset_clients()
+
+
+def http() -> httpx.Client:
+    """A plain shared client for one-off calls (JWKS, health probes, service tokens)."""
+    global _plain
+    if _plain is None:
+        _plain = httpx.Client(transport=_transport_override)
+    return _plain
 
 
 # Module-level so breakers and caches survive across warm Lambda invocations.
