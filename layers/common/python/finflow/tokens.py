@@ -108,6 +108,8 @@ def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 
         raise TokenError("token issuer is not accepted") from exc
     except jwt.InvalidSignatureError as exc:
         raise TokenError("token signature is invalid") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise TokenError(f"token is missing the required {exc.claim!r} claim") from exc
     except jwt.PyJWTError as exc:
         raise TokenError("token is invalid") from exc
     if claims.get("ver") not in ACCEPTED_VERSIONS:
