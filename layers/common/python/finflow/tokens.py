@@ -60,9 +60,11 @@ class KeyRing:
         return {"keys": [k.public_jwk() for k in self.keys]}
 
     def rotated(self) -> "KeyRing":
-        """A ring with a fresh active key; the previous keys stay for verification."""
+        """A ring with a fresh active key; the previous active key stays for verification,
+        older keys retire (a token outlives at most one rotation)."""
         new = generate_key()
-        return KeyRing(active_kid=new.kid, keys=(new,) + self.keys[:1])
+        # keep the key that signed the tokens in flight, wherever it sits in the ring
+        return KeyRing(active_kid=new.kid, keys=(new, self.active))
 
 
 def generate_key() -> SigningKey:
