@@ -60,7 +60,7 @@ class PostingRequest(Contract):
 class PostingEntry(Contract):
     wallet_id: str
     amount_minor: int  # signed: credit > 0, debit < 0
-    balance_after_minor: int
+    balance_after_minor: int | None  # None on the external funding account
 
 
 class PostingResult(Contract):

@@ -37,3 +37,16 @@ def service_token(module: str) -> str:
 def forget_tokens() -> None:
     with _lock:
         _tokens.clear()
+
+
+def token_provider(module: str):
+    """For ServiceClient: a token getter whose failure reads as Auth being unavailable."""
+    from finflow.service_client import ServiceUnavailable
+
+    def provide() -> str:
+        try:
+            return service_token(module)
+        except Exception as exc:  # noqa: BLE001 - any failure to get a token is an Auth outage to the caller
+            raise ServiceUnavailable("auth", f"no service token: {type(exc).__name__}") from exc
+
+    return provide

@@ -1,0 +1,104 @@
+"""Wallet API routes: v1 (`/api/wallet`, `/api/v1/wallet`: USD) and v2 (`/api/v2/wallet`:
+any ISO 4217 currency), plus the internal routes only the Payment service may call."""
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal, Optional
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import TypeAdapter, ValidationError
+
+from finflow import contracts
+from finflow.config import settings
+from finflow.health import add_health
+from finflow.http import (Problem, json_response, lambda_handler, make_resolver, principal, require_service,
+                          require_user)
+from functions.wallet import ledger, logic
+from functions.wallet.schemas import CreateV2, EntryPage, StatusChange, Wallet, WalletList
+
+app = make_resolver("wallet", "Wallet")
+add_health(app, "wallet")
+WalletId = Annotated[str, Path(max_length=64)]
+_STATUS_BODY = TypeAdapter(StatusChange | Literal["active", "frozen", "closed"])
+
+
+@app.post("/api/wallet/create")
+@app.post("/api/v1/wallet/create")
+def create_v1():
+    return json_response(logic.create(principal(app), logic.V1_CURRENCY), 201)
+
+
+@app.post("/api/v2/wallet/create")
+def create_v2(body: CreateV2):
+    return json_response(logic.create(principal(app), body.currency), 201)
+
+
+@app.get("/api/wallet")
+@app.get("/api/v1/wallet")
+@app.get("/api/v2/wallet")
+def list_wallets() -> WalletList:
+    p = principal(app)
+    require_user(p)
+    return WalletList(items=logic.list_mine(p))
+
+
+@app.get("/api/wallet/<wallet_id>")
+@app.get("/api/v1/wallet/<wallet_id>")
+@app.get("/api/v2/wallet/<wallet_id>")
+def get_wallet(wallet_id: WalletId) -> Wallet:
+    return logic.get(principal(app), wallet_id)
+
+
+@app.put("/api/wallet/<wallet_id>/status")
+@app.put("/api/v1/wallet/<wallet_id>/status")
+@app.put("/api/v2/wallet/<wallet_id>/status")
+def put_status(wallet_id: WalletId) -> Wallet:
+    # The seed sends a bare JSON string ("frozen"); newer clients send {status, reason}.
+    try:
+        body = _STATUS_BODY.validate_python(json.loads(app.current_event.body or "null"))
+    except json.JSONDecodeError:
+        raise Problem(400, "request body is not valid JSON") from None
+    except ValidationError:
+        raise Problem(422, 'body must be "active", "frozen" or "closed", or {"status": ..., "reason": ...}') from None
+    change = body if isinstance(body, StatusChange) else StatusChange(status=body)
+    return logic.change_status(principal(app), wallet_id, change.status, change.reason)
+
+
+@app.get("/api/wallet/<wallet_id>/transactions")
+@app.get("/api/v1/wallet/<wallet_id>/transactions")
+@app.get("/api/v2/wallet/<wallet_id>/transactions")
+def transactions(wallet_id: WalletId, limit: Annotated[int, Query(ge=1)] = 20,
+                 cursor: Annotated[Optional[str], Query(max_length=64)] = None) -> EntryPage:
+    if limit > settings().page_size_max:
+        raise Problem(422, f"limit must be at most {settings().page_size_max}")
+    return logic.transactions(principal(app), wallet_id, limit, cursor)
+
+
+# --- internal: Payment's view of wallets and KYC, and postings ---------------------------
+
+@app.get("/api/wallet/internal/wallets/<wallet_id>")
+def internal_wallet(wallet_id: WalletId) -> contracts.WalletView:
+    require_service(principal(app), "payment", "kyc")
+    return logic.view(wallet_id)
+
+
+@app.get("/api/wallet/internal/users/<user_id>/kyc")
+def internal_kyc(user_id: Annotated[str, Path(max_length=64)]) -> contracts.KycView:
+    require_service(principal(app), "payment")
+    return logic.kyc_of(user_id)
+
+
+@app.post("/api/wallet/internal/postings")
+def internal_post(body: contracts.PostingRequest):
+    require_service(principal(app), "payment")
+    result, created = ledger.post(body)
+    return json_response(result, 201 if created else 200)
+
+
+@app.get("/api/wallet/internal/postings/<posting_id>")
+def internal_posting(posting_id: Annotated[str, Path(max_length=64)]) -> contracts.PostingResult:
+    require_service(principal(app), "payment")
+    return ledger.find(posting_id)
+
+
+handler = lambda_handler(app, logic.obs)

@@ -1,0 +1,115 @@
+"""Wallet's data access: SQLAlchemy Core queries, each taking the caller's connection."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from functions.wallet.tables import kyc_replica, ledger_entries, postings, status_changes, wallets
+
+
+def insert_wallet(conn: Connection, *, user_id: str, currency: str) -> Row | None:
+    """A new active wallet; None if the user already has one in that currency."""
+    return conn.execute(
+        pg_insert(wallets).values(id=str(uuid.uuid4()), kind="user", user_id=user_id, currency=currency)
+        .on_conflict_do_nothing(index_elements=[wallets.c.user_id, wallets.c.currency],
+                                index_where=wallets.c.kind == "user")
+        .returning(wallets)
+    ).first()
+
+
+def wallet(conn: Connection, wallet_id: str, *, for_update: bool = False) -> Row | None:
+    q = select(wallets).where(wallets.c.id == wallet_id, wallets.c.kind == "user")
+    return conn.execute(q.with_for_update() if for_update else q).first()
+
+
+def wallets_of(conn: Connection, user_id: str) -> list[Row]:
+    return list(conn.execute(select(wallets).where(wallets.c.user_id == user_id, wallets.c.kind == "user")
+                             .order_by(wallets.c.created_at)))
+
+
+def set_status(conn: Connection, wallet_id: str, status: str, frozen_by: str | None) -> Row:
+    return conn.execute(update(wallets).where(wallets.c.id == wallet_id)
+                        .values(status=status, frozen_by=frozen_by, updated_at=func.now())
+                        .returning(wallets)).one()
+
+
+def record_status_change(conn: Connection, *, wallet_id: str, from_status: str, to_status: str, actor_id: str,
+                         actor_role: str, reason: str | None) -> None:
+    conn.execute(insert(status_changes).values(id=str(uuid.uuid4()), wallet_id=wallet_id, from_status=from_status,
+                                               to_status=to_status, actor_id=actor_id, actor_role=actor_role,
+                                               reason=reason))
+
+
+def replica_status(conn: Connection, user_id: str) -> str | None:
+    return conn.execute(select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == user_id)).scalar()
+
+
+def upsert_replica(conn: Connection, user_id: str, status: str, status_at: datetime) -> None:
+    """Keep the newest KYC status per user; an older one arriving late changes nothing."""
+    stmt = pg_insert(kyc_replica).values(user_id=user_id, kyc_status=status, status_at=status_at)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[kyc_replica.c.user_id],
+        set_={"kyc_status": stmt.excluded.kyc_status, "status_at": stmt.excluded.status_at},
+        where=kyc_replica.c.status_at < stmt.excluded.status_at))
+
+
+# --- the ledger ------------------------------------------------------------------------
+
+def claim_posting(conn: Connection, *, posting_id: str, kind: str, currency: str, amount_minor: int,
+                  description: str | None, request_hash: str) -> bool:
+    """Insert the posting header; False if that id was posted before (or is being posted:
+    the insert then waits for the other transaction and conflicts once it commits)."""
+    return conn.execute(
+        pg_insert(postings).values(id=posting_id, kind=kind, currency=currency, amount_minor=amount_minor,
+                                   description=description, request_hash=request_hash)
+        .on_conflict_do_nothing(index_elements=[postings.c.id]).returning(postings.c.id)
+    ).first() is not None
+
+
+def posting(conn: Connection, posting_id: str) -> Row | None:
+    return conn.execute(select(postings).where(postings.c.id == posting_id)).first()
+
+
+def posting_entries(conn: Connection, posting_id: str) -> list[Row]:
+    return list(conn.execute(select(ledger_entries).where(ledger_entries.c.posting_id == posting_id)
+                             .order_by(ledger_entries.c.seq)))
+
+
+def lock_wallets(conn: Connection, ids: list[str]) -> dict[str, Row]:
+    """Lock the wallets of a posting, always in id order, so opposite transfers cannot deadlock."""
+    rows = conn.execute(select(wallets).where(wallets.c.id.in_(sorted(ids)), wallets.c.kind == "user")
+                        .order_by(wallets.c.id).with_for_update()).all()
+    return {r.id: r for r in rows}
+
+
+def external_account(conn: Connection, currency: str) -> str:
+    conn.execute(pg_insert(wallets).values(id=str(uuid.uuid4()), kind="external", user_id=None, currency=currency,
+                                           status="active")
+                 .on_conflict_do_nothing(index_elements=[wallets.c.currency], index_where=wallets.c.kind == "external"))
+    return conn.execute(select(wallets.c.id).where(wallets.c.kind == "external", wallets.c.currency == currency)).scalar_one()
+
+
+def add_to_balance(conn: Connection, wallet_id: str, delta: int) -> int:
+    return conn.execute(update(wallets).where(wallets.c.id == wallet_id)
+                        .values(balance_minor=wallets.c.balance_minor + delta, updated_at=func.now())
+                        .returning(wallets.c.balance_minor)).scalar_one()
+
+
+def insert_entries(conn: Connection, posting_id: str, entries: list[tuple[str, int, int | None]]) -> None:
+    conn.execute(insert(ledger_entries), [
+        {"id": str(uuid.uuid4()), "posting_id": posting_id, "wallet_id": w, "amount_minor": amount,
+         "balance_after_minor": after} for w, amount, after in entries])
+
+
+def entries_page(conn: Connection, wallet_id: str, before_seq: int | None, limit: int) -> list[Row]:
+    """The wallet's entries, newest first, with their posting's kind and description."""
+    conditions = [ledger_entries.c.wallet_id == wallet_id]
+    if before_seq is not None:
+        conditions.append(ledger_entries.c.seq < before_seq)
+    return list(conn.execute(
+        select(ledger_entries, postings.c.kind, postings.c.currency, postings.c.description)
+        .join(postings, postings.c.id == ledger_entries.c.posting_id)
+        .where(and_(*conditions)).order_by(ledger_entries.c.seq.desc()).limit(limit)))
