@@ -116,9 +116,12 @@ def me(p: Principal) -> User:
 
 
 def get_user(p: Principal, user_id: str) -> User:
+    user_id = store.canonical_id(user_id)
     # Authorise before looking up, so the answer never tells a stranger whether an id exists.
     if not (p.subject == user_id and not p.is_service) and not p.is_admin and not p.is_service:
         raise Problem(403, "you may only read your own user")
+    if user_id is None:  # no id Auth ever issued (and not valid SQL for a uuid column)
+        raise Problem(404, "user not found")
     with _db().connect() as conn:
         row = store.user_by_id(conn, user_id)
     if row is None:
@@ -129,8 +132,11 @@ def get_user(p: Principal, user_id: str) -> User:
 def grant_roles(p: Principal, user_id: str, roles: list[str]) -> User:
     if not p.is_admin:
         raise Problem(403, "only an admin can change roles")
+    user_id = store.canonical_id(user_id)  # so another spelling of the admin's own id is caught
     if user_id == p.subject:
         raise Problem(403, "admins cannot change their own roles")
+    if user_id is None:
+        raise Problem(404, "user not found")
     new_roles = sorted(set(roles) | {"customer"})  # every user stays a customer
     with _db().begin() as conn:
         before = store.user_by_id(conn, user_id, for_update=True)
