@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import Person, kyc_decision
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,10 +66,35 @@ def gateway(api_env):
     from devserver import inprocess
     from finflow import service_auth, service_client
     from functions.auth import authorizer
-    transport = inprocess.transport()
+    gw = inprocess.gateway()
+    transport = inprocess.transport(gw)
     service_client.route_all_http_through(transport)
     service_auth.forget_tokens()
     authorizer.forget_keys()
     with httpx.Client(transport=transport, base_url="http://gateway.test") as client:
+        client.functions = gw.pools  # tests take a module down with functions["auth.api"].enabled = False
         yield client
     service_client.route_all_http_through(None)
+
+
+@pytest.fixture
+def customer(gateway):
+    """Registers and logs in a new customer: returns a Person with id, email, headers."""
+    def make(name: str = "Test User", password: str = "password123"):
+        email = f"{uuid.uuid4().hex[:12]}@example.com"
+        user = gateway.post("/api/auth/register", json={"email": email, "password": password, "name": name})
+        assert user.status_code == 201, user.text
+        tokens = gateway.post("/api/auth/login", json={"email": email, "password": password}).json()
+        return Person(user.json()["id"], email, {"Authorization": f"Bearer {tokens['access_token']}"},
+                      tokens["refresh_token"])
+    return make
+
+
+@pytest.fixture
+def verified_customer(customer):
+    """A customer whose KYC was approved (KycDecisionMade consumed by Auth, as in AWS)."""
+    def make(**kw):
+        person = customer(**kw)
+        kyc_decision(person.id, "verified")
+        return person
+    return make

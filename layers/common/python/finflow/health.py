@@ -33,7 +33,8 @@ def dependency_status(dep: str, timeout: float = 1.0) -> str:
     url = f"{settings().api_url.rstrip('/')}/api/{dep}/health?shallow=true"
     try:
         response = http().get(url, timeout=timeout)
-        return str(response.json().get("status", "unhealthy"))
+        status = response.json().get("status") if response.status_code in (200, 503) else None
+        return status if status in ("healthy", "degraded", "unhealthy") else "unreachable"
     except (httpx.HTTPError, ValueError):
         return "unreachable"
 
