@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import bcrypt
 
-from finflow import events
+from finflow import events, ids
 from finflow.config import settings
 from finflow.db import engine
 from finflow.http import Principal, Problem
@@ -116,7 +116,7 @@ def me(p: Principal) -> User:
 
 
 def get_user(p: Principal, user_id: str) -> User:
-    user_id = store.canonical_id(user_id)
+    user_id = ids.canonical(user_id)
     # Authorise before looking up, so the answer never tells a stranger whether an id exists.
     if not (p.subject == user_id and not p.is_service) and not p.is_admin and not p.is_service:
         raise Problem(403, "you may only read your own user")
@@ -132,7 +132,7 @@ def get_user(p: Principal, user_id: str) -> User:
 def grant_roles(p: Principal, user_id: str, roles: list[str]) -> User:
     if not p.is_admin:
         raise Problem(403, "only an admin can change roles")
-    user_id = store.canonical_id(user_id)  # so another spelling of the admin's own id is caught
+    user_id = ids.canonical(user_id)  # so another spelling of the admin's own id is caught
     if user_id == p.subject:
         raise Problem(403, "admins cannot change their own roles")
     if user_id is None:

@@ -1,7 +1,6 @@
 """Auth's data access: SQLAlchemy Core queries, each taking the caller's connection."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, func, insert, select, update
@@ -10,14 +9,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from functions.auth.tables import refresh_tokens, users
 
 _USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.kyc_status, users.c.roles, users.c.created_at)
-
-
-def canonical_id(user_id: str) -> str | None:
-    """A user id as the database spells it (lower-case, hyphenated); None if it is no UUID."""
-    try:
-        return str(uuid.UUID(user_id))
-    except (ValueError, TypeError):
-        return None
 
 
 def insert_user(conn: Connection, *, user_id: str, email: str, name: str, password_hash: str,

@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy.exc import IntegrityError
 
-from finflow import contracts
+from finflow import contracts, ids
 from finflow.http import Problem
 from functions.wallet import store
 from functions.wallet.logic import db
@@ -57,6 +57,9 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     """Apply a posting; returns (result, created). A replay returns the first result."""
     if req.debit_wallet_id is None and req.credit_wallet_id is None or req.debit_wallet_id == req.credit_wallet_id:
         raise Problem(422, "a posting needs two different sides", code="invalid-posting")
+    # the same wallet spelt another way (upper case, no hyphens) is the same wallet
+    req = req.model_copy(update={side: ids.canonical(getattr(req, side)) or getattr(req, side)
+                                 for side in ("debit_wallet_id", "credit_wallet_id") if getattr(req, side)})
     digest = request_hash(req)
     try:
         with db().begin() as conn:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, and_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from finflow import ids
 from functions.wallet.tables import kyc_replica, ledger_entries, postings, status_changes, wallets
 
 
@@ -21,6 +22,8 @@ def insert_wallet(conn: Connection, *, user_id: str, currency: str) -> Row | Non
 
 
 def wallet(conn: Connection, wallet_id: str, *, for_update: bool = False) -> Row | None:
+    if (wallet_id := ids.canonical(wallet_id)) is None:
+        return None
     q = select(wallets).where(wallets.c.id == wallet_id, wallets.c.kind == "user")
     return conn.execute(q.with_for_update() if for_update else q).first()
 
@@ -44,6 +47,8 @@ def record_status_change(conn: Connection, *, wallet_id: str, from_status: str, 
 
 
 def replica_status(conn: Connection, user_id: str) -> str | None:
+    if (user_id := ids.canonical(user_id)) is None:
+        return None
     return conn.execute(select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == user_id)).scalar()
 
 
@@ -78,9 +83,10 @@ def posting_entries(conn: Connection, posting_id: str) -> list[Row]:
                              .order_by(ledger_entries.c.seq)))
 
 
-def lock_wallets(conn: Connection, ids: list[str]) -> dict[str, Row]:
+def lock_wallets(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
     """Lock the wallets of a posting, always in id order, so opposite transfers cannot deadlock."""
-    rows = conn.execute(select(wallets).where(wallets.c.id.in_(sorted(ids)), wallets.c.kind == "user")
+    wanted = sorted(w for w in map(ids.canonical, wallet_ids) if w)
+    rows = conn.execute(select(wallets).where(wallets.c.id.in_(wanted), wallets.c.kind == "user")
                         .order_by(wallets.c.id).with_for_update()).all()
     return {r.id: r for r in rows}
 

@@ -274,3 +274,18 @@ def test_events_recorded_in_outbox(gateway, verified_customer):
                                  "ORDER BY created_at"), {"w": w["id"]}).all()
     assert [r.detail_type for r in rows] == ["WalletCreated", "WalletStatusChanged"]
     assert rows[1].detail["data"]["actor_role"] == "owner" and rows[1].detail["event_id"]
+
+
+def test_ids_that_are_not_uuids_are_simply_not_found(gateway, verified_customer):
+    person = verified_customer()
+    w = wallet_of(gateway, person)
+    for path in ("/api/wallet/not-a-uuid", "/api/wallet/1%27%20OR%201=1/transactions"):
+        r = gateway.get(path, headers=person.headers)
+        assert r.status_code == 404 and r.json()["detail"] == "Wallet not found"
+    r = post(gateway, {"posting_id": uuid.uuid4().hex, "kind": "deposit", "credit_wallet_id": "nope",
+                       "amount_minor": 1, "currency": "USD"})
+    assert r.status_code == 404
+    upper = w["id"].upper()
+    assert gateway.get(f"/api/wallet/{upper}", headers=person.headers).json()["id"] == w["id"]
+    deposit(gateway, {**w, "id": upper}, 100)
+    assert gateway.get(f"/api/wallet/{w['id']}", headers=person.headers).json()["balance"] == "1.00"
