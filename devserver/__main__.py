@@ -29,12 +29,10 @@ def main() -> None:
     print(f"  admin            {system.admin[0]} / {system.admin[1]}  (FINFLOW_ADMIN_EMAIL, FINFLOW_ADMIN_PASSWORD)")
     print("Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
+    # Explicit handlers: a shell that starts us in the background ignores SIGINT otherwise.
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        while not stopped.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
     print("stopping FinFlow...", flush=True)
     system.stop()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ class DevSystem:
     # -- start-up, in dependency order ----------------------------------------------
     def start(self) -> "DevSystem":
         o = self.options
+        self._check_ports()
         pg = server_url(o.data_dir / "pg")
         self._environment(pg)
         self._migrate(pg)
@@ -67,6 +69,19 @@ class DevSystem:
         self._start_delivery()
         self._start_servers()
         return self
+
+    def _check_ports(self) -> None:
+        o = self.options
+        ports = [o.port_base + offset for offset in range(0, 7)]
+        if not os.environ.get("AWS_ENDPOINT_URL"):
+            ports.append(o.port_base + 10)
+        for port in ports:
+            with socket.socket() as probe:
+                try:
+                    probe.bind((o.host, port))
+                except OSError:
+                    raise SystemExit(f"port {port} is in use: is another FinFlow running? "
+                                     f"Stop it, or choose other ports with --port-base") from None
 
     def _environment(self, pg: str) -> None:
         o = self.options

@@ -1,10 +1,15 @@
 """One Logger/Tracer/Metrics setup per module (Powertools), keyed by service name."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+
+# Most invocations add no custom metric; Powertools would warn on every flush.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 
 @dataclass(frozen=True)
