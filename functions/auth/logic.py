@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import bcrypt
 
-from finflow import events, ids
+from finflow import contracts, events, ids
 from finflow.config import settings
 from finflow.db import engine
 from finflow.http import Principal, Problem
@@ -23,7 +23,6 @@ from functions.auth.tables import outbox, processed_events
 obs = for_module("auth")
 # Compared against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = bcrypt.hashpw(b"finflow-timing-equaliser", bcrypt.gensalt(4))
-KYC_DECISIONS = {"verified", "rejected"}
 
 
 def _db():
@@ -162,27 +161,25 @@ def service_token(creds: ClientCredentials) -> ServiceToken:
 
 def apply_kyc_decision(event: events.Event) -> None:
     """KycDecisionMade -> users.kyc_status, then UserKycStatusChanged for everyone downstream."""
-    data = event.data
-    status = data.get("status")
-    if status not in KYC_DECISIONS:
-        raise ValueError(f"KycDecisionMade with unknown status {status!r}")
-    decided_at = datetime.fromisoformat(data.get("decided_at") or event.occurred_at)
+    decision = contracts.KycDecisionMade.model_validate(
+        {"decided_at": event.occurred_at, **event.data})  # raises on a malformed event: retried, then DLQ
+    decided_at = decision.decided_at if decision.decided_at.tzinfo else decision.decided_at.replace(tzinfo=timezone.utc)
+    user_id = ids.canonical(decision.user_id)
     with _db().begin() as conn:
         if not events.first_delivery(conn, processed_events, event):
             return
-        row = store.user_by_id(conn, data["user_id"], for_update=True)
+        row = store.user_by_id(conn, user_id, for_update=True) if user_id else None
         if row is None:
-            obs.logger.warning("KYC decision for an unknown user", extra={"user_id": data["user_id"]})
+            obs.logger.warning("KYC decision for an unknown user", extra={"user_id": decision.user_id})
             return
         if row.kyc_status_at is not None and row.kyc_status_at >= decided_at:
             obs.logger.info("stale KYC decision ignored", extra={"user_id": row.id})
             return
-        store.set_kyc_status(conn, row.id, status, decided_at)
-        events.record(conn, outbox, "UserKycStatusChanged",
-                      {"user_id": row.id, "kyc_status": status, "previous_status": row.kyc_status,
-                       "changed_at": decided_at.isoformat(), "email": row.email, "name": row.name})
+        store.set_kyc_status(conn, row.id, decision.status, decided_at)
+        events.record(conn, outbox, "UserKycStatusChanged", contracts.UserKycStatusChanged(
+            user_id=row.id, kyc_status=decision.status, previous_status=row.kyc_status, changed_at=decided_at,
+            email=row.email, name=row.name).model_dump(mode="json"))
     _publish()
-
 
 
 def ensure_admin(email: str, password: str, name: str) -> None:

@@ -298,3 +298,14 @@ def test_kyc_decision_reaches_auth_through_the_catalogs_rule_and_queue(api_env):
     assert deliver(*records) == {"batchItemFailures": []}
     assert me(session)["kyc_status"] == "verified"
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=records[0]["receiptHandle"])
+
+
+def test_decision_without_timezone_or_with_a_foreign_id_is_handled(api_env):
+    """A naive decided_at is read as UTC; a user id that is no UUID is an unknown user, acknowledged."""
+    from devserver.lambda_runtime import LambdaContext
+    from functions.auth import events as auth_events
+    from tests.support import envelope, sqs_batch
+    naive = envelope("finflow.kyc", "KycDecisionMade",
+                     {"user_id": "not-a-uuid", "status": "verified", "decided_at": "2026-03-01T10:00:00"})
+    result = auth_events.handler(sqs_batch(naive), LambdaContext("auth-events"))
+    assert result["batchItemFailures"] == []
