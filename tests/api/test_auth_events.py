@@ -309,3 +309,18 @@ def test_decision_without_timezone_or_with_a_foreign_id_is_handled(api_env):
                      {"user_id": "not-a-uuid", "status": "verified", "decided_at": "2026-03-01T10:00:00"})
     result = auth_events.handler(sqs_batch(naive), LambdaContext("auth-events"))
     assert result["batchItemFailures"] == []
+
+
+def test_naive_decision_time_compares_with_an_earlier_aware_one(customer):
+    from devserver.lambda_runtime import LambdaContext
+    from functions.auth import events as auth_events
+    from tests.support import envelope, kyc_decision, sqs_batch
+    person = customer()
+    kyc_decision(person.id, "rejected", "2026-03-01T09:00:00+00:00")
+    newer = envelope("finflow.kyc", "KycDecisionMade",
+                     {"user_id": person.id, "status": "verified", "decided_at": "2026-03-01T10:00:00"})
+    assert auth_events.handler(sqs_batch(newer), LambdaContext("auth-events"))["batchItemFailures"] == []
+    from functions.auth.logic import get_user
+    from finflow.http import Principal
+    me = get_user(Principal(subject=person.id, roles=frozenset({"customer"}), kind="user"), person.id)
+    assert me.kyc_status == "verified"
