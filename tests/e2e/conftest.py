@@ -103,7 +103,11 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _stop(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> bool:
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _stop(process: subprocess.Popen, data_dir: Path, timeout: float = STOP_TIMEOUT) -> bool:
     """SIGINT (Ctrl-C), then kill the whole group after `timeout`; True if it stopped by itself."""
     if process.poll() is not None:
         return True
@@ -114,7 +118,17 @@ def _stop(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> bool:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # its own session: only the devserver and its workers
         process.wait(timeout=10)
+        _stop_postmaster(data_dir)
         return False
+
+
+def _stop_postmaster(data_dir: Path) -> None:
+    """After a kill, the embedded PostgreSQL (its own session) is left running: fast-stop it."""
+    try:
+        pid = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+    except (OSError, ValueError, IndexError):
+        pass
 
 
 def _wait_healthy(process: subprocess.Popen, url: str) -> str | None:
@@ -143,7 +157,10 @@ def _start(tmp: Path) -> DevServer:
             process = subprocess.Popen(
                 [sys.executable, "-m", "devserver", "--port-base", str(base), "--data-dir", str(tmp / "data")],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)  # Ctrl-C in the terminal reaches pytest, which stops it cleanly
+                # Own session: Ctrl-C in the terminal reaches pytest, whose teardown stops it.
+                # SIGINT back to default: a shell running pytest in the background ignores it,
+                # and the devserver would inherit that and never see our SIGINT.
+                start_new_session=True, preexec_fn=_default_sigint)
         url = f"http://127.0.0.1:{base}"
         ports = {m.key: base + (m.port - catalog.GATEWAY_PORT) for m in catalog.MODULES}
         server = DevServer(url=url, ports=ports, admin=ADMIN, aws_endpoint=f"http://127.0.0.1:{base + 10}",
@@ -151,7 +168,7 @@ def _start(tmp: Path) -> DevServer:
         why = _wait_healthy(process, url)
         if why is None:
             return server
-        _stop(process, timeout=5)
+        _stop(process, tmp / "data", timeout=5)
         output = server.tail()
         failures.append(f"--- port base {base}: {why}\n{output}")
         if "Address already in use" not in output:  # only a port race is worth another try
@@ -172,7 +189,7 @@ def devserver() -> DevServer:
         yield server
     finally:
         _running = None
-        clean = _stop(server.process)
+        clean = _stop(server.process, tmp / "data")
         code = server.process.returncode
         if not clean or code != 0:
             pytest.fail(f"the devserver did not stop cleanly on SIGINT (exit code {code}); output in "
