@@ -92,8 +92,9 @@ class DevSystem:
             "KYC_AUTO_VERIFY": "true", "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
-        env = {k: os.environ.get(k, v) for k, v in env.items()} | o.env
-        env["DATABASE_URL"] = pg
+        # the user may tune these; where the modules and their database are is ours to say
+        tunable = {"KYC_AUTO_VERIFY", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_LOG_LEVEL"}
+        env = {k: os.environ.get(k, v) if k in tunable else v for k, v in env.items()} | o.env
         if not os.environ.get("AWS_ENDPOINT_URL"):
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every AWS call otherwise
             from moto.server import ThreadedMotoServer
@@ -117,7 +118,10 @@ class DevSystem:
         from functions.auth.logic import ensure_admin
         email = os.environ.get("FINFLOW_ADMIN_EMAIL", DEFAULT_ADMIN[0])
         password = os.environ.get("FINFLOW_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
-        ensure_admin(email, password, "FinFlow Admin")
+        try:
+            ensure_admin(email, password, "FinFlow Admin")
+        except ValueError as exc:  # pydantic's ValidationError: a bad email or password in the env
+            raise SystemExit(f"FINFLOW_ADMIN_EMAIL / FINFLOW_ADMIN_PASSWORD are not valid: {exc}") from None
         self.admin = (email, password)
 
     def _start_functions(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import queue
+import signal
 import threading
 import traceback
 from multiprocessing.connection import Connection
@@ -24,6 +25,8 @@ class InvocationError(Exception):
 
 
 def _worker_main(handler_path: str, function_name: str, conn: Connection) -> None:
+    # Ctrl-C reaches the whole process group; the parent stops workers between invocations.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     module_name, _, attr = handler_path.rpartition(".")
     handler = getattr(importlib.import_module(module_name), attr)
     conn.send(("ready", None))

@@ -60,21 +60,26 @@ def _reuse_from_child(data_dir, env_extra):
     return out.strip().splitlines()[-1]
 
 
-def test_server_url_default_path(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("pg") / "data"
+# Under the project's ignored .local/, not pytest's tmp dir: as root the server runs as
+# another user, and every pytest session resets /tmp/pytest-of-root to 0700.
+LOCAL = REPO / ".local" / "unit-pg"
+
+
+def test_server_url_default_path():
+    data_dir = LOCAL / "pgserver" / "data"
     url = _start(data_dir)
     _roundtrip(url)
     assert _reuse_from_child(data_dir, {}) == url
     _roundtrip(url)  # still up after the child exited
 
 
-def test_binaries_fallback(tmp_path_factory, monkeypatch):
+def test_binaries_fallback(monkeypatch):
     bindir = ep._find_bindir()
     if bindir is None:
         pytest.skip("no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin")
     monkeypatch.setenv(ep.FORCE_BINARIES_ENV, "1")
     # Deep on purpose: the socket path would exceed 107 chars, so a short /tmp dir is used.
-    data_dir = tmp_path_factory.mktemp("pgbin") / ("d" * 90) / "data"
+    data_dir = LOCAL / "binaries" / ("d" * 90) / "data"
     url = _start(data_dir)
     assert make_url(url).query["host"].startswith("/tmp/finflow-pg-")
     _roundtrip(url)
