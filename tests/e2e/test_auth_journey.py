@@ -303,3 +303,14 @@ def test_a_module_not_in_this_build_is_unavailable(http, new_user):
     user = new_user("early")
     r = http.get(f"{missing[0].route_prefixes[0]}/x", headers=user.auth)
     assert_problem(r, 503, missing[0].service)
+
+
+def test_seed_register_example_verbatim(devserver):
+    """The seed's curl: `curl -X POST :8001/api/auth/register -d '{...}'`. curl -d sends the
+    body as application/x-www-form-urlencoded; the seed's password is "pass123"."""
+    email = unique_email("seed")
+    body = '{"email":"%s","password":"pass123","name":"Test User"}' % email
+    r = httpx.post(f"http://127.0.0.1:{devserver.port('auth')}/api/auth/register", content=body,
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["email"], r.json()["kyc_status"]) == (email, "pending")
