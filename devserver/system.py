@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from devserver.embedded_postgres import ensure_database, server_url
 from devserver.gateway import Gateway
-from devserver.workers import FunctionPool
+from devserver.workers import FunctionPool, SharedFunction
 from functions import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +40,11 @@ def _handler_present(handler: str) -> bool:
         return False
 
 
+def _in_memory_store(m: catalog.Module) -> bool:
+    """The document store falls back to mongomock (per process) when no DOCUMENTDB_URI is set."""
+    return any(s.startswith("documentdb:") for s in m.stores) and not os.environ.get("DOCUMENTDB_URI")
+
+
 def built_modules() -> list[catalog.Module]:
     """Modules whose code is present in this build (the catalog lists all six)."""
     return [m for m in catalog.MODULES if _handler_present(f"functions.{m.key}.api.handler")]
@@ -53,6 +58,7 @@ class DevSystem:
         self.servers: list[tuple[str, BaseWSGIServer]] = []
         self.moto = None
         self.modules = built_modules()
+        self._shared: list[FunctionPool] = []
 
     # -- start-up, in dependency order ----------------------------------------------
     def start(self) -> "DevSystem":
@@ -126,10 +132,17 @@ class DevSystem:
 
     def _start_functions(self) -> None:
         for m in self.modules:
-            for fn in m.functions:
-                if _handler_present(fn.handler):
-                    self.pools[f"{m.key}.{fn.name}"] = FunctionPool(f"{m.key}-{fn.name}", fn.handler,
-                                                                    self.options.max_workers)
+            present = [fn for fn in m.functions if _handler_present(fn.handler)]
+            if _in_memory_store(m):
+                # one container for all of the module's functions, so they see one store
+                shared = FunctionPool(f"{m.key}", present[0].handler, max_workers=1)
+                for fn in present:
+                    self.pools[f"{m.key}.{fn.name}"] = SharedFunction(shared, f"{m.key}-{fn.name}", fn.handler)
+                self._shared.append(shared)
+                continue
+            for fn in present:
+                self.pools[f"{m.key}.{fn.name}"] = FunctionPool(f"{m.key}-{fn.name}", fn.handler,
+                                                                self.options.max_workers)
         warm = [p for name, p in self.pools.items() if name.endswith((".api", ".authorizer"))]
         threads = [threading.Thread(target=p.warm) for p in warm]
         for t in threads:
@@ -185,7 +198,7 @@ class DevSystem:
         self.stop_event.set()
         for _, server in self.servers:
             server.shutdown()
-        for pool in self.pools.values():
+        for pool in [*self.pools.values(), *self._shared]:
             pool.stop()
         if self.moto:
             self.moto.stop()

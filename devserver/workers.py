@@ -24,29 +24,33 @@ class InvocationError(Exception):
     """The function raised or its worker died; Lambda would report a function error."""
 
 
-def _worker_main(handler_path: str, function_name: str, conn: Connection) -> None:
+def _worker_main(function_name: str, conn: Connection) -> None:
     # Ctrl-C reaches the whole process group; the parent stops workers between invocations.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    module_name, _, attr = handler_path.rpartition(".")
-    handler = getattr(importlib.import_module(module_name), attr)
+    handlers: dict[str, object] = {}
     conn.send(("ready", None))
     while True:
         try:
-            event = conn.recv()
+            message = conn.recv()
         except (EOFError, KeyboardInterrupt):
             return
-        if event is None:
+        if message is None:
             return
+        handler_path, event = message
         try:
-            conn.send(("ok", handler(event, LambdaContext(function_name))))
+            if handler_path not in handlers:  # imported on first use: that is the cold start
+                module_name, _, attr = handler_path.rpartition(".")
+                handlers[handler_path] = getattr(importlib.import_module(module_name), attr)
+            result = None if event is None else handlers[handler_path](event, LambdaContext(function_name))
+            conn.send(("ok", result))
         except Exception as exc:  # noqa: BLE001 - reported to the caller like a Lambda function error
             conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
 
 class _Worker:
-    def __init__(self, handler_path: str, function_name: str):
+    def __init__(self, function_name: str):
         self.conn, child = _ctx.Pipe()
-        self.process = _ctx.Process(target=_worker_main, args=(handler_path, function_name, child),
+        self.process = _ctx.Process(target=_worker_main, args=(function_name, child),
                                     name=f"fn-{function_name}", daemon=True)
         self.process.start()
         child.close()
@@ -60,8 +64,8 @@ class _Worker:
         except (EOFError, OSError) as exc:
             raise InvocationError(f"worker exited ({self.process.exitcode})") from exc
 
-    def invoke(self, event: dict):
-        self.conn.send(event)
+    def invoke(self, handler_path: str, event: dict):
+        self.conn.send((handler_path, event))
         return self._recv()
 
     def stop(self) -> None:
@@ -85,13 +89,15 @@ class FunctionPool:
         self.enabled = True
 
     def warm(self) -> None:
-        self._idle.put(self._start())
+        worker = self._start()
+        worker.invoke(self.handler_path, None)  # import only: the container is warm
+        self._idle.put(worker)
 
     def _start(self) -> _Worker:
         with self._lock:
             self._count += 1
         try:
-            return _Worker(self.handler_path, self.name)
+            return _Worker(self.name)
         except Exception:
             with self._lock:
                 self._count -= 1
@@ -111,12 +117,12 @@ class FunctionPool:
         except queue.Empty as exc:
             raise InvocationError(f"{self.name}: no worker free within {timeout:.0f}s (throttled)") from exc
 
-    def invoke(self, event: dict, timeout: float = 30.0):
+    def invoke(self, event: dict, timeout: float = 30.0, handler_path: str | None = None):
         if not self.enabled:
             raise InvocationError(f"{self.name} is down")
         worker = self._acquire(timeout)
         try:
-            status, result = worker.invoke(event)
+            status, result = worker.invoke(handler_path or self.handler_path, event)
         except InvocationError:
             with self._lock:
                 self._count -= 1
@@ -135,3 +141,28 @@ class FunctionPool:
             worker.stop()
             with self._lock:
                 self._count -= 1
+
+
+class SharedFunction:
+    """A function that runs in another function's workers: used where the functions of a
+    module share in-process state locally (mongomock has no server to share through)."""
+
+    def __init__(self, pool: FunctionPool, name: str, handler_path: str):
+        self.pool, self.name, self.handler_path = pool, name, handler_path
+
+    @property
+    def enabled(self) -> bool:
+        return self.pool.enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self.pool.enabled = value
+
+    def invoke(self, event: dict, timeout: float = 30.0):
+        return self.pool.invoke(event, timeout, handler_path=self.handler_path)
+
+    def warm(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
