@@ -115,7 +115,8 @@ MODULES: tuple[Module, ...] = (
         route_prefixes=("/api/notifications",),
         calls=("auth",),
         subscriptions=(
-            Subscription("auth", ("UserRegistered", "UserKycStatusChanged")),
+            # UserRolesChanged: who the compliance officers are, for AML alerts
+            Subscription("auth", ("UserRegistered", "UserKycStatusChanged", "UserRolesChanged")),
             Subscription("wallet", ("WalletCreated", "WalletStatusChanged")),
             Subscription("payment", ("PaymentCompleted",)),
             Subscription("kyc", ("AmlAlertRaised",), feedback=True),

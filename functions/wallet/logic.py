@@ -180,4 +180,4 @@ def view(wallet_id: str) -> contracts.WalletView:
     if row is None:
         raise Problem(404, "Wallet not found", code="not-found")
     return contracts.WalletView(id=row.id, user_id=row.user_id, currency=row.currency, status=row.status,
-                                frozen_by=row.frozen_by)
+                                frozen_by=row.frozen_by, created_at=row.created_at)

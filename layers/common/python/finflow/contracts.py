@@ -43,6 +43,7 @@ class WalletView(Contract):
     currency: str
     status: WalletStatus
     frozen_by: Literal["owner", "compliance", "admin"] | None = None
+    created_at: datetime | None = None  # AML's "new wallet" rules read it
 
 
 class PostingRequest(Contract):
