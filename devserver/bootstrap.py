@@ -67,3 +67,14 @@ def create_event_routing(max_receive_count: int = 3) -> dict[str, list[str]]:
             events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
             queues.setdefault(m.key, []).append(url)
     return queues
+
+
+def create_storage() -> None:
+    """The KYC documents bucket and the verified sender identity for notification email."""
+    s = settings()
+    s3 = client("s3")
+    try:
+        s3.create_bucket(Bucket=s.kyc_documents_bucket)
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        pass
+    client("ses").verify_email_identity(EmailAddress=s.notification_sender)

@@ -69,6 +69,7 @@ class DevSystem:
         self._migrate(pg)
         from devserver import bootstrap
         bootstrap.create_secrets()
+        bootstrap.create_storage()
         self.queues = bootstrap.create_event_routing()
         self._bootstrap_admin()
         self._start_functions()

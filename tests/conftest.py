@@ -33,7 +33,7 @@ def moto_endpoint():
 def api_env(pg_server_url, moto_endpoint):
     """Environment for in-process handlers: own databases (prefix `t_`), moto, test secrets."""
     from devserver.embedded_postgres import ensure_database
-    from devserver.bootstrap import create_event_routing, create_secrets
+    from devserver.bootstrap import create_event_routing, create_secrets, create_storage
     run = uuid.uuid4().hex[:6]
     env = {
         "DATABASE_URL": pg_server_url, "FINFLOW_DB_PREFIX": f"t{run}_",
@@ -55,6 +55,7 @@ def api_env(pg_server_url, moto_endpoint):
             ensure_database(pg_server_url, f"t{run}_{m.key}")
             migrations.upgrade(m.key)
     secrets = create_secrets()
+    create_storage()
     create_event_routing()
     return {**env, "secrets": secrets}
 

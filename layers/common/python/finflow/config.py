@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     max_amount: int = Field(1_000_000, gt=0, alias="MAX_AMOUNT")
     page_size_max: int = Field(100, gt=0, alias="PAGE_SIZE_MAX")
 
+    kyc_documents_bucket: str = Field("finflow-kyc-documents", alias="KYC_DOCUMENTS_BUCKET")
+    # Document store (Notification): DocumentDB/MongoDB URI; unset means in-memory mongomock.
+    documentdb_uri: str | None = Field(None, alias="DOCUMENTDB_URI")
+    notification_sender: str = Field("notifications@finflow.dev", alias="NOTIFICATION_SENDER")
+
 
 @cache
 def settings() -> Settings:
