@@ -1,0 +1,55 @@
+"""Payment API routes (`/api/payment/...`): thin handlers over functions.payment.logic."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from finflow.health import add_health
+from finflow.http import PROBLEM, lambda_handler, make_resolver, principal
+from functions.payment import logic
+from functions.payment.schemas import Payment, PaymentPage, TransferRequest, WalletAmountRequest
+
+app = make_resolver("payment", "Payment Processing")
+add_health(app, "payment")  # registered before /api/payment/<payment_id>, so it wins the match
+
+
+def _key() -> str | None:
+    return app.current_event.headers.get("Idempotency-Key")  # case-insensitive
+
+
+def _send(outcome: logic.Outcome) -> Response:
+    # The stored text itself, so a replay is byte for byte the first answer.
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    content_type = PROBLEM if outcome.status >= 400 else "application/json"
+    return Response(status_code=outcome.status, content_type=content_type, body=outcome.body, headers=headers)
+
+
+@app.post("/api/payment/transfer")
+def transfer(body: TransferRequest):
+    return _send(logic.transfer(principal(app), body, _key()))
+
+
+@app.post("/api/payment/deposit")
+def deposit(body: WalletAmountRequest):
+    return _send(logic.deposit(principal(app), body, _key()))
+
+
+@app.post("/api/payment/withdraw")
+def withdraw(body: WalletAmountRequest):
+    return _send(logic.withdraw(principal(app), body, _key()))
+
+
+@app.get("/api/payment")
+def list_payments(limit: Annotated[int, Query()] = 20,
+                  cursor: Annotated[Optional[str], Query(max_length=200)] = None) -> PaymentPage:
+    return logic.list_mine(principal(app), limit, cursor)
+
+
+@app.get("/api/payment/<payment_id>")
+def get_payment(payment_id: Annotated[str, Path(max_length=64)]) -> Payment:
+    return logic.get(principal(app), payment_id)
+
+
+handler = lambda_handler(app, logic.obs)

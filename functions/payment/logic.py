@@ -1,0 +1,386 @@
+"""Payment's rules: the validation order, Idempotency-Key, the pending -> completed | failed
+state machine, and resolving payments whose posting had no answer.
+
+A payment is written only once every check has passed. It is inserted `pending` (and
+committed) before Wallet is asked to post; Wallet's answer then completes or fails it.
+When Wallet gives no answer the payment stays pending: the posting is idempotent by the
+payment id, so a retry with the same key or the scheduled reconciler re-sends it safely.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from finflow import contracts, events, money
+from finflow.config import settings
+from finflow.db import engine
+from finflow.http import Principal, Problem, require_user
+from finflow.service_client import ServiceUnavailable
+from functions.payment import rules, store, wallet_client
+from functions.payment.schemas import Payment, PaymentPage, TransferRequest, WalletAmountRequest
+from functions.payment.tables import outbox
+from functions.payment.wallet_client import PostingRefused
+
+obs = wallet_client.obs
+
+LEASE_SECONDS = 30.0  # longer than a posting call can take with its retries (4 x 2 s + backoff)
+REPLAY_WAIT_SECONDS = 10.0  # how long a same-key request waits for the first one's answer
+RECONCILE_MIN_AGE_SECONDS = 5.0
+_POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)  # then 0.2 s until the wait is over
+
+_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="payment-wallet")
+
+
+def _db():
+    return engine("payment")
+
+
+def _publish() -> None:
+    events.publish_after_commit(_db(), outbox, "payment", obs)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A final answer to a payment request: status and the exact JSON text sent."""
+    status: int
+    body: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A payment that passed every check, about to be written and posted."""
+    kind: str
+    amount_minor: int
+    currency: str
+    source: contracts.WalletView | None
+    destination: contracts.WalletView | None
+    description: str | None = None
+
+
+# --- calls to Wallet -------------------------------------------------------------------
+
+def _unavailable() -> Problem:
+    return Problem(503, "Wallet service unavailable", headers={"Retry-After": "5"})
+
+
+def _pending_problem(payment_id: str) -> Problem:
+    return Problem(503, f"Wallet service unavailable; payment {payment_id} is pending and will be resolved "
+                        f"automatically", headers={"Retry-After": "5"})
+
+
+def _start(call: Callable[..., Any], *args: Any) -> Future:
+    # Each task gets its own copy of the request's context (correlation id, trace header).
+    return _pool.submit(contextvars.copy_context().run, call, *args)
+
+
+def _answer(future: Future) -> Any:
+    try:
+        return future.result()
+    except ServiceUnavailable as exc:
+        obs.logger.warning("wallet unavailable before posting", extra={"target": exc.target, "reason": exc.reason})
+        raise _unavailable() from None
+
+
+def _require_kyc(future: Future) -> None:
+    if _answer(future).kyc_status != "verified":
+        raise Problem(403, "KYC verification required")
+
+
+def _amount(amount: Any, currency: str) -> int:
+    try:
+        max_minor = settings().max_amount * 10 ** money.exponent(currency)
+        return money.to_minor(amount, currency, max_minor=max_minor)
+    except money.MoneyError as exc:
+        raise Problem(422, str(exc)) from None
+
+
+# --- the three operations ---------------------------------------------------------------
+
+def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
+    require_user(p)
+    key = rules.idempotency_key(key)
+    digest = rules.request_hash("transfer", req.model_dump())
+    if key and (replay := _replay(p.subject, key, digest)):
+        return replay
+    # All three reads at once; the errors are still reported in the documented order.
+    kyc, source, destination = (_start(wallet_client.kyc, p.subject), _start(wallet_client.wallet, req.from_wallet_id),
+                                _start(wallet_client.wallet, req.to_wallet_id))
+    _require_kyc(kyc)
+    src = _answer(source)
+    if src is None:
+        raise Problem(404, "Source wallet not found")
+    if src.user_id != p.subject:
+        raise Problem(403, "You do not own the source wallet")
+    if src.status == "frozen":
+        raise Problem(400, "Source wallet is frozen")
+    if src.status == "closed":
+        raise Problem(400, "Source wallet is closed")
+    dst = _answer(destination)
+    if dst is None:
+        raise Problem(404, "Destination wallet not found")
+    if dst.status != "active":
+        raise Problem(400, "Destination wallet is not active")
+    if dst.id == src.id:
+        raise Problem(422, "Source and destination wallets must be different")
+    if src.currency != dst.currency:
+        raise Problem(422, f"Currency mismatch: source wallet is {src.currency}, destination wallet is {dst.currency}")
+    draft = Draft("transfer", _amount(req.amount, src.currency), src.currency, src, dst, req.description)
+    return _execute(p, draft, key, digest)
+
+
+def deposit(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
+    """A simulated top-up from an external funding source into the caller's wallet."""
+    require_user(p)
+    key = rules.idempotency_key(key)
+    digest = rules.request_hash("deposit", req.model_dump())
+    if key and (replay := _replay(p.subject, key, digest)):
+        return replay
+    kyc, target = _start(wallet_client.kyc, p.subject), _start(wallet_client.wallet, req.wallet_id)
+    _require_kyc(kyc)
+    w = _answer(target)
+    if w is None:
+        raise Problem(404, "Wallet not found")
+    if w.user_id != p.subject:
+        raise Problem(403, "You do not own the wallet")
+    if w.status == "frozen":
+        raise Problem(400, "Wallet is frozen")
+    if w.status == "closed":
+        raise Problem(400, "Wallet is closed")
+    return _execute(p, Draft("deposit", _amount(req.amount, w.currency), w.currency, None, w), key, digest)
+
+
+def withdraw(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
+    require_user(p)
+    key = rules.idempotency_key(key)
+    digest = rules.request_hash("withdrawal", req.model_dump())
+    if key and (replay := _replay(p.subject, key, digest)):
+        return replay
+    kyc, source = _start(wallet_client.kyc, p.subject), _start(wallet_client.wallet, req.wallet_id)
+    _require_kyc(kyc)
+    w = _answer(source)
+    if w is None:
+        raise Problem(404, "Source wallet not found")
+    if w.user_id != p.subject:
+        raise Problem(403, "You do not own the source wallet")
+    if w.status == "frozen":
+        raise Problem(400, "Source wallet is frozen")
+    if w.status == "closed":
+        raise Problem(400, "Source wallet is closed")
+    return _execute(p, Draft("withdrawal", _amount(req.amount, w.currency), w.currency, w, None), key, digest)
+
+
+# --- Idempotency-Key -------------------------------------------------------------------
+
+def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
+    """The answer for a key this user already used: None if unused; 409 for another
+    request; the stored final answer; or, while the first request is still running,
+    wait for it. A payment left pending by an outage is driven again here."""
+    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
+    for attempt in range(10_000):
+        with _db().connect() as conn:
+            row = store.by_key(conn, user_id, key)
+        if row is None:
+            return None
+        if row.request_hash != digest:
+            raise Problem(409, "Idempotency-Key was already used with a different request")
+        if row.response_status is not None:
+            return Outcome(row.response_status, row.response_body, replayed=True)
+        with _db().begin() as conn:
+            leased = store.take_lease(conn, row.id, LEASE_SECONDS)
+        if leased is not None:  # its first request gave up (outage) or died: finish it now
+            outcome = _drive(leased)
+            if outcome is None:
+                raise _pending_problem(row.id)
+            return Outcome(outcome.status, outcome.body, replayed=True)
+        if time.monotonic() >= deadline:
+            raise _pending_problem(row.id)
+        time.sleep(_POLL_SECONDS[min(attempt, len(_POLL_SECONDS) - 1)])
+    raise _pending_problem(row.id)  # pragma: no cover - the deadline ends the loop first
+
+
+# --- write, post, resolve ----------------------------------------------------------------
+
+def _execute(p: Principal, d: Draft, key: str | None, digest: str) -> Outcome:
+    with _db().begin() as conn:
+        row = store.insert_pending(
+            conn, lease_seconds=LEASE_SECONDS, id=str(uuid.uuid4()), kind=d.kind, amount_minor=d.amount_minor,
+            currency=d.currency, from_wallet_id=d.source.id if d.source else None,
+            to_wallet_id=d.destination.id if d.destination else None,
+            from_user_id=d.source.user_id if d.source else None,
+            to_user_id=d.destination.user_id if d.destination else None,
+            initiator_user_id=p.subject, description=d.description, idempotency_key=key, request_hash=digest)
+    if row is None:
+        # A concurrent request with the same key claimed it first: answer as it does.
+        replay = _replay(p.subject, key, digest) if key else None
+        if replay is None:  # pragma: no cover - the conflicting row cannot vanish
+            raise _unavailable()
+        return replay
+    outcome = _drive(row)
+    if outcome is None:
+        raise _pending_problem(row.id)
+    return outcome
+
+
+def _posting(row) -> contracts.PostingRequest:
+    """The posting for a payment, built from the row alone, so every re-send is identical."""
+    return contracts.PostingRequest(
+        posting_id=row.id, kind=row.kind, debit_wallet_id=row.from_wallet_id, credit_wallet_id=row.to_wallet_id,
+        amount_minor=row.amount_minor, currency=row.currency, description=row.description)
+
+
+def _drive(row) -> Outcome | None:
+    """Send the posting of a leased pending payment and record what Wallet answered.
+    None: no answer (the payment stays pending, lease released for the next try)."""
+    try:
+        wallet_client.post(_posting(row))
+    except ServiceUnavailable as exc:
+        obs.logger.warning("posting unanswered: payment stays pending",
+                           extra={"payment_id": row.id, "target": exc.target, "reason": exc.reason})
+        _release(row.id)
+        return None
+    except PostingRefused as refused:
+        if not refused.final:
+            obs.logger.error("posting refused unexpectedly: payment stays pending",
+                             extra={"payment_id": row.id, "status": refused.status, "code": refused.code,
+                                    "detail": refused.detail})
+            _release(row.id)
+            return None
+        return _fail(row.id, rules.refusal(row.kind, refused.code, refused.detail))
+    return _complete(row.id)
+
+
+def _release(payment_id: str) -> None:
+    try:
+        with _db().begin() as conn:
+            store.release_lease(conn, payment_id)
+    except Exception:  # noqa: BLE001 - the lease simply expires instead
+        obs.logger.warning("could not release lease", extra={"payment_id": payment_id}, exc_info=True)
+
+
+def _complete(payment_id: str) -> Outcome:
+    with _db().begin() as conn:
+        row = store.complete(conn, payment_id)
+        if row is None:  # resolved meanwhile by someone else: their answer stands
+            return _stored(conn, payment_id)
+        body = json.dumps(to_payment(row).model_dump(mode="json"))
+        store.set_response(conn, payment_id, 201, body)
+        events.record(conn, outbox, "PaymentCompleted", completed_event(row))
+    _publish()
+    obs.logger.info("payment completed", extra={"payment_id": payment_id, "kind": row.kind})
+    return Outcome(201, body)
+
+
+def _fail(payment_id: str, problem: Problem) -> Outcome:
+    with _db().begin() as conn:
+        row = store.fail(conn, payment_id, problem.detail)
+        if row is None:
+            return _stored(conn, payment_id)
+        body = rules.problem_body(problem)
+        store.set_response(conn, payment_id, problem.status, body)
+        events.record(conn, outbox, "PaymentFailed", failed_event(row))
+    _publish()
+    obs.logger.info("payment failed", extra={"payment_id": payment_id, "reason": problem.detail})
+    return Outcome(problem.status, body)
+
+
+def _stored(conn, payment_id: str) -> Outcome:
+    row = store.by_id(conn, payment_id)
+    return Outcome(row.response_status, row.response_body)
+
+
+# --- reads ------------------------------------------------------------------------------
+
+def get(p: Principal, payment_id: str) -> Payment:
+    require_user(p)
+    row = None
+    if wallet_client.is_uuid(payment_id):
+        with _db().connect() as conn:
+            row = store.by_id(conn, payment_id)
+    # Strangers get the same answer whether the payment exists or not.
+    if row is None or not (p.is_admin or p.subject in (row.from_user_id, row.to_user_id)):
+        raise Problem(404, "Payment not found")
+    return to_payment(row)
+
+
+def list_mine(p: Principal, limit: int, cursor: str | None) -> PaymentPage:
+    require_user(p)
+    if not 1 <= limit <= settings().page_size_max:
+        raise Problem(422, f"limit must be between 1 and {settings().page_size_max}")
+    after = rules.decode_cursor(cursor)
+    with _db().connect() as conn:
+        rows = store.page_for_user(conn, p.subject, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return PaymentPage(items=[to_payment(r) for r in rows],
+                       next_cursor=rules.encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+
+
+# --- the reconciler ---------------------------------------------------------------------
+
+def reconcile(min_age_seconds: float = RECONCILE_MIN_AGE_SECONDS, limit: int = 100) -> dict[str, int]:
+    """Resolve pending payments nobody is driving: if Wallet applied the posting, complete
+    the payment; if not, re-send the identical posting (applied or refused now). Wallet
+    still unavailable: the payment stays pending for the next run."""
+    with _db().begin() as conn:
+        rows = store.lease_stale_pending(conn, min_age_seconds=min_age_seconds, lease_seconds=LEASE_SECONDS,
+                                         limit=limit)
+    counts: Counter[str] = Counter()
+    for row in rows:
+        try:
+            counts[_reconcile_one(row)] += 1
+        except Exception:  # noqa: BLE001 - one bad payment must not stop the others; its lease expires
+            obs.logger.exception("reconciling a payment failed", extra={"payment_id": row.id})
+            counts["error"] += 1
+    if rows:
+        obs.logger.info("reconciled pending payments", extra=dict(counts))
+    return {k: counts.get(k, 0) for k in ("completed", "failed", "pending", "error")}
+
+
+def _reconcile_one(row) -> str:
+    try:
+        applied = wallet_client.find_posting(row.id)
+    except ServiceUnavailable:
+        _release(row.id)
+        return "pending"
+    if applied is not None:
+        if (applied.amount_minor, applied.currency, applied.kind) != (row.amount_minor, row.currency, row.kind):
+            obs.logger.error("posting differs from its payment: left pending for review",
+                             extra={"payment_id": row.id})
+            return "pending"  # the lease expires; an operator has to look at this one
+        outcome = _complete(row.id)
+    else:
+        outcome = _drive(row)
+    if outcome is None:
+        return "pending"
+    return "completed" if outcome.status < 400 else "failed"
+
+
+# --- wire formats -----------------------------------------------------------------------
+
+def to_payment(row) -> Payment:
+    return Payment(id=row.id, kind=row.kind, status=row.status,
+                   amount=money.to_decimal_string(row.amount_minor, row.currency), currency=row.currency,
+                   from_wallet_id=row.from_wallet_id, to_wallet_id=row.to_wallet_id, description=row.description,
+                   failure_reason=row.failure_reason, created_at=row.created_at, completed_at=row.completed_at)
+
+
+def completed_event(row) -> dict:
+    return contracts.PaymentCompleted(
+        payment_id=row.id, kind=row.kind, from_wallet_id=row.from_wallet_id, to_wallet_id=row.to_wallet_id,
+        from_user_id=row.from_user_id, to_user_id=row.to_user_id,
+        amount=money.to_decimal_string(row.amount_minor, row.currency), amount_minor=row.amount_minor,
+        currency=row.currency, description=row.description, completed_at=row.completed_at).model_dump(mode="json")
+
+
+def failed_event(row) -> dict:
+    return contracts.PaymentFailed(
+        payment_id=row.id, kind=row.kind, from_wallet_id=row.from_wallet_id, to_wallet_id=row.to_wallet_id,
+        amount=money.to_decimal_string(row.amount_minor, row.currency), amount_minor=row.amount_minor,
+        currency=row.currency, reason=row.failure_reason, failed_at=row.failed_at).model_dump(mode="json")

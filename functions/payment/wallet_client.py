@@ -1,0 +1,124 @@
+"""Payment's calls to Wallet's internal routes (service token `svc:payment`).
+
+Every outcome is one of: a contract model, None (404), a PostingRefused (Wallet said no)
+or ServiceUnavailable (no usable answer: network, timeout, 5xx, open breaker, no service
+token, or an answer that breaks the contract). Money paths never use a cached answer.
+"""
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from pydantic import ValidationError
+
+from finflow import contracts
+from finflow.config import settings
+from finflow.observability import for_module
+from finflow.service_auth import token_provider
+from finflow.service_client import ServiceClient, ServiceUnavailable, client_for
+
+obs = for_module("payment")
+
+# Wallet's problem `type` codes that mean "this posting was refused and nothing moved":
+# a re-send would be refused the same way, so the payment fails.
+BUSINESS_REFUSALS = frozenset({"insufficient-funds", "wallet-frozen", "wallet-not-active", "currency-mismatch",
+                               "not-found", "invalid-posting"})
+
+
+class PostingRefused(Exception):
+    """Wallet answered a posting with a 4xx. `final` refusals fail the payment; anything
+    else (a reused posting id, our token refused) leaves it pending for a human."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"HTTP {status} {code}: {detail}")
+        self.status, self.code, self.detail = status, code, detail
+
+    @property
+    def final(self) -> bool:
+        return self.code in BUSINESS_REFUSALS
+
+
+def _client() -> ServiceClient:
+    s = settings()
+    # token_provider turns any failure to get a token into ServiceUnavailable("auth"):
+    # an Auth outage reads as "cannot reach Wallet", never as a 500.
+    return client_for("wallet", s.api_url, timeout=s.service_timeout_seconds, token_provider=token_provider("payment"))
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def problem_code(response: httpx.Response) -> tuple[str, str]:
+    """(code, detail) of a problem+json answer: the code is the last segment of `type`."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    code = str(body.get("type") or "").rstrip("/").rsplit("/", 1)[-1]
+    detail = body.get("detail") if isinstance(body.get("detail"), str) else response.reason_phrase
+    return code or f"http-{response.status_code}", detail or f"HTTP {response.status_code}"
+
+
+def _parse(model, response: httpx.Response):
+    try:
+        return model.model_validate(response.json())
+    except (ValueError, ValidationError) as exc:
+        obs.logger.error("wallet answer breaks the contract", extra={"model": model.__name__, "error": str(exc)})
+        raise ServiceUnavailable("wallet", f"answer does not match {model.__name__}") from None
+
+
+def _unexpected(response: httpx.Response, what: str) -> ServiceUnavailable:
+    code, detail = problem_code(response)
+    obs.logger.error("unexpected wallet answer", extra={"call": what, "status": response.status_code,
+                                                        "code": code, "detail": detail})
+    return ServiceUnavailable("wallet", f"{what}: HTTP {response.status_code}")
+
+
+def kyc(user_id: str) -> contracts.KycView:
+    """The user's KYC status, cascaded from Auth through Wallet."""
+    response = _client().request("GET", f"/api/wallet/internal/users/{user_id}/kyc")
+    if response.status_code == 404:  # Wallet (Auth) has never heard of them: not verified
+        return contracts.KycView(user_id=user_id, kyc_status="pending", source="auth")
+    if not response.is_success:
+        raise _unexpected(response, "kyc")
+    return _parse(contracts.KycView, response)
+
+
+def wallet(wallet_id: str) -> contracts.WalletView | None:
+    """Wallet's view of one wallet; None if it does not exist. IDs are UUIDs, so anything
+    else is not found without asking."""
+    if not is_uuid(wallet_id):
+        return None
+    response = _client().request("GET", f"/api/wallet/internal/wallets/{wallet_id}")
+    if response.status_code == 404:
+        return None
+    if not response.is_success:
+        raise _unexpected(response, "wallet view")
+    return _parse(contracts.WalletView, response)
+
+
+def post(req: contracts.PostingRequest) -> None:
+    """Apply a posting. Idempotent by posting_id, so it is retried on outages like a GET.
+    Returns when the posting is applied (201, or 200 for a replay)."""
+    response = _client().request("POST", "/api/wallet/internal/postings", json=req.model_dump(mode="json"),
+                                 idempotent=True)
+    if response.is_success:
+        return
+    code, detail = problem_code(response)
+    raise PostingRefused(response.status_code, code, detail)
+
+
+def find_posting(posting_id: str) -> contracts.PostingResult | None:
+    """The posting Wallet applied under this id, or None if it never applied one."""
+    response = _client().request("GET", f"/api/wallet/internal/postings/{posting_id}")
+    if response.status_code == 404:
+        return None
+    if not response.is_success:
+        raise _unexpected(response, "posting lookup")
+    return _parse(contracts.PostingResult, response)
