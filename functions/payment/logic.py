@@ -75,9 +75,15 @@ def _pending_problem(payment_id: str) -> Problem:
                         f"automatically", headers={"Retry-After": "5"})
 
 
-def _start(call: Callable[..., Any], *args: Any) -> Future:
-    # Each task gets its own copy of the request's context (correlation id, trace header).
-    return _pool.submit(contextvars.copy_context().run, call, *args)
+def _reads(*calls: tuple[Callable[..., Any], str]) -> list[Future]:
+    """Start Wallet reads at once; each task runs in its own copy of the request's context
+    (correlation id, trace header). Their answers are taken in the caller's order."""
+    try:
+        wallet_client.prime()
+    except ServiceUnavailable as exc:
+        obs.logger.warning("no service token for Wallet", extra={"target": exc.target, "reason": exc.reason})
+        raise _unavailable() from None
+    return [_pool.submit(contextvars.copy_context().run, call, arg) for call, arg in calls]
 
 
 def _answer(future: Future) -> Any:
@@ -110,8 +116,8 @@ def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
     if key and (replay := _replay(p.subject, key, digest)):
         return replay
     # All three reads at once; the errors are still reported in the documented order.
-    kyc, source, destination = (_start(wallet_client.kyc, p.subject), _start(wallet_client.wallet, req.from_wallet_id),
-                                _start(wallet_client.wallet, req.to_wallet_id))
+    kyc, source, destination = _reads((wallet_client.kyc, p.subject), (wallet_client.wallet, req.from_wallet_id),
+                                      (wallet_client.wallet, req.to_wallet_id))
     _require_kyc(kyc)
     src = _answer(source)
     if src is None:
@@ -142,7 +148,7 @@ def deposit(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
     digest = rules.request_hash("deposit", req.model_dump())
     if key and (replay := _replay(p.subject, key, digest)):
         return replay
-    kyc, target = _start(wallet_client.kyc, p.subject), _start(wallet_client.wallet, req.wallet_id)
+    kyc, target = _reads((wallet_client.kyc, p.subject), (wallet_client.wallet, req.wallet_id))
     _require_kyc(kyc)
     w = _answer(target)
     if w is None:
@@ -162,7 +168,7 @@ def withdraw(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome
     digest = rules.request_hash("withdrawal", req.model_dump())
     if key and (replay := _replay(p.subject, key, digest)):
         return replay
-    kyc, source = _start(wallet_client.kyc, p.subject), _start(wallet_client.wallet, req.wallet_id)
+    kyc, source = _reads((wallet_client.kyc, p.subject), (wallet_client.wallet, req.wallet_id))
     _require_kyc(kyc)
     w = _answer(source)
     if w is None:

@@ -45,6 +45,12 @@ def _client() -> ServiceClient:
     return client_for("wallet", s.api_url, timeout=s.service_timeout_seconds, token_provider=token_provider("payment"))
 
 
+def prime() -> None:
+    """Get the service token (cached per process) before fanning out, so a cold container
+    asks Auth once rather than once per parallel read. Raises ServiceUnavailable("auth")."""
+    token_provider("payment")()
+
+
 def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)

@@ -143,6 +143,7 @@ class FakeWallet:
         monkeypatch.setattr(wallet_client, "kyc", self.kyc)
         monkeypatch.setattr(wallet_client, "wallet", self.wallet)
         monkeypatch.setattr(wallet_client, "post", lambda req: pytest.fail("nothing may be posted"))
+        monkeypatch.setattr(wallet_client, "prime", lambda: None)
 
     def _call(self, what):
         self.seen_correlation.append(correlation_id.get())
@@ -275,3 +276,14 @@ def test_no_service_token_is_an_outage_not_a_crash(monkeypatch, wallet_http):
     with pytest.raises(ServiceUnavailable) as exc:
         wallet_client.kyc(ALICE.subject)
     assert exc.value.target == "auth"
+
+
+def test_no_service_token_is_503_before_any_read(monkeypatch):
+    fake = FakeWallet(monkeypatch)
+
+    def no_token():
+        raise ServiceUnavailable("auth", "no service token: ReadTimeout")
+
+    monkeypatch.setattr(wallet_client, "prime", no_token)
+    assert _problem(_transfer) == (503, "Wallet service unavailable")
+    assert fake.seen_correlation == []  # nothing was read
