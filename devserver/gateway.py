@@ -71,7 +71,8 @@ class Gateway:
             return None, problem(401, "Unauthorized", "missing bearer token", unauthorized)
         try:
             policy = self.pools["auth.authorizer"].invoke(token_authorizer_event(header, request.method, path))
-        except InvocationError:
+        except InvocationError as exc:
+            print(f"[gateway] auth.authorizer failed: {str(exc).splitlines()[0]}", flush=True)
             return None, problem(500, "Internal Server Error", "authorizer failed")
         statement = policy["policyDocument"]["Statement"][0]
         if statement["Effect"] != "Allow":

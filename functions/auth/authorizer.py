@@ -10,8 +10,10 @@ import time
 from threading import Lock
 from typing import Any
 
+import httpx
+
 from finflow.config import settings
-from finflow.service_client import http
+from finflow.service_client import client_for
 from finflow.observability import for_module
 from finflow.tokens import TokenError, verify
 
@@ -27,7 +29,10 @@ def jwks_url() -> str:
 
 
 def fetch_jwks() -> dict:
-    response = http().get(jwks_url(), timeout=2.0)
+    # timeout, retries with jitter and a breaker, like every outbound call
+    url = httpx.URL(jwks_url())
+    origin = f"{url.scheme}://{url.netloc.decode()}"
+    response = client_for("auth-jwks", origin, timeout=2.0).request("GET", url.raw_path.decode())
     response.raise_for_status()
     return response.json()
 

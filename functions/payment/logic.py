@@ -66,8 +66,10 @@ class Draft:
 
 # --- calls to Wallet -------------------------------------------------------------------
 
-def _unavailable() -> Problem:
-    return Problem(503, "Wallet service unavailable", headers={"Retry-After": "5"})
+def _unavailable(target: str = "wallet") -> Problem:
+    # Auth only stands in the way when the service token cannot be had: name it then.
+    name = "Auth" if target == "auth" else "Wallet"
+    return Problem(503, f"{name} service unavailable", headers={"Retry-After": "5"})
 
 
 def _pending_problem(payment_id: str) -> Problem:
@@ -82,7 +84,7 @@ def _reads(*calls: tuple[Callable[..., Any], str]) -> list[Future]:
         wallet_client.prime()
     except ServiceUnavailable as exc:
         obs.logger.warning("no service token for Wallet", extra={"target": exc.target, "reason": exc.reason})
-        raise _unavailable() from None
+        raise _unavailable(exc.target) from None
     return [_pool.submit(contextvars.copy_context().run, call, arg) for call, arg in calls]
 
 

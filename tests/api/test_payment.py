@@ -424,13 +424,13 @@ def test_wallet_down_before_posting_is_503_writes_nothing_and_the_breaker_opens(
     assert h.balance(gateway, a, wa) == "20.00"
 
 
-def test_no_service_token_reads_as_wallet_unavailable_not_500(gateway, outage):
+def test_no_service_token_reads_as_auth_unavailable_not_500(gateway, outage):
     from finflow import service_auth
     a = h.customer(gateway)
     w = h.wallet(gateway, a)
     service_auth.forget_tokens()
     outage.down.add("/api/auth/token")
-    assert_problem(h.deposit(gateway, a, w, "1"), 503, "Wallet service unavailable")
+    assert_problem(h.deposit(gateway, a, w, "1"), 503, "Auth service unavailable")
     outage.down.clear()
     assert h.payment_rows(a) == []
     assert h.deposit(gateway, a, w, "1").status_code == 201

@@ -2,13 +2,10 @@
 
 Found by the e2e burst of 50 parallel transfers on a cold devserver (2 cores): several
 answers were 503 "Wallet service unavailable" (Payment's log: target auth, "no service
-token: ReadTimeout") and one 500 "authorizer failed". Both fetches are made once per
-container with a 2 s timeout, no retry, and the token fetch is not shared by the threads
-of one container that need it at the same moment. ARCHITECTURE.md: every outbound call
+token: ReadTimeout") and one 500 "authorizer failed", because these fetches had no retry
+and the token fetch was not shared by the threads of one container. ARCHITECTURE.md: every outbound call
 has a timeout and bounded retries with jitter for idempotent calls (a JWKS GET is; a
 client-credentials exchange changes nothing either).
-
-Marked xfail(strict=True): when fixed, these pass and the marker must come off.
 """
 from __future__ import annotations
 
@@ -21,9 +18,6 @@ import pytest
 
 from finflow import service_auth, service_client
 from functions.auth import authorizer
-
-COLD_FETCH = "cold-start fetch: no retry / no single-flight (reported to the lead)"
-
 
 class TokenEndpoint:
     """A fake Auth: POST /api/auth/token and the JWKS, failing with the queued errors first."""
@@ -60,7 +54,6 @@ def auth_endpoint(monkeypatch):
     authorizer.forget_keys()
 
 
-@pytest.mark.xfail(strict=True, reason=COLD_FETCH)
 def test_concurrent_callers_in_one_container_share_one_token_fetch(auth_endpoint):
     # Payment asks Wallet three things at once per transfer: three threads, one cold cache.
     endpoint = auth_endpoint(TokenEndpoint(delay=0.2))
@@ -70,14 +63,12 @@ def test_concurrent_callers_in_one_container_share_one_token_fetch(auth_endpoint
     assert endpoint.calls == 1
 
 
-@pytest.mark.xfail(strict=True, reason=COLD_FETCH)
 def test_a_timed_out_token_fetch_is_retried(auth_endpoint):
     endpoint = auth_endpoint(TokenEndpoint("timeout"))
     assert service_auth.service_token("payment") == "svc-token"
     assert endpoint.calls == 2
 
 
-@pytest.mark.xfail(strict=True, reason=COLD_FETCH)
 def test_a_timed_out_jwks_fetch_is_retried(auth_endpoint):
     endpoint = auth_endpoint(TokenEndpoint("timeout"))
     assert authorizer.fetch_jwks()["keys"][0]["kid"] == "k1"
@@ -85,7 +76,7 @@ def test_a_timed_out_jwks_fetch_is_retried(auth_endpoint):
 
 
 def test_the_fakes_answer_when_nothing_fails(auth_endpoint):
-    # keeps the xfails honest: they fail for the missing retry/sharing, not a broken fake
+    # the fakes themselves answer: failures above come from the code under test
     endpoint = auth_endpoint(TokenEndpoint())
     assert service_auth.service_token("payment") == "svc-token"
     assert authorizer.fetch_jwks()["keys"][0]["kid"] == "k1"

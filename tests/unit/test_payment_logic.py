@@ -285,5 +285,5 @@ def test_no_service_token_is_503_before_any_read(monkeypatch):
         raise ServiceUnavailable("auth", "no service token: ReadTimeout")
 
     monkeypatch.setattr(wallet_client, "prime", no_token)
-    assert _problem(_transfer) == (503, "Wallet service unavailable")
+    assert _problem(_transfer) == (503, "Auth service unavailable")  # the service actually down
     assert fake.seen_correlation == []  # nothing was read

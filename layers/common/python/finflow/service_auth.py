@@ -10,28 +10,40 @@ import time
 
 from finflow.aws import secret_json
 from finflow.config import settings
-from finflow.service_client import http
+from finflow.service_client import client_for
 
 _tokens: dict[str, tuple[str, float]] = {}
 _lock = threading.Lock()
+_fetching: dict[str, threading.Lock] = {}
 _EARLY_RENEWAL = 60.0  # never send a token that could expire in flight
 
 
-def service_token(module: str) -> str:
+def _cached(module: str) -> str | None:
     with _lock:
         cached = _tokens.get(module)
-        if cached and cached[1] - _EARLY_RENEWAL > time.time():
-            return cached[0]
-    s = settings()
-    creds = secret_json(f"{s.service_credentials_prefix}/{module}")
-    response = http().post(f"{s.api_url.rstrip('/')}/api/auth/token", timeout=s.service_timeout_seconds,
-                          json={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
-                                "grant_type": "client_credentials"})
-    response.raise_for_status()
-    body = response.json()
+    return cached[0] if cached and cached[1] - _EARLY_RENEWAL > time.time() else None
+
+
+def service_token(module: str) -> str:
+    if token := _cached(module):
+        return token
     with _lock:
-        _tokens[module] = (body["access_token"], time.time() + int(body["expires_in"]))
-    return body["access_token"]
+        fetching = _fetching.setdefault(module, threading.Lock())
+    with fetching:  # single flight: concurrent callers of a cold container wait for one fetch
+        if token := _cached(module):
+            return token
+        s = settings()
+        creds = secret_json(f"{s.service_credentials_prefix}/{module}")
+        # A token exchange changes nothing, so it may be retried like a read.
+        response = client_for("auth-token", s.api_url, timeout=s.service_timeout_seconds).request(
+            "POST", "/api/auth/token", idempotent=True,
+            json={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
+                  "grant_type": "client_credentials"})
+        response.raise_for_status()
+        body = response.json()
+        with _lock:
+            _tokens[module] = (body["access_token"], time.time() + int(body["expires_in"]))
+        return body["access_token"]
 
 
 def forget_tokens() -> None:
