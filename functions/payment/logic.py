@@ -93,7 +93,7 @@ def _answer(future: Future) -> Any:
         return future.result()
     except ServiceUnavailable as exc:
         obs.logger.warning("wallet unavailable before posting", extra={"target": exc.target, "reason": exc.reason})
-        raise _unavailable() from None
+        raise _unavailable(exc.target) from None
 
 
 def _require_kyc(future: Future) -> None:

@@ -41,7 +41,7 @@ class PostingRefused(Exception):
 def _client() -> ServiceClient:
     s = settings()
     # token_provider turns any failure to get a token into ServiceUnavailable("auth"):
-    # an Auth outage reads as "cannot reach Wallet", never as a 500.
+    # an Auth outage is a 503 naming Auth, never a 500.
     return client_for("wallet", s.api_url, timeout=s.service_timeout_seconds, token_provider=token_provider("payment"))
 
 
