@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Document store (Notification): DocumentDB/MongoDB URI; unset means in-memory mongomock.
     documentdb_uri: str | None = Field(None, alias="DOCUMENTDB_URI")
     notification_sender: str = Field("notifications@finflow.dev", alias="NOTIFICATION_SENDER")
+    # Notification's daily job reminds users still pending KYC this long after registering.
+    kyc_reminder_after_hours: int = Field(24, ge=0, alias="KYC_REMINDER_AFTER_HOURS")
 
 
 @cache
