@@ -129,7 +129,8 @@ MODULES: tuple[Module, ...] = (
     Module(
         key="kyc", letter="E", name="KYC/AML Compliance", port=8005,
         route_prefixes=("/api/kyc", "/api/aml"),
-        calls=("auth",),
+        # AML freezes (and lifts) wallets through Wallet's API, and reads a wallet's age from it
+        calls=("wallet", "auth"),
         subscriptions=(Subscription("payment", ("PaymentCompleted",)),),
         emits=("KycSubmitted", "KycDecisionMade", "AmlAlertRaised"),
         stores=("aurora:kyc", "s3:kyc-documents"),
