@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 KycStatus = Literal["pending", "submitted", "verified", "rejected"]
 WalletStatus = Literal["active", "frozen", "closed"]
 PostingKind = Literal["transfer", "deposit", "withdrawal"]
+DocumentType = Literal["passport", "national_id", "drivers_license", "residence_permit"]
+AmlSeverity = Literal["low", "medium", "high"]
 
 
 class Contract(BaseModel):
@@ -100,6 +102,13 @@ class UserRolesChanged(Contract):
     changed_by: str
 
 
+class KycSubmitted(Contract):
+    submission_id: str
+    user_id: str
+    document_type: DocumentType
+    submitted_at: datetime
+
+
 class KycDecisionMade(Contract):
     user_id: str
     status: Literal["verified", "rejected"]
@@ -154,9 +163,27 @@ class PaymentFailed(Contract):
     failed_at: datetime
 
 
+class AmlAlertRaised(Contract):
+    """One hit of an AML rule on one payment. The alert is about `wallet_id` (the wallet the
+    money left; for a deposit, the wallet it arrived in) and its owner `user_id`."""
+    alert_id: str
+    rule: str  # large_payment | velocity | structuring | rapid_in_out (more may come: read leniently)
+    severity: AmlSeverity
+    payment_id: str  # the payment that triggered the rule
+    wallet_id: str
+    user_id: str | None
+    currency: str
+    amount: str  # the triggering payment, decimal string ("10000.00")
+    amount_minor: int
+    reason: str  # one sentence for a compliance officer
+    evidence: dict  # payment ids, amounts as decimal strings, the window
+    freezes_wallet: bool  # severity high: KYC freezes the wallet through Wallet's API
+    created_at: datetime
+
+
 EVENTS: dict[str, type[Contract]] = {
     "UserRegistered": UserRegistered, "UserKycStatusChanged": UserKycStatusChanged,
-    "UserRolesChanged": UserRolesChanged, "KycDecisionMade": KycDecisionMade,
+    "UserRolesChanged": UserRolesChanged, "KycSubmitted": KycSubmitted, "KycDecisionMade": KycDecisionMade,
     "WalletCreated": WalletCreated, "WalletStatusChanged": WalletStatusChanged,
-    "PaymentCompleted": PaymentCompleted, "PaymentFailed": PaymentFailed,
+    "PaymentCompleted": PaymentCompleted, "PaymentFailed": PaymentFailed, "AmlAlertRaised": AmlAlertRaised,
 }
