@@ -3,6 +3,10 @@
 Same routing, public routes and authorizer as `make dev`, without worker processes: a
 test drives one module through httpx and the module's own calls to other modules go
 through the same gateway (finflow.service_client.route_all_http_through).
+
+One invocation at a time: Powertools keeps the current request in state shared by every
+resolver of a process, so a function that fans out calls in parallel threads must run them
+inline here (tests do); the devserver runs each function in its own processes instead.
 """
 from __future__ import annotations
 

@@ -12,12 +12,14 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 
 from devserver.lambda_runtime import LambdaContext
 
 _ctx = multiprocessing.get_context("spawn")
+_cold_starts = threading.BoundedSemaphore(2)
 
 
 class InvocationError(Exception):
@@ -89,33 +91,45 @@ class FunctionPool:
         self.enabled = True
 
     def warm(self) -> None:
-        worker = self._start()
-        worker.invoke(self.handler_path, None)  # import only: the container is warm
-        self._idle.put(worker)
+        self._idle.put(self._start())
 
     def _start(self) -> _Worker:
         with self._lock:
             self._count += 1
         try:
-            return _Worker(self.name)
+            worker = _Worker(self.name)
+            worker.invoke(self.handler_path, None)  # import only: the container is warm
+            return worker
         except Exception:
             with self._lock:
                 self._count -= 1
             raise
 
     def _acquire(self, timeout: float) -> _Worker:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            can_start = self._count < self.max_workers
-        if can_start:
-            return self._start()
-        try:
-            return self._idle.get(timeout=timeout)
-        except queue.Empty as exc:
-            raise InvocationError(f"{self.name}: no worker free within {timeout:.0f}s (throttled)") from exc
+        """An idle worker, else a new one (a cold start), else wait for one to free up.
+
+        Cold starts are limited machine-wide: Lambda gives each new container its own CPU,
+        two local cores do not, and thirty imports at once would starve every timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                can_start = self._count < self.max_workers
+            if can_start and _cold_starts.acquire(blocking=False):
+                try:
+                    return self._start()
+                finally:
+                    _cold_starts.release()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise InvocationError(f"{self.name}: no worker free within {timeout:.0f}s (throttled)")
+            try:
+                return self._idle.get(timeout=min(0.05, remaining))
+            except queue.Empty:
+                continue
 
     def invoke(self, event: dict, timeout: float = 30.0, handler_path: str | None = None):
         if not self.enabled:

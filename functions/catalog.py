@@ -71,7 +71,7 @@ class Module:
         return tuple(fns) + self.extra_functions
 
 
-_DOCS = (("GET", "/api/{key}/docs"), ("GET", "/api/{key}/openapi.json"))
+_DOCS = (("GET", "/api/{key}/docs"),)  # Swagger UI; the OpenAPI JSON is docs?format=json
 
 MODULES: tuple[Module, ...] = (
     Module(

@@ -156,29 +156,11 @@ def _parallel(devserver, requests: list[tuple[str, dict, dict]], workers: int) -
         return list(pool.map(lambda req: client.post(req[0], json=req[1], headers=req[2]), requests))
 
 
-@pytest.fixture(scope="module")
-def warm_money_path(devserver):
-    """Every function on the transfer path started up to the devserver's worker limit.
-
-    A first burst spawns a worker process per concurrent request for the authorizer,
-    Payment, Wallet and Auth (about 30 cold imports at once); on a two-core machine that
-    starves the 2 s timeouts of the very first service-token and JWKS fetches, and a few
-    requests get 503/500 (reported separately). Lambda gives each cold container its own
-    CPU. So the bursts below measure the race on warm functions: this one passes every
-    check and read of a transfer with an amount over the maximum, which writes nothing.
-    """
-    with httpx.Client(base_url=devserver.url, timeout=15.0) as client:
-        payer, payee = verified_users(client, devserver, 2, "warmup")
-        source, destination = create_wallet(client, payer), create_wallet(client, payee)
-    body = {"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "1000000.01"}
-    _parallel(devserver, [("/api/payment/transfer", body, payer.auth)] * 50, workers=50)
-
-
 def _total(http, wallets: list[tuple[Account, str]]) -> Decimal:
     return sum((Decimal(balance(http, owner, wallet_id)) for owner, wallet_id in wallets), Decimal(0))
 
 
-def test_fifty_parallel_transfers_never_overdraw(http, devserver, warm_money_path):
+def test_fifty_parallel_transfers_never_overdraw(http, devserver):
     payer, payee = verified_users(http, devserver, 2, "race")
     source, destination = create_wallet(http, payer), create_wallet(http, payee)
     deposit(http, payer, source["id"], "100.00")
@@ -212,7 +194,7 @@ def test_fifty_parallel_transfers_never_overdraw(http, devserver, warm_money_pat
 
 # -- idempotency: one key, twenty concurrent retries ----------------------------------------
 
-def test_one_idempotency_key_moves_money_once(http, devserver, warm_money_path):
+def test_one_idempotency_key_moves_money_once(http, devserver):
     payer, payee = verified_users(http, devserver, 2, "idem")
     source, destination = create_wallet(http, payer), create_wallet(http, payee)
     deposit(http, payer, source["id"], "100.00")
