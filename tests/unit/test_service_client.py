@@ -241,3 +241,15 @@ def test_client_for_reuses_client_per_target():
         reset_clients()
     assert client_for("ledger", "http://ledger.test") is not a
     reset_clients()
+
+
+def test_client_for_keeps_one_client_per_calling_module():
+    from finflow.service_auth import token_provider
+    reset_clients()
+    try:
+        as_payment = client_for("wallet", "http://wallet.test", token_provider=token_provider("payment"))
+        as_kyc = client_for("wallet", "http://wallet.test", token_provider=token_provider("kyc"))
+        assert as_kyc is not as_payment  # each sends its own service token
+        assert client_for("wallet", "http://wallet.test", token_provider=token_provider("kyc")) is as_kyc
+    finally:
+        reset_clients()

@@ -61,4 +61,5 @@ def token_provider(module: str):
         except Exception as exc:  # noqa: BLE001 - any failure to get a token is an Auth outage to the caller
             raise ServiceUnavailable("auth", f"no service token: {type(exc).__name__}") from exc
 
+    provide.module = module  # the calling identity: service_client.client_for keeps one client per caller
     return provide

@@ -222,16 +222,19 @@ def http() -> httpx.Client:
 
 
 # Module-level so breakers and caches survive across warm Lambda invocations.
-_clients: dict[tuple[str, str], ServiceClient] = {}
+_clients: dict[tuple[str, str, str | None], ServiceClient] = {}
 _clients_lock = threading.Lock()
 
 
 def client_for(target: str, base_url: str, **kw: Any) -> ServiceClient:
-    """Shared client per (target, base_url); `kw` only applies when it is first created."""
+    """Shared client per (target, base_url, calling identity); `kw` only applies when it is
+    first created. The identity is the module of `token_provider` (service_auth sets it), so
+    two modules calling one target in one process (api tests) never send each other's token."""
+    key = (target, base_url, getattr(kw.get("token_provider"), "module", None))
     with _clients_lock:
-        client = _clients.get((target, base_url))
+        client = _clients.get(key)
         if client is None:
-            client = _clients[(target, base_url)] = ServiceClient(target, base_url, **kw)
+            client = _clients[key] = ServiceClient(target, base_url, **kw)
         return client
 
 
