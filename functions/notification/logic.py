@@ -23,8 +23,8 @@ from finflow.service_auth import token_provider
 from finflow.service_client import ServiceUnavailable, client_for
 from functions.notification import channels, messages, store
 from functions.notification.messages import Message
-from functions.notification.schemas import (DEFAULT_PREFERENCES, AmlAlert, Notification, NotificationPage,
-                                            Preferences, PreferencesOut)
+from functions.notification.schemas import (DEFAULT_PREFERENCES, Notification, NotificationPage, Preferences,
+                                            PreferencesOut)
 
 obs = for_module("notification")
 _IDS = uuid.UUID("6f1c2f5e-8d0a-4c1e-9a51-2b8e4d7c9f30")  # namespace of derived in-app ids
@@ -264,7 +264,7 @@ def on_payment_completed(event: events.Event) -> None:
 
 
 def on_aml_alert(event: events.Event) -> None:
-    alert = AmlAlert.model_validate(event.data).model_dump(exclude_none=True)
+    alert = contracts.AmlAlertRaised.model_validate(event.data)
     officers = store.contacts_with_role("compliance")
     if not officers:
         obs.logger.warning("AML alert raised but no compliance officer is known", extra={"event_id": event.event_id})

@@ -105,20 +105,13 @@ def payment_messages(e: contracts.PaymentCompleted, names: dict[str, str | None]
     return out
 
 
-def aml_alert(alert: dict[str, Any]) -> Message:
-    """For compliance officers; `alert` is AmlAlertRaised's data, read leniently."""
-    rule = alert.get("rule") or alert.get("rule_id") or "an AML rule"
-    subject = alert.get("user_id")
-    amount = ""
-    if isinstance(alert.get("amount_minor"), int) and isinstance(alert.get("currency"), str):
-        amount = f" for {_display(alert['amount_minor'], alert['currency'])}"
-    elif alert.get("amount") and alert.get("currency"):
-        amount = f" for {alert['amount']} {alert['currency']}"
-    on = f" on payment {alert['payment_id']}" if alert.get("payment_id") else ""
-    who = f" (user {subject})" if subject else ""
-    severity = f" Severity: {alert['severity']}." if alert.get("severity") else ""
-    reason = f" {alert['reason']}" if alert.get("reason") else ""
-    keep = ("alert_id", "rule", "severity", "user_id", "payment_id", "wallet_id", "amount", "currency", "status")
-    return Message("aml_alert", "AML alert raised",
-                   f"{rule} was triggered{on}{amount}{who}.{severity}{reason}".strip(),
-                   {k: alert[k] for k in keep if alert.get(k) is not None})
+def aml_alert(a: contracts.AmlAlertRaised) -> Message:
+    """For compliance officers: which rule fired, on which payment, wallet and user."""
+    frozen = " The wallet has been frozen." if a.freezes_wallet else ""
+    owner = f" (user {a.user_id})" if a.user_id else ""
+    return Message("aml_alert", f"AML alert: {a.rule} ({a.severity})",
+                   f"{a.reason} Payment {a.payment_id} of {_display(a.amount_minor, a.currency)} "
+                   f"on wallet {a.wallet_id}{owner}.{frozen}",
+                   {"alert_id": a.alert_id, "rule": a.rule, "severity": a.severity, "payment_id": a.payment_id,
+                    "wallet_id": a.wallet_id, "user_id": a.user_id, "amount": a.amount, "currency": a.currency,
+                    "freezes_wallet": a.freezes_wallet})

@@ -1,4 +1,4 @@
-"""Notification's request and response models, and the lenient read of AmlAlertRaised."""
+"""Notification's request and response models."""
 from __future__ import annotations
 
 import re
@@ -52,19 +52,3 @@ class Notification(BaseModel):
 class NotificationPage(BaseModel):
     items: list[Notification]
     next_cursor: str | None
-
-
-class AmlAlert(BaseModel):
-    """AmlAlertRaised's data, read leniently until its contract lands in finflow.contracts:
-    every field optional, unknown fields kept (they are shown to compliance officers)."""
-    model_config = ConfigDict(extra="allow")
-    alert_id: str | None = None
-    rule: str | None = None
-    severity: str | None = None
-    user_id: str | None = None
-    payment_id: str | None = None
-    wallet_id: str | None = None
-    amount: str | None = None
-    amount_minor: int | None = None
-    currency: str | None = None
-    reason: str | None = None

@@ -349,13 +349,17 @@ def test_aml_alerts_go_to_every_known_compliance_officer(gateway, customer, alic
     deliver(envelope("finflow.auth", "UserRolesChanged", {
         "user_id": officer.id, "roles": ["compliance", "customer"], "previous_roles": ["customer"],
         "changed_by": str(uuid.uuid4())}, occurred_at=datetime.now(timezone.utc).isoformat()))
+    wallet_id, payment_id = str(uuid.uuid4()), str(uuid.uuid4())
     deliver(envelope("finflow.kyc", "AmlAlertRaised", {
-        "alert_id": str(uuid.uuid4()), "rule": "large_transfer", "severity": "high", "user_id": alice.id,
-        "payment_id": str(uuid.uuid4()), "amount": "15000.00", "amount_minor": 1500000, "currency": "USD",
-        "some_future_field": {"x": 1}}))
+        "alert_id": str(uuid.uuid4()), "rule": "large_payment", "severity": "high", "payment_id": payment_id,
+        "wallet_id": wallet_id, "user_id": alice.id, "currency": "USD", "amount": "15000.00",
+        "amount_minor": 1500000, "reason": "A single payment of 15,000.00 USD is over the 10,000.00 limit.",
+        "evidence": {"payment_ids": [payment_id]}, "freezes_wallet": True,
+        "created_at": datetime.now(timezone.utc).isoformat(), "a_future_field": {"x": 1}}))
     [alert] = [n for n in inbox(gateway, officer) if n["type"] == "aml_alert"]
-    assert "large_transfer" in alert["body"] and "$15,000.00" in alert["body"]
-    assert alert["data"]["user_id"] == alice.id
+    assert alert["title"] == "AML alert: large_payment (high)"
+    assert "$15,000.00" in alert["body"] and payment_id in alert["body"] and "frozen" in alert["body"]
+    assert (alert["data"]["user_id"], alert["data"]["wallet_id"]) == (alice.id, wallet_id)
     assert not [n for n in inbox(gateway, alice) if n["type"] == "aml_alert"]
 
 
