@@ -111,25 +111,48 @@ def _amount(amount: Any, currency: str) -> int:
 
 # --- the three operations ---------------------------------------------------------------
 
-def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
+def _owned(view: contracts.WalletView | None, p: Principal, name: str) -> contracts.WalletView:
+    """The caller's own, usable wallet; `name` is "Source wallet" or "Wallet" in the details."""
+    if view is None:
+        raise Problem(404, f"{name} not found")
+    if view.user_id != p.subject:
+        raise Problem(403, f"You do not own the {name.lower()}")
+    if view.status in ("frozen", "closed"):
+        raise Problem(400, f"{name} is {view.status}")
+    return view
+
+
+def _start(p: Principal, kind: str, req, key: str | None, *wallet_ids: str) -> tuple[str | None, str, list]:
+    """Common opening of every operation: user only, the key's replay, then the reads
+    (KYC and the wallets at once; errors are still reported in the documented order)."""
     require_user(p)
     key = rules.idempotency_key(key)
-    digest = rules.request_hash("transfer", req.model_dump())
+    digest = rules.request_hash(kind, req.model_dump())
     if key and (replay := _replay(p.subject, key, digest)):
-        return replay
-    # All three reads at once; the errors are still reported in the documented order.
-    kyc, source, destination = _reads((wallet_client.kyc, p.subject), (wallet_client.wallet, req.from_wallet_id),
-                                      (wallet_client.wallet, req.to_wallet_id))
+        raise _Replayed(replay)
+    kyc, *wallets = _reads((wallet_client.kyc, p.subject), *((wallet_client.wallet, w) for w in wallet_ids))
     _require_kyc(kyc)
-    src = _answer(source)
-    if src is None:
-        raise Problem(404, "Source wallet not found")
-    if src.user_id != p.subject:
-        raise Problem(403, "You do not own the source wallet")
-    if src.status == "frozen":
-        raise Problem(400, "Source wallet is frozen")
-    if src.status == "closed":
-        raise Problem(400, "Source wallet is closed")
+    return key, digest, wallets
+
+
+class _Replayed(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
+def _replayable(operation):
+    def run(*args):
+        try:
+            return operation(*args)
+        except _Replayed as replay:
+            return replay.outcome
+    return run
+
+
+@_replayable
+def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
+    key, digest, (source, destination) = _start(p, "transfer", req, key, req.from_wallet_id, req.to_wallet_id)
+    src = _owned(_answer(source), p, "Source wallet")
     dst = _answer(destination)
     if dst is None:
         raise Problem(404, "Destination wallet not found")
@@ -143,44 +166,18 @@ def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
     return _execute(p, draft, key, digest)
 
 
+@_replayable
 def deposit(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
     """A simulated top-up from an external funding source into the caller's wallet."""
-    require_user(p)
-    key = rules.idempotency_key(key)
-    digest = rules.request_hash("deposit", req.model_dump())
-    if key and (replay := _replay(p.subject, key, digest)):
-        return replay
-    kyc, target = _reads((wallet_client.kyc, p.subject), (wallet_client.wallet, req.wallet_id))
-    _require_kyc(kyc)
-    w = _answer(target)
-    if w is None:
-        raise Problem(404, "Wallet not found")
-    if w.user_id != p.subject:
-        raise Problem(403, "You do not own the wallet")
-    if w.status == "frozen":
-        raise Problem(400, "Wallet is frozen")
-    if w.status == "closed":
-        raise Problem(400, "Wallet is closed")
+    key, digest, (target,) = _start(p, "deposit", req, key, req.wallet_id)
+    w = _owned(_answer(target), p, "Wallet")
     return _execute(p, Draft("deposit", _amount(req.amount, w.currency), w.currency, None, w), key, digest)
 
 
+@_replayable
 def withdraw(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
-    require_user(p)
-    key = rules.idempotency_key(key)
-    digest = rules.request_hash("withdrawal", req.model_dump())
-    if key and (replay := _replay(p.subject, key, digest)):
-        return replay
-    kyc, source = _reads((wallet_client.kyc, p.subject), (wallet_client.wallet, req.wallet_id))
-    _require_kyc(kyc)
-    w = _answer(source)
-    if w is None:
-        raise Problem(404, "Source wallet not found")
-    if w.user_id != p.subject:
-        raise Problem(403, "You do not own the source wallet")
-    if w.status == "frozen":
-        raise Problem(400, "Source wallet is frozen")
-    if w.status == "closed":
-        raise Problem(400, "Source wallet is closed")
+    key, digest, (source,) = _start(p, "withdrawal", req, key, req.wallet_id)
+    w = _owned(_answer(source), p, "Source wallet")
     return _execute(p, Draft("withdrawal", _amount(req.amount, w.currency), w.currency, w, None), key, digest)
 
 
