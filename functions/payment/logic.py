@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from finflow import contracts, events, money
+from finflow import contracts, events, ids, money
 from finflow.config import settings
 from finflow.db import engine
 from finflow.http import Principal, Problem, require_user
@@ -305,7 +305,7 @@ def _stored(conn, payment_id: str) -> Outcome:
 def get(p: Principal, payment_id: str) -> Payment:
     require_user(p)
     row = None
-    if wallet_client.is_uuid(payment_id):
+    if ids.canonical(payment_id) is not None:
         with _db().connect() as conn:
             row = store.by_id(conn, payment_id)
     # Strangers get the same answer whether the payment exists or not.

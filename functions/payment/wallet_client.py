@@ -6,12 +6,11 @@ token, or an answer that breaks the contract). Money paths never use a cached an
 """
 from __future__ import annotations
 
-import uuid
 
 import httpx
 from pydantic import ValidationError
 
-from finflow import contracts
+from finflow import contracts, ids
 from finflow.config import settings
 from finflow.observability import for_module
 from finflow.service_auth import token_provider
@@ -49,14 +48,6 @@ def prime() -> None:
     """Get the service token (cached per process) before fanning out, so a cold container
     asks Auth once rather than once per parallel read. Raises ServiceUnavailable("auth")."""
     token_provider("payment")()
-
-
-def is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
 
 
 def problem_code(response: httpx.Response) -> tuple[str, str]:
@@ -99,7 +90,7 @@ def kyc(user_id: str) -> contracts.KycView:
 def wallet(wallet_id: str) -> contracts.WalletView | None:
     """Wallet's view of one wallet; None if it does not exist. IDs are UUIDs, so anything
     else is not found without asking."""
-    if not is_uuid(wallet_id):
+    if ids.canonical(wallet_id) is None:
         return None
     response = _client().request("GET", f"/api/wallet/internal/wallets/{wallet_id}")
     if response.status_code == 404:
