@@ -1,0 +1,70 @@
+"""KYC/AML API routes (`/api/kyc/...`, `/api/aml/...`): thin handlers over
+functions.kyc.logic (KYC) and functions.kyc.monitoring (AML)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from finflow.health import add_health
+from finflow.http import json_response, lambda_handler, make_resolver, principal
+from functions.kyc import documents, logic, monitoring
+from functions.kyc.schemas import (Alert, AlertPage, DecisionRequest, KycStatusView, ResolveRequest,
+                                   ReviewedSubmission, SubmissionPage, SubmitRequest, UploadRequest)
+
+app = make_resolver("kyc", "KYC/AML Compliance")
+add_health(app, "kyc", checks={"documents": documents.bucket_check})
+Id = Annotated[str, Path(max_length=64)]
+Limit = Annotated[int, Query()]
+Cursor = Annotated[Optional[str], Query(max_length=200)]
+
+
+@app.post("/api/kyc/uploads")
+def uploads(body: UploadRequest):
+    return json_response(logic.presign_upload(principal(app), body), 201)
+
+
+@app.post("/api/kyc/submit")
+def submit(body: SubmitRequest):
+    return json_response(logic.submit(principal(app), body), 202)
+
+
+@app.get("/api/kyc/status")
+def status() -> KycStatusView:
+    return logic.status(principal(app))
+
+
+@app.get("/api/kyc/submissions")
+def submissions(status: Annotated[Optional[Literal["pending", "verified", "rejected"]], Query()] = None,
+                limit: Limit = 20, cursor: Cursor = None) -> SubmissionPage:
+    return logic.list_submissions(principal(app), status, limit, cursor)
+
+
+@app.get("/api/kyc/submissions/<submission_id>")
+def submission(submission_id: Id):
+    # the owner sees a Submission; compliance a ReviewedSubmission (decided_by, a download link)
+    return json_response(logic.get_submission(principal(app), submission_id))
+
+
+@app.post("/api/kyc/submissions/<submission_id>/decision")
+def decision(submission_id: Id, body: DecisionRequest) -> ReviewedSubmission:
+    return logic.decide(principal(app), submission_id, body)
+
+
+@app.get("/api/aml/alerts")
+def alerts(status: Annotated[Optional[Literal["open", "resolved"]], Query()] = None,
+           limit: Limit = 20, cursor: Cursor = None) -> AlertPage:
+    return monitoring.list_alerts(principal(app), status, limit, cursor)
+
+
+@app.get("/api/aml/alerts/<alert_id>")
+def alert(alert_id: Id) -> Alert:
+    return monitoring.get_alert(principal(app), alert_id)
+
+
+@app.post("/api/aml/alerts/<alert_id>/resolve")
+def resolve(alert_id: Id, body: ResolveRequest) -> Alert:
+    return monitoring.resolve(principal(app), alert_id, body)
+
+
+handler = lambda_handler(app, logic.obs)

@@ -1,0 +1,44 @@
+"""KYC documents in S3 (bucket settings().kyc_documents_bucket): presigned uploads, the
+existence check at submission and short-lived download links for compliance."""
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from finflow.aws import client
+from finflow.config import settings
+
+MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_EXPIRES_SECONDS = 900
+DOWNLOAD_EXPIRES_SECONDS = 300
+
+
+def _bucket() -> str:
+    return settings().kyc_documents_bucket
+
+
+def presign_upload(key: str, content_type: str) -> dict:
+    """A presigned POST that accepts exactly this key and content type, 1 byte to 10 MiB."""
+    return client("s3").generate_presigned_post(
+        Bucket=_bucket(), Key=key, Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, MAX_BYTES]],
+        ExpiresIn=UPLOAD_EXPIRES_SECONDS)
+
+
+def exists(key: str) -> bool:
+    try:
+        client("s3").head_object(Bucket=_bucket(), Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def download_url(key: str) -> str:
+    return client("s3").generate_presigned_url("get_object", Params={"Bucket": _bucket(), "Key": key},
+                                               ExpiresIn=DOWNLOAD_EXPIRES_SECONDS)
+
+
+def bucket_check() -> None:
+    """For /health: raises when the bucket cannot be reached."""
+    client("s3").head_bucket(Bucket=_bucket())
