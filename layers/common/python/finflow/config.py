@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     notification_sender: str = Field("notifications@finflow.dev", alias="NOTIFICATION_SENDER")
     # Notification's daily job reminds users still pending KYC this long after registering.
     kyc_reminder_after_hours: int = Field(24, ge=0, alias="KYC_REMINDER_AFTER_HOURS")
+    # Reporting's payment search: an OpenSearch domain (https URL, SigV4 signed) or, when
+    # unset, PostgreSQL full-text search in Reporting's own database.
+    opensearch_endpoint: str | None = Field(None, alias="OPENSEARCH_ENDPOINT")
+    opensearch_index: str = Field("finflow-payments", alias="OPENSEARCH_INDEX")
+    # The EventBridge archive of the bus; Reporting's rebuild replays it in AWS.
+    event_archive_name: str = Field("finflow-events", alias="EVENT_ARCHIVE_NAME")
 
 
 @cache
