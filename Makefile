@@ -4,12 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
-.PHONY: dev test test-unit test-api test-e2e install clean-local
+.PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,infra]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -29,5 +29,36 @@ test-api: install
 test-e2e: install
 	$(PY) -m pytest -q tests/e2e
 
+test-infra: install
+	$(PY) -m pytest -q tests/infra
+
+test-localstack: install
+	$(PY) -m pytest -q -rs tests/localstack
+
+# -- infrastructure (CDK) ----------------------------------------------------------------
+# jsii runs on the machine's Node (20 works, with a warning we silence); no CLI, no network.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := true
+export CDK_DISABLE_CLI_TELEMETRY := true
+TARGET ?= aws
+STAGE ?= dev
+CDK_CLI := npx --yes aws-cdk@$(CDK_CLI_VERSION)
+CDKLOCAL := npx --yes --package aws-cdk@$(CDK_CLI_VERSION) --package aws-cdk-local@$(CDKLOCAL_VERSION) cdklocal
+CDK_CLI_VERSION := 2.1148.1
+CDKLOCAL_VERSION := 3.0.4
+
+synth: install
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out $(PY) -m infra_cdk.app -c target=$(TARGET) -c stage=$(STAGE)
+	@ls cdk.out/*.template.json
+
+deploy: install
+	$(CDK_CLI) deploy --all --no-notices --require-approval broadening -c target=aws -c stage=$(STAGE)
+
+deploy-localstack: install
+	$(CDKLOCAL) bootstrap --no-notices -c target=localstack
+	$(CDKLOCAL) deploy --all --no-notices --require-approval never -c target=localstack -c stage=$(STAGE) \
+	  -c kyc_auto_verify=true --outputs-file .local/localstack-outputs.json $(LOCALSTACK_PARAMETERS)
+
 clean-local:
-	rm -rf .local
+	rm -rf .local cdk.out

@@ -1,0 +1,76 @@
+"""Lambda code and layer folders, built without Docker and cached under `.local/cdk-assets/`.
+
+- a module's code: `functions/__init__.py`, `functions/catalog.py`, `functions/<module>/`
+  and the deploy-time handlers (`infra_cdk/runtime` as package `deploy_runtime`);
+- the common layer: `layers/common` as it is (`python/finflow`);
+- the dependencies layer: `pip install --platform manylinux2014_x86_64 --only-binary=:all:`
+  of pyproject's runtime dependencies for the Lambda runtime's CPython, cached by a hash
+  of that list so a synth downloads nothing once the cache exists.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / ".local" / "cdk-assets"
+LAMBDA_PYTHON = "3.13"
+PLATFORM = "manylinux2014_x86_64"
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+
+
+def runtime_dependencies() -> list[str]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def deps_layer_key() -> str:
+    spec = "\n".join(sorted(runtime_dependencies()) + [LAMBDA_PYTHON, PLATFORM])
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+def deps_layer() -> Path:
+    """The dependencies layer folder (`python/...`), built once per dependency list."""
+    out = CACHE / f"deps-{deps_layer_key()}"
+    if (out / ".complete").exists():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    target = out / "python"
+    target.mkdir(parents=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--platform", PLATFORM, "--only-binary=:all:", "--python-version", LAMBDA_PYTHON,
+         "--implementation", "cp", "--target", str(target), *runtime_dependencies()],
+        check=True)
+    # Lambda's runtime brings boto3; the layer's own copy wins on sys.path, which pins it.
+    for junk in target.rglob("__pycache__"):
+        shutil.rmtree(junk, ignore_errors=True)
+    (out / ".complete").write_text(deps_layer_key())
+    return out
+
+
+def common_layer() -> Path:
+    return ROOT / "layers" / "common"
+
+
+def handler_present(handler: str) -> bool:
+    """Whether a catalog handler's file exists in this build ("functions.kyc.api.handler")."""
+    module_path = handler.rpartition(".")[0].replace(".", "/")
+    return (ROOT / f"{module_path}.py").is_file()
+
+
+def module_code(key: str) -> Path:
+    """One module's code folder, refreshed on every synth (cheap: a few hundred KB)."""
+    out = CACHE / f"code-{key}"
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "functions").mkdir(parents=True)
+    for name in ("__init__.py", "catalog.py"):
+        shutil.copy2(ROOT / "functions" / name, out / "functions" / name)
+    source = ROOT / "functions" / key
+    if source.is_dir():
+        shutil.copytree(source, out / "functions" / key, ignore=_IGNORE)
+    shutil.copytree(ROOT / "infra_cdk" / "runtime", out / "deploy_runtime", ignore=_IGNORE)
+    return out

@@ -1,0 +1,209 @@
+"""One stack per catalog module: its functions, queues, rules, schedules, migrations and
+bucket, with an IAM role that reaches only what the module owns."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import (aws_events as events, aws_events_targets as targets, aws_iam as iam, aws_lambda as lambda_,
+                     aws_lambda_event_sources as sources, aws_s3 as s3, aws_secretsmanager as sm, aws_sqs as sqs)
+from constructs import Construct
+
+from functions import catalog
+from infra_cdk import assets
+from infra_cdk.foundation import FoundationStack
+from infra_cdk.lambdas import FunctionSpec, lambda_role, make_function
+from infra_cdk.nag import acknowledge
+
+CONSUMER_TIMEOUT = 60
+MAX_RECEIVE_COUNT = 3  # as the devserver: a record failing three times rests in the DLQ
+
+
+def queue_name(prefix: str, consumer: str, producer: str) -> str:
+    return f"{prefix}-{consumer}-from-{producer}"  # devserver.bootstrap.queue_name, with the stage
+
+
+def _nag_arn(arn: str) -> str:
+    """An ARN as cdk-nag prints it in a finding (pseudo parameters as <AWS::Name>)."""
+    for token, name in ((cdk.Aws.PARTITION, "Partition"), (cdk.Aws.REGION, "Region"), (cdk.Aws.ACCOUNT_ID, "AccountId")):
+        arn = arn.replace(token, f"<AWS::{name}>")
+    return arn
+
+
+def migrations_hash(key: str) -> str:
+    folder = assets.ROOT / "functions" / key / "migrations"
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class ModuleStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, *, module: catalog.Module, foundation: FoundationStack, **kwargs) -> None:
+        super().__init__(scope, id, description=f"FinFlow {module.letter}: {module.name}", **kwargs)
+        self.m, self.f, self.s = module, foundation, foundation.settings
+        # before any grant: a grant on Foundation's key then stays in this stack's policies
+        self.add_stack_dependency(foundation)
+        self.built = assets.handler_present(f"functions.{module.key}.api.handler")
+        self.code = lambda_.Code.from_asset(str(assets.module_code(module.key)))
+        self.role = lambda_role(self, "Role", f"FinFlow {module.key}: every function of the module")
+        sms = ("SMS are published to phone numbers, which have no ARN",) if module.key == "notification" else ()
+        foundation.tracing_and_vpc_acknowledgements(self.role, in_vpc=True, also=sms)
+        self.env_vars = self._environment()
+        self._permissions()
+        self.functions: dict[str, lambda_.Function] = {}
+        self.queues: dict[str, tuple[sqs.Queue, sqs.Queue]] = {}
+        for fn in module.functions:
+            if fn.kind == "authorizer":
+                continue  # the gateway's, in Foundation
+            if fn.kind == "api" or (self.built and assets.handler_present(fn.handler)):
+                self.functions[fn.name] = self._function(fn)
+        self._api_permission()
+        self._subscriptions()
+        self._schedules()
+        self._migrations()
+
+    # -- configuration ------------------------------------------------------------------------
+    def _environment(self) -> dict[str, str]:
+        f, m = self.f, self.m
+        env = {"FINFLOW_API_URL": f.api.url, "EVENT_BUS_NAME": f.bus.event_bus_name,
+               "SERVICE_CREDENTIALS_PREFIX": f.service_credentials_prefix, "FINFLOW_DB_POOL_SIZE": "2",
+               "FINFLOW_SERVICE": m.service, "KYC_AUTO_VERIFY": str(self.s.kyc_auto_verify).lower()}
+        if m.key in f.db_secrets:
+            env["DB_SECRET_ARN"] = f.db_secrets[m.key].secret_arn
+        if m.key == "auth":
+            env |= {"JWT_KEYS_SECRET_ID": f.jwt_keys.secret_arn, "SERVICE_CLIENTS_SECRET_ID": f.service_clients.secret_arn}
+        for store in m.stores:
+            kind = store.split(":")[0]
+            if kind == "documentdb" and f.data.documentdb_uri:
+                env["DOCUMENTDB_URI"] = f.data.documentdb_uri
+            if kind == "opensearch" and f.data.opensearch_endpoint:
+                env["OPENSEARCH_ENDPOINT"] = f.data.opensearch_endpoint
+        return env
+
+    def _read_secrets(self, *secrets: sm.ISecret) -> None:
+        """Read these secrets (and decrypt them through Secrets Manager only). Written on the role,
+        not on the key's policy, which lives in Foundation (a reference back would be a cycle)."""
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            resources=[secret.secret_arn for secret in secrets]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt"], resources=[self.f.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{cdk.Aws.REGION}.amazonaws.com"}}))
+
+    def _permissions(self) -> None:
+        f, m, role = self.f, self.m, self.role
+        owned = [f.credentials[m.key]] + ([f.db_secrets[m.key]] if m.key in f.db_secrets else [])
+        if m.key == "auth":
+            owned += [f.jwt_keys, f.service_clients]
+        self._read_secrets(*owned)
+        if m.emits:
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["events:PutEvents"], resources=[f.bus.event_bus_arn],
+                conditions={"StringEquals": {"events:source": [m.source]}}))
+        for store in m.stores:
+            kind, _, name = store.partition(":")
+            if kind == "s3":
+                self.bucket = self._bucket(name)
+            if kind == "opensearch" and f.data.opensearch_domain_arn:
+                role.add_to_principal_policy(iam.PolicyStatement(
+                    actions=["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete", "es:ESHttpHead"],
+                    resources=[f.data.opensearch_domain_arn, f"{f.data.opensearch_domain_arn}/{name}*"]))
+                acknowledge(role, f"AwsSolutions-IAM5[Resource::{_nag_arn(f.data.opensearch_domain_arn)}/{name}*]",
+                            f"the {name} indices (and their dated rollovers) of the reporting domain, nothing else")
+        if m.key == "notification":
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[f"arn:{cdk.Aws.PARTITION}:ses:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:identity/*"]))
+            role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+            acknowledge(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                        "SES checks the sender identity and each recipient identity in the sandbox; the recipients are users' addresses")
+
+    def _function(self, fn: catalog.Function) -> lambda_.Function:
+        handler = fn.handler if self.built else "deploy_runtime.not_built.handler"
+        timeout = CONSUMER_TIMEOUT if fn.kind == "consumer" else 29 if fn.kind == "api" else 120
+        return make_function(
+            self, f"{fn.name.title().replace('-', '')}Function",
+            FunctionSpec(name=self.s.function_name(self.m.key, fn.name), handler=handler, code=self.code, role=self.role,
+                         environment=self.env_vars, timeout_seconds=timeout,
+                         security_groups=[self.f.module_sgs[self.m.key]] if self.f.module_sgs else []),
+            settings=self.s, layers=self.f.layers, vpc=self.f.vpc)
+
+    def _api_permission(self) -> None:
+        api = self.f.api.api
+        lambda_.CfnPermission(self, "ApiInvoke", action="lambda:InvokeFunction", principal="apigateway.amazonaws.com",
+                              function_name=self.functions["api"].function_name,
+                              source_arn=api.arn_for_execute_api(method="*", path="/*", stage="*"))
+
+    def _subscriptions(self) -> None:
+        for sub in self.m.subscriptions:
+            name = queue_name(self.s.prefix, self.m.key, sub.producer)
+            dlq = sqs.Queue(self, f"From{sub.producer.capitalize()}Dlq", queue_name=f"{name}-dlq", enforce_ssl=True,
+                            encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.f.key,
+                            retention_period=cdk.Duration.days(14))
+            queue = sqs.Queue(self, f"From{sub.producer.capitalize()}", queue_name=name, enforce_ssl=True,
+                              encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.f.key,
+                              retention_period=cdk.Duration.days(14),
+                              visibility_timeout=cdk.Duration.seconds(6 * CONSUMER_TIMEOUT),
+                              dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVE_COUNT))
+            acknowledge(dlq, "AwsSolutions-SQS3", "this queue is the dead-letter queue of its subscription")
+            events.Rule(self, f"From{sub.producer.capitalize()}Rule", rule_name=name, event_bus=self.f.bus,
+                        description=f"{sub.producer} -> {self.m.key}: {', '.join(sub.detail_types)}",
+                        event_pattern=events.EventPattern(source=[catalog.module(sub.producer).source],
+                                                          detail_type=list(sub.detail_types)),
+                        targets=[targets.SqsQueue(queue)])
+            self.queues[sub.producer] = (queue, dlq)
+            consumer = self.functions.get("events")
+            if consumer is not None:  # a module not in this build leaves its events queued (14 days)
+                consumer.add_event_source(sources.SqsEventSource(
+                    queue, batch_size=10, max_batching_window=cdk.Duration.seconds(1), report_batch_item_failures=True))
+
+    def _schedules(self) -> None:
+        for fn in self.m.functions:
+            if fn.kind == "schedule" and fn.name in self.functions:
+                events.Rule(self, f"{fn.name.title().replace('-', '')}Schedule",
+                            rule_name=self.s.function_name(self.m.key, fn.name),
+                            schedule=events.Schedule.rate(cdk.Duration.minutes(fn.schedule_minutes)),
+                            targets=[targets.LambdaFunction(self.functions[fn.name], retry_attempts=0)])
+
+    def _migrations(self) -> None:
+        if self.m.key not in self.f.db_secrets or not (assets.ROOT / "functions" / self.m.key / "migrations").is_dir():
+            return
+        fn = make_function(self, "MigrateFunction", FunctionSpec(
+            name=self.s.function_name(self.m.key, "migrate"), handler="deploy_runtime.migrate.handler", code=self.code,
+            role=self.role, environment=self.env_vars, timeout_seconds=600,
+            security_groups=[self.f.module_sgs[self.m.key]] if self.f.module_sgs else []),
+            settings=self.s, layers=self.f.layers, vpc=self.f.vpc)
+        run = cdk.CustomResource(self, "Migrations", service_token=fn.function_arn, resource_type="Custom::FinFlowMigrations",
+                                 properties={"Module": self.m.key, "MigrationsHash": migrations_hash(self.m.key)})
+        for other in self.functions.values():  # nothing serves traffic on an old schema
+            other.node.add_dependency(run)
+
+    # -- storage -------------------------------------------------------------------------------
+    def _bucket(self, name: str) -> s3.Bucket:
+        logs_bucket = s3.Bucket(self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+                                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                                lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(400))],
+                                removal_policy=cdk.RemovalPolicy.RETAIN)
+        acknowledge(logs_bucket, "AwsSolutions-S1", "this is the access-log bucket of the documents bucket; logging it would recurse")
+        bucket = s3.Bucket(self, "Documents", encryption=s3.BucketEncryption.KMS, encryption_key=self.f.key, bucket_key_enabled=True,
+                           enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
+                           server_access_logs_bucket=logs_bucket, server_access_logs_prefix=f"{name}/",
+                           cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], allowed_headers=["*"])],
+                           lifecycle_rules=[
+                               s3.LifecycleRule(id="abort-uploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(1)),
+                               s3.LifecycleRule(id="archive", transitions=[s3.Transition(
+                                   storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=cdk.Duration.days(90))]),
+                               s3.LifecycleRule(id="old-versions", noncurrent_version_expiration=cdk.Duration.days(30))],
+                           removal_policy=cdk.RemovalPolicy.RETAIN)
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectAttributes"], resources=[bucket.arn_for_objects("*")]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], resources=[self.f.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Aws.REGION}.amazonaws.com"}}))
+        acknowledge(self.role, f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(bucket.node.default_child)}.Arn>/*]",
+                    "KYC documents are objects keyed per user and submission; the module reads and writes only this bucket's objects")
+        self.env_vars["KYC_DOCUMENTS_BUCKET"] = bucket.bucket_name
+        return bucket

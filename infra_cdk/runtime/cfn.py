@@ -1,0 +1,38 @@
+"""A minimal CloudFormation custom-resource responder (what cfn-response does), stdlib only."""
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+import urllib.request
+from typing import Any, Callable
+
+log = logging.getLogger()
+log.setLevel(logging.INFO)
+
+
+def _respond(event: dict, status: str, physical_id: str, data: dict, reason: str) -> None:
+    body = json.dumps({
+        "Status": status, "Reason": reason[:3000], "PhysicalResourceId": physical_id,
+        "StackId": event["StackId"], "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"], "Data": data,
+    }).encode()
+    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+                                     headers={"Content-Type": "", "Content-Length": str(len(body))})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - CloudFormation's presigned URL
+        response.read()
+
+
+def custom_resource(apply: Callable[[dict], dict | None]) -> Callable[[dict, Any], None]:
+    """Wrap `apply(properties) -> data` (run on Create and Update; Delete keeps the data)."""
+    def handler(event: dict, context: Any) -> None:
+        physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
+        try:
+            data = {}
+            if event["RequestType"] in ("Create", "Update"):
+                data = apply(event["ResourceProperties"]) or {}
+            _respond(event, "SUCCESS", physical_id, data, "ok")
+        except Exception as exc:  # noqa: BLE001 - every failure must reach CloudFormation, or it waits an hour
+            log.error("custom resource failed: %s", traceback.format_exc())
+            _respond(event, "FAILED", physical_id, {}, f"{type(exc).__name__}: {exc}")
+    return handler
