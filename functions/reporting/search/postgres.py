@@ -1,0 +1,75 @@
+"""PostgreSQL full-text search over Reporting's own `payments` table (the embedded default).
+
+The table is its own index: the consumer writes each payment row in its transaction, the
+`search` column is a generated tsvector (`simple` configuration) under a GIN index, and
+B-tree indexes cover ids, currency with amount, and newest-first pages.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable, Sequence
+
+from sqlalchemy import Engine, func, or_, select, tuple_
+
+from functions.reporting.search.base import (ID_FIELDS, BadCursor, PaymentDoc, SearchPage, SearchQuery, Total,
+                                             decode_cursor, encode_cursor)
+from functions.reporting.tables import payments
+
+_DOC_COLUMNS = [payments.c[f] for f in PaymentDoc.__dataclass_fields__]
+
+
+def where_clauses(q: SearchQuery) -> list:
+    t = payments.c
+    clauses = []
+    if q.text:
+        clauses.append(t.search.bool_op("@@")(func.plainto_tsquery("simple", q.text)))
+    if q.id:
+        clauses.append(or_(*(t[f] == q.id for f in ID_FIELDS)))
+    if q.currency:
+        clauses.append(t.currency == q.currency)
+    if q.min_minor is not None:
+        clauses.append(t.amount_minor >= q.min_minor)
+    if q.max_minor is not None:
+        clauses.append(t.amount_minor <= q.max_minor)
+    if q.start is not None:
+        clauses.append(t.at >= q.start)
+    if q.end is not None:
+        clauses.append(t.at < q.end)
+    return clauses
+
+
+class PostgresSearch:
+    name = "postgresql"
+
+    def __init__(self, engine: Callable[[], Engine]):
+        self._engine = engine
+
+    def index(self, docs: Sequence[PaymentDoc]) -> None:
+        """Nothing to do: the consumer's payment rows are the index."""
+
+    def reset(self) -> None:
+        """Nothing to do: a rebuild empties the payments table itself."""
+
+    def check(self) -> None:
+        """Nothing beyond the database check every module's /health already runs."""
+
+    def search(self, q: SearchQuery) -> SearchPage:
+        clauses = where_clauses(q)
+        page = select(*_DOC_COLUMNS).where(*clauses)
+        if q.cursor:
+            at, payment_id = decode_cursor(q.cursor, 2)
+            try:
+                after = (datetime.fromisoformat(at), str(payment_id))
+            except (TypeError, ValueError):
+                raise BadCursor("cursor is not valid") from None
+            page = page.where(tuple_(payments.c.at, payments.c.payment_id) < after)
+        page = page.order_by(payments.c.at.desc(), payments.c.payment_id.desc()).limit(q.limit + 1)
+        totals = (select(payments.c.currency, func.count().label("n"), func.sum(payments.c.amount_minor).label("v"))
+                  .where(*clauses).group_by(payments.c.currency))
+        with self._engine().connect() as conn:
+            rows = conn.execute(page).all()
+            sums = conn.execute(totals).all()
+        docs = [PaymentDoc.from_row(r) for r in rows[:q.limit]]
+        cursor = encode_cursor([docs[-1].at.isoformat(), docs[-1].payment_id]) if len(rows) > q.limit else None
+        return SearchPage(items=docs, next_cursor=cursor,
+                          totals={r.currency: Total(r.n, int(r.v)) for r in sums})
