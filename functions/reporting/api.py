@@ -1,0 +1,50 @@
+"""Reporting API routes (`/api/reports/...`): thin handlers over functions.reporting.logic.
+Analysts and admins read every report; compliance officers read the AML report too."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from finflow.health import add_health
+from finflow.http import json_response, lambda_handler, make_resolver, principal
+from functions.reporting import freshness, logic, search
+from functions.reporting.projections import obs
+from functions.reporting.schemas import AmlReport, Daily, KycFunnel, SearchResult, Summary
+
+app = make_resolver("reporting", "Reporting & Analytics")
+add_health(app, "reporting", checks={"search": lambda: search.engine().check()},
+           extra_dependencies=freshness.upstream_statuses)
+# strings, checked by functions.reporting.params: every bad value is a 422 that names it
+Param = Annotated[Optional[str], Query()]
+From = Annotated[Optional[str], Query(alias="from")]
+
+
+@app.get("/api/reports/summary")
+def summary() -> Summary:
+    return logic.summary(principal(app))
+
+
+@app.get("/api/reports/payments/daily")
+def daily(from_: From = None, to: Param = None, currency: Param = None):
+    return json_response(logic.daily(principal(app), from_, to, currency))
+
+
+@app.get("/api/reports/payments/search")
+def search_payments(q: Param = None, currency: Param = None, min_amount: Param = None, max_amount: Param = None,
+                    from_: From = None, to: Param = None, limit: Param = None, cursor: Param = None) -> SearchResult:
+    return logic.search_payments(principal(app), q=q, currency_code=currency, min_amount=min_amount,
+                                 max_amount=max_amount, start=from_, end=to, page_size=limit, cursor=cursor)
+
+
+@app.get("/api/reports/kyc-funnel")
+def kyc_funnel() -> KycFunnel:
+    return logic.kyc_funnel(principal(app))
+
+
+@app.get("/api/reports/aml")
+def aml() -> AmlReport:
+    return logic.aml(principal(app))
+
+
+handler = lambda_handler(app, obs)
