@@ -53,9 +53,10 @@ class Settings(BaseSettings):
     # Reporting's payment search: an OpenSearch domain (https URL, SigV4 signed) or, when
     # unset, PostgreSQL full-text search in Reporting's own database.
     opensearch_endpoint: str | None = Field(None, alias="OPENSEARCH_ENDPOINT")
-    opensearch_index: str = Field("finflow-payments", alias="OPENSEARCH_INDEX")
-    # The EventBridge archive of the bus; Reporting's rebuild replays it in AWS.
-    event_archive_name: str = Field("finflow-events", alias="EVENT_ARCHIVE_NAME")
+    opensearch_index: str = Field("payments", alias="OPENSEARCH_INDEX")
+    # The EventBridge archive of the bus, which Reporting's rebuild replays in AWS; unset: the
+    # infrastructure's name for it, finflow-<stage>-all.
+    event_archive_name: str | None = Field(None, alias="EVENT_ARCHIVE_NAME")
 
 
 @cache
