@@ -31,6 +31,11 @@ def build_replay_request(*, name: str, archive_arn: str, bus_arn: str, rule_arns
             "Destination": {"Arn": bus_arn, "FilterArns": sorted(rule_arns)}}
 
 
+def archive_name() -> str:
+    s = settings()
+    return s.event_archive_name or f"finflow-{s.stage}-all"  # infra_cdk's foundation names it so
+
+
 def reporting_rule_arns(events, bus: str) -> list[str]:
     """Rules on the bus whose target is one of Reporting's queues (named after the module)."""
     arns = []
@@ -45,7 +50,7 @@ def reporting_rule_arns(events, bus: str) -> list[str]:
 def replay_request(events, *, since: datetime | None = None, rule_arns: list[str] | None = None,
                    now: datetime | None = None) -> dict:
     s = settings()
-    archive = events.describe_archive(ArchiveName=s.event_archive_name)
+    archive = events.describe_archive(ArchiveName=archive_name())
     bus_arn = events.describe_event_bus(Name=s.event_bus_name)["Arn"]
     end = now or datetime.now(timezone.utc)
     return build_replay_request(
