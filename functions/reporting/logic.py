@@ -36,30 +36,39 @@ def figure(count: int, volume_minor: int, currency: str) -> Figure:
     return Figure(count=int(count), volume=amount(volume_minor, currency))
 
 
-def summary(p: Principal) -> Summary:
-    require_role(p, *ANALYSTS)
-    with db().connect() as conn:
-        by_status = queries.users_by_kyc_status(conn)
-        wallet_rows = queries.wallets_by_currency_and_status(conn)
-        payment_rows = queries.payment_totals(conn)
+def currency_figures(wallet_rows, payment_rows) -> tuple[dict[str, dict[str, int]], dict[str, CurrencyFigures]]:
+    """Wallet counts by currency and status, and each currency's money figures, from the
+    grouped rows (queries.wallets_by_currency_and_status, queries.payment_totals). Pure:
+    every sum stays inside its currency."""
     wallets: dict[str, dict[str, int]] = {}
     balances: dict[str, int] = defaultdict(int)
     for r in wallet_rows:
         counts = wallets.setdefault(r.currency, dict.fromkeys(WALLET_STATUSES, 0))
         # a wallet seen only in payments so far (its WalletCreated not yet consumed)
-        counts[r.status or "unknown"] = counts.get(r.status or "unknown", 0) + r.wallets
+        counts[r.status or "unknown"] = counts.get(r.status or "unknown", 0) + int(r.wallets)
         balances[r.currency] += int(r.balance_minor)
-    sums: dict[tuple[str, str, str], tuple[int, int]] = {
-        (r.currency, r.status, r.kind): (int(r.count), int(r.volume_minor)) for r in payment_rows}
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (currency, kind or "failed")
+    for r in payment_rows:
+        cell = sums[(r.currency, r.kind if r.status == "completed" else "failed")]
+        cell[0] += int(r.count)
+        cell[1] += int(r.volume_minor)
     currencies = {}
-    for code in sorted(set(wallets) | {c for c, _, _ in sums}):
-        kinds = {k: sums.get((code, "completed", k), (0, 0)) for k in KINDS}
-        failed = [v for (c, s, _), v in sums.items() if c == code and s == "failed"]
+    for code in sorted(set(wallets) | {c for c, _ in sums}):
+        kinds = {k: tuple(sums.get((code, k), (0, 0))) for k in KINDS}
         currencies[code] = CurrencyFigures(
             balance=amount(balances.get(code, 0), code), wallets=sum(wallets.get(code, {}).values()),
             payments=figure(sum(n for n, _ in kinds.values()), sum(v for _, v in kinds.values()), code),
             by_kind={k: figure(n, v, code) for k, (n, v) in kinds.items()},
-            failed=figure(sum(n for n, _ in failed), sum(v for _, v in failed), code))
+            failed=figure(*sums.get((code, "failed"), (0, 0)), code))
+    return wallets, currencies
+
+
+def summary(p: Principal) -> Summary:
+    require_role(p, *ANALYSTS)
+    with db().connect() as conn:
+        by_status = queries.users_by_kyc_status(conn)
+        wallets, currencies = currency_figures(queries.wallets_by_currency_and_status(conn),
+                                               queries.payment_totals(conn))
     return Summary(
         users=UserFigures(total=sum(by_status.values()),
                           by_kyc_status={s: by_status.get(s, 0) for s in KYC_STATUSES}
@@ -68,20 +77,25 @@ def summary(p: Principal) -> Summary:
         currencies=currencies)
 
 
+def daily_totals(rows) -> dict[str, Figure]:
+    """Count and volume per currency over the days of `rows` (queries.daily_figures)."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        totals[r.currency][0] += int(r.count)
+        totals[r.currency][1] += int(r.volume_minor)
+    return {c: figure(n, v, c) for c, (n, v) in sorted(totals.items())}
+
+
 def daily(p: Principal, start: str | None, end: str | None, currency: str | None) -> Daily:
     require_role(p, *ANALYSTS)
     first, last = params.daily_range(start, end, today=datetime.now(timezone.utc).date())
     code = params.currency(currency)
     with db().connect() as conn:
         rows = queries.daily_figures(conn, first, last, code)
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
-        totals[r.currency][0] += int(r.count)
-        totals[r.currency][1] += int(r.volume_minor)
     return Daily(from_=first, to=last, currency=code,
                  days=[Day(day=r.day, currency=r.currency, count=int(r.count),
                            volume=amount(r.volume_minor, r.currency)) for r in rows],
-                 totals={c: figure(n, v, c) for c, (n, v) in sorted(totals.items())})
+                 totals=daily_totals(rows))
 
 
 def search_payments(p: Principal, **raw: str | None) -> SearchResult:
