@@ -193,6 +193,11 @@ class DevSystem:
             note = f"docs http://{o.host}:{port}/api/{m.key}/docs" if m.key in built else "not in this build yet"
             lines.append(f"{m.service:<20} http://{o.host}:{port}  {note}")
         lines.append(f"AWS endpoint     {os.environ['AWS_ENDPOINT_URL']}")
+        # where the modules' databases are, for operator tools (python -m functions.reporting.rebuild)
+        from sqlalchemy.engine import make_url
+        database = make_url(os.environ["DATABASE_URL"]).render_as_string(hide_password=True)
+        prefix = f", names prefixed {o.db_prefix!r}" if o.db_prefix else ""
+        lines.append(f"database         {database}  (DATABASE_URL: one database per module{prefix})")
         return lines
 
     def stop(self) -> None:
