@@ -56,8 +56,9 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
     cdk.Tags.of(app).add("project", "finflow", exclude_resource_types=untaggable)
     cdk.Tags.of(app).add("stage", settings.stage, exclude_resource_types=untaggable)
     nag.enable(app)
-    nag.acknowledge(app, "AwsSolutions-L1", "python3.13 is the runtime the dependencies layer's wheels are built for "
-                    "(cp313); moving to 3.14 is a deliberate upgrade of the layer and the functions together")
+    for stack in stacks.values():
+        nag.acknowledge(stack, "AwsSolutions-L1", "python3.13 is the runtime the dependencies layer's wheels are built "
+                        "for (cp313); moving to 3.14 is a deliberate upgrade of the layer and the functions together")
     return stacks
 
 
