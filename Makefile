@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
-.PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack
+.PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
+        rebuild-reporting
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,11 @@ deploy-localstack: install
 	$(CDKLOCAL) bootstrap --no-notices -c target=localstack
 	$(CDKLOCAL) deploy --all --no-notices --require-approval never -c target=localstack -c stage=$(STAGE) \
 	  -c kyc_auto_verify=true --outputs-file .local/localstack-outputs.json $(LOCALSTACK_PARAMETERS)
+
+# Reporting's read model rebuilt from the producers' outboxes (DATABASE_URL: what `make dev`
+# prints as "database"); ARGS="--order shuffled --seed 7", or "--source archive" in AWS.
+rebuild-reporting: install
+	$(PY) -m functions.reporting.rebuild $(ARGS)
 
 clean-local:
 	rm -rf .local cdk.out
