@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rule-arn", action="append", default=None, help="archive: Reporting's rule ARNs")
     parser.add_argument("--wait", action="store_true", help="archive: wait until the replay has finished")
     args = parser.parse_args(argv)
+    if not (settings().database_url or in_aws):
+        parser.error("no database configured: set DATABASE_URL (`make dev` prints it as `database`)")
     if args.source == "archive":
         from functions.reporting import replay as archive
         print(json.dumps(archive.rebuild_from_archive(since=args.since, rule_arns=args.rule_arn,
