@@ -3,9 +3,12 @@ up in the analyst's summary per currency (equal to what Wallet says the wallets 
 and rebuilding the read model from the producers' outboxes ends with the same figures.
 
 The devserver is shared by every e2e test, so figures are compared as deltas over this
-test's own wallets, read once event delivery has settled. The rebuild runs as the
-operator would, `python -m functions.reporting.rebuild` in a subprocess, pointed at the
-devserver's databases (the devserver prints their DATABASE_URL as `database`)."""
+test's own wallets, read once event delivery has settled. The rebuild runs as the operator
+would, `python -m functions.reporting.rebuild` in a subprocess, pointed at the devserver's
+databases (the devserver prints their DATABASE_URL as `database`).
+
+Named *_e2e: with no __init__.py in tests/, pytest imports test modules by basename, and
+tests/api/test_reporting.py exists."""
 from __future__ import annotations
 
 import json
