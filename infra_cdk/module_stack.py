@@ -187,7 +187,8 @@ class ModuleStack(cdk.Stack):
                                 lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(400))],
                                 removal_policy=cdk.RemovalPolicy.RETAIN)
         acknowledge(logs_bucket, "AwsSolutions-S1", "this is the access-log bucket of the documents bucket; logging it would recurse")
-        bucket = s3.Bucket(self, "Documents", encryption=s3.BucketEncryption.KMS, encryption_key=self.f.key, bucket_key_enabled=True,
+        bucket = s3.Bucket(self, "Documents", bucket_name=f"{self.s.prefix}-{name}-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}",
+                           encryption=s3.BucketEncryption.KMS, encryption_key=self.f.key, bucket_key_enabled=True,
                            enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
                            server_access_logs_bucket=logs_bucket, server_access_logs_prefix=f"{name}/",
                            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], allowed_headers=["*"])],
