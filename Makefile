@@ -47,6 +47,9 @@ CDK_CLI := npx --yes aws-cdk@$(CDK_CLI_VERSION)
 CDKLOCAL := npx --yes --package aws-cdk@$(CDK_CLI_VERSION) --package aws-cdk-local@$(CDKLOCAL_VERSION) cdklocal
 CDK_CLI_VERSION := 2.1148.1
 CDKLOCAL_VERSION := 3.0.4
+# The stores LocalStack's community edition lacks, as seen from its Lambda containers (README).
+LOCALSTACK_PARAMETERS ?= --parameters FinFlow-Foundation:PostgresHost=host.docker.internal \
+  --parameters FinFlow-Foundation:DocumentDbUri=mongodb://host.docker.internal:27017/?retryWrites=false
 
 synth: install
 	rm -rf cdk.out
@@ -57,6 +60,7 @@ deploy: install
 	$(CDK_CLI) deploy --all --no-notices --require-approval broadening -c target=aws -c stage=$(STAGE)
 
 deploy-localstack: install
+	mkdir -p .local
 	$(CDKLOCAL) bootstrap --no-notices -c target=localstack
 	$(CDKLOCAL) deploy --all --no-notices --require-approval never -c target=localstack -c stage=$(STAGE) \
 	  -c kyc_auto_verify=true --outputs-file .local/localstack-outputs.json $(LOCALSTACK_PARAMETERS)

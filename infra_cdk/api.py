@@ -62,7 +62,7 @@ def function_arn(name: str) -> str:
 class FinFlowApi(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: DeploySettings, authorizer_fn: lambda_.IFunction) -> None:
         super().__init__(scope, id)
-        self._stage = settings.stage
+        self._stage, self._aws = settings.stage, settings.aws
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR)
         self.api = apigw.RestApi(
             self, "Api", rest_api_name=settings.prefix, description="FinFlow: every module's /api routes",
@@ -145,6 +145,8 @@ class FinFlowApi(Construct):
     @property
     def url(self) -> str:
         """The stage's URL, built from the API id alone: `api.url` refers to the stage, which
-        depends on the authorizer, whose function needs this URL (a cycle)."""
-        return (f"https://{self.api.rest_api_id}.execute-api.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/"
-                f"{self._stage}")
+        depends on the authorizer, whose function needs this URL (a cycle). LocalStack serves
+        APIs on its own host name, which resolves from its Lambda containers too."""
+        if self._aws:
+            return f"https://{self.api.rest_api_id}.execute-api.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{self._stage}"
+        return f"http://{self.api.rest_api_id}.execute-api.localhost.localstack.cloud:4566/{self._stage}"

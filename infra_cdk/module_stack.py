@@ -75,11 +75,11 @@ class ModuleStack(cdk.Stack):
         if m.key == "auth":
             env |= {"JWT_KEYS_SECRET_ID": f.jwt_keys.secret_arn, "SERVICE_CLIENTS_SECRET_ID": f.service_clients.secret_arn}
         for store in m.stores:
-            kind = store.split(":")[0]
+            kind, _, name = store.partition(":")
             if kind == "documentdb" and f.data.documentdb_uri:
                 env["DOCUMENTDB_URI"] = f.data.documentdb_uri
             if kind == "opensearch" and f.data.opensearch_endpoint:
-                env["OPENSEARCH_ENDPOINT"] = f.data.opensearch_endpoint
+                env |= {"OPENSEARCH_ENDPOINT": f.data.opensearch_endpoint, "OPENSEARCH_INDEX": name}
         return env
 
     def _read_secrets(self, *secrets: sm.ISecret) -> None:
