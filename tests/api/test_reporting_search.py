@@ -142,3 +142,58 @@ def test_both_engines_answer_every_combination_alike(api_env):
                     break
             answers.append(pages)
         assert answers[0] == answers[1], q
+
+
+# --- with OpenSearch configured: the consumer indexes, the rebuild reloads --------------------------
+
+@pytest.fixture
+def opensearch(api_env):
+    from functions.reporting import search
+    from functions.reporting.search.opensearch import OpenSearchSearch
+    cluster = FakeCluster()
+    search.use(OpenSearchSearch(client(cluster), "payments"))
+    empty_read_model()
+    yield cluster
+    search.use(None)
+
+
+def _indexed(cluster: FakeCluster) -> dict:
+    return cluster.indices.get("payments", {}).get("docs", {})
+
+
+def test_the_consumer_indexes_each_payment_after_commit_and_again_on_redelivery(opensearch, monkeypatch):
+    from functions.reporting.search.opensearch import OpenSearchSearch
+    from tests.api.reporting_helpers import P, deliver, history
+    payments = [e for e in history() if e["detail-type"] in ("PaymentCompleted", "PaymentFailed")]
+    deliver(payments[:2])
+    assert set(_indexed(opensearch)) == {P["dep_ann"], P["dep_eve"]}
+    assert _indexed(opensearch)[P["dep_ann"]]["description"] == "Salary January"
+
+    # OpenSearch failing: the record fails (SQS will bring it back), the database keeps the payment
+    from devserver.lambda_runtime import LambdaContext
+    from functions.reporting.events import handler
+    from tests.support import sqs_batch
+
+    def refuse(self, docs):
+        raise ConnectionError("OpenSearch is down")
+    with monkeypatch.context() as mp:
+        mp.setattr(OpenSearchSearch, "index", refuse)
+        result = handler(sqs_batch(payments[2], history()[0]), LambdaContext("reporting-events"))
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m0"}]
+    assert P["dep_eur"] not in _indexed(opensearch)
+    deliver([payments[2]])  # the redelivery: already applied, indexed now
+    assert P["dep_eur"] in _indexed(opensearch)
+
+
+def test_the_rebuild_reloads_a_fresh_index_from_the_rebuilt_table(opensearch):
+    from functions.reporting import rebuild
+    from finflow.events import Event
+    from tests.api.reporting_helpers import P, history
+    events = [Event.from_eventbridge(e) for e in history()]
+    from functions.reporting import search
+    search.engine().index([DOCS[0]])  # indexed before the rebuild, in no event
+    outcome = rebuild.rebuild(events)
+    assert outcome.failed == [] and outcome.applied == len(events)
+    docs = _indexed(opensearch)
+    assert set(docs) == set(P.values())
+    assert docs[P["too_much"]]["status"] == "failed"
