@@ -11,6 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,infra]"
+	$(PY) -m infra_cdk.assets  # the Lambda dependencies layer, so a synth needs no network
 	touch $@
 
 install: $(VENV)/.installed

@@ -74,3 +74,7 @@ def module_code(key: str) -> Path:
         shutil.copytree(source, out / "functions" / key, ignore=_IGNORE)
     shutil.copytree(ROOT / "infra_cdk" / "runtime", out / "deploy_runtime", ignore=_IGNORE)
     return out
+
+
+if __name__ == "__main__":
+    print(f"dependencies layer: {deps_layer().relative_to(ROOT)}")
