@@ -2,7 +2,7 @@
 existence check at submission and short-lived download links for compliance."""
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from finflow.aws import client
 from finflow.config import settings
@@ -24,13 +24,19 @@ def presign_upload(key: str, content_type: str) -> dict:
         ExpiresIn=UPLOAD_EXPIRES_SECONDS)
 
 
+class DocumentsUnavailable(Exception):
+    """S3 gave no usable answer (network, credentials, throttling)."""
+
+
 def exists(key: str) -> bool:
     try:
         client("s3").head_object(Bucket=_bucket(), Key=key)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return False
-        raise
+        raise DocumentsUnavailable(str(exc)) from exc
+    except BotoCoreError as exc:
+        raise DocumentsUnavailable(str(exc)) from exc
     return True
 
 

@@ -87,7 +87,12 @@ def _document(user_id: str, req: SubmitRequest) -> tuple[str | None, str | None]
         return url, None
     if not _own_key(user_id, key):
         raise Problem(422, "document_key must be one of your own uploads (from POST /api/kyc/uploads)")
-    if not documents.exists(key):
+    try:
+        uploaded = documents.exists(key)
+    except documents.DocumentsUnavailable as exc:
+        obs.logger.warning("documents bucket unavailable", extra={"error": str(exc)})
+        raise Problem(503, "Document storage unavailable; try again", headers={"Retry-After": "5"}) from None
+    if not uploaded:
         raise Problem(422, "the document has not been uploaded yet: upload it to upload_url first")
     return None, key
 

@@ -110,7 +110,7 @@ def test_velocity_eleven_payments_out_within_an_hour_raise_one_alert(gateway):
     assert row.evidence["count"] == 11 and row.evidence["total"] == "55.00"
 
 
-def test_structuring_is_high_and_freezes_what_wallet_knows(gateway, customer):
+def test_structuring_is_high_and_freezes_the_wallet(gateway):
     owner = pay.customer(gateway)
     wallet = pay.funded_wallet(gateway, owner, "30000.00")
     start = datetime.now(timezone.utc) - timedelta(hours=20)

@@ -3,6 +3,7 @@ the simulated provider, compliance decisions, the decision reaching Auth and Wal
 who may see and do what."""
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -62,7 +63,7 @@ def test_upload_is_a_presigned_post_limited_to_the_callers_folder_type_and_size(
     assert ticket["fields"]["key"] == ticket["document_key"]
     assert ticket["fields"]["Content-Type"] == "image/png"
     assert (ticket["expires_in"], ticket["max_bytes"]) == (900, 10 * 1024 * 1024)
-    policy = json.loads(__import__("base64").b64decode(ticket["fields"]["policy"]))
+    policy = json.loads(base64.b64decode(ticket["fields"]["policy"]))
     assert ["content-length-range", 1, 10 * 1024 * 1024] in policy["conditions"]
     assert {"Content-Type": "image/png"} in policy["conditions"]
 
@@ -98,6 +99,23 @@ def test_a_key_must_be_uploaded_and_the_callers_own(gateway, customer, manual):
         assert_problem(submit(gateway, alice, document_key=key), 422,
                        "document_key must be one of your own uploads (from POST /api/kyc/uploads)")
     assert gateway.get("/api/kyc/status", headers=alice.headers).json()["submissions"] == []
+
+
+def test_s3_unreachable_at_submission_is_503_and_writes_nothing(gateway, customer, manual, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+    from functions.kyc import documents
+    person = customer()
+    key = upload(gateway, person)
+
+    class Down:
+        def head_object(self, **_):
+            raise EndpointConnectionError(endpoint_url="http://s3.test")
+
+    monkeypatch.setattr(documents, "client", lambda service: Down())
+    assert_problem(submit(gateway, person, document_key=key), 503, "Document storage unavailable; try again")
+    monkeypatch.undo()
+    assert gateway.get("/api/kyc/status", headers=person.headers).json()["submissions"] == []
+    assert submit(gateway, person, document_key=key).status_code == 202
 
 
 # --- the seed's body, document references -----------------------------------------------------
