@@ -44,7 +44,7 @@ def on_payment_completed(event: events.Event) -> None:
 
 def _source_wallet_age(p: aml.Payment):
     """The source wallet's creation time when the rapid in-and-out rule may need it; asked
-    of Wallet once per wallet, before the transaction (no transaction waits on Wallet)."""
+    of Wallet once per wallet, outside any transaction."""
     if not p.outgoing:
         return None
     with db().connect() as conn:
