@@ -37,7 +37,8 @@ def deps_layer() -> Path:
     out = CACHE / f"deps-{deps_layer_key()}"
     if (out / ".complete").exists():
         return out
-    shutil.rmtree(out, ignore_errors=True)
+    for stale in CACHE.glob("deps-*"):  # layers of older dependency lists
+        shutil.rmtree(stale, ignore_errors=True)
     target = out / "python"
     target.mkdir(parents=True)
     subprocess.run(

@@ -50,9 +50,10 @@ class FoundationStack(cdk.Stack):
                                  if settings.aws else parameter_data_stores(self, settings, self.key))
         self._database_setup()
         self._seed_secrets()
-        authorizer = self._function("Authorizer", settings.function_name("auth", "authorizer"),
-                                    "functions.auth.authorizer.handler", assets.module_code("auth"), in_vpc=False,
-                                    environment={"JWKS_CACHE_SECONDS": "300"})
+        # the catalog's authorizer function (Auth's code) guards the gateway, so it deploys with it
+        owner, spec = next((m, fn) for m in catalog.MODULES for fn in m.functions if fn.kind == "authorizer")
+        authorizer = self._function("Authorizer", settings.function_name(owner.key, spec.name), spec.handler,
+                                    assets.module_code(owner.key), in_vpc=False, environment={"JWKS_CACHE_SECONDS": "300"})
         self.api = FinFlowApi(self, "Gateway", settings=settings, authorizer_fn=authorizer)
         authorizer.add_environment("FINFLOW_API_URL", self.api.url)
         self.module_sgs = {m.key: self._module_sg(m) for m in catalog.MODULES} if self.vpc else {}
@@ -151,9 +152,8 @@ class FoundationStack(cdk.Stack):
         if self.data.proxy is not None:
             self.db_setup.node.add_dependency(self.data.proxy)
         if self.settings.aws:  # rotation only once the role exists in the database
-            from aws_cdk import aws_secretsmanager as _sm
             for secret in self.db_secrets.values():
-                self.data.rotate(secret, _sm.HostedRotation.postgre_sql_single_user(
+                self.data.rotate(secret, sm.HostedRotation.postgre_sql_single_user(
                     vpc=self.vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
                     security_groups=[self.admin_sg]))
                 secret.node.find_child("Rotation").node.add_dependency(self.db_setup)
