@@ -12,13 +12,21 @@ import boto3
 import psycopg
 from psycopg import sql
 
-from deploy_runtime.cfn import custom_resource
+from .cfn import custom_resource
 
-sm = boto3.client("secretsmanager")
+_sm = None
+
+
+def secrets():
+    """Secrets Manager, created on first use (a test hands in its own)."""
+    global _sm
+    if _sm is None:
+        _sm = boto3.client("secretsmanager")
+    return _sm
 
 
 def _secret(arn: str) -> dict:
-    return json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
+    return json.loads(secrets().get_secret_value(SecretId=arn)["SecretString"])
 
 
 def setup(props: dict) -> dict:
@@ -30,7 +38,7 @@ def setup(props: dict) -> dict:
             cred = _secret(arn)
             cred.update(host=props["Host"], port=int(props["Port"]), dbname=cred.get("dbname", module),
                         username=cred.get("username", f"{module}_svc"))
-            sm.put_secret_value(SecretId=arn, SecretString=json.dumps(cred))
+            secrets().put_secret_value(SecretId=arn, SecretString=json.dumps(cred))
             user, db = sql.Identifier(cred["username"]), sql.Identifier(cred["dbname"])
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (cred["username"],)).fetchone()
             verb = "ALTER" if exists else "CREATE"

@@ -2,7 +2,7 @@
 with the module's own credentials (DB_SECRET_ARN). Rerun whenever the migrations change."""
 from __future__ import annotations
 
-from deploy_runtime.cfn import custom_resource
+from .cfn import custom_resource
 
 
 def migrate(props: dict) -> dict:

@@ -13,22 +13,30 @@ import secrets as pysecrets
 
 import boto3
 
-from deploy_runtime.cfn import custom_resource
+from .cfn import custom_resource
 from finflow.tokens import KeyRing, generate_key
 
-sm = boto3.client("secretsmanager")
+_sm = None
+
+
+def secrets():
+    """Secrets Manager, created on first use (a test hands in its own)."""
+    global _sm
+    if _sm is None:
+        _sm = boto3.client("secretsmanager")
+    return _sm
 
 
 def _read(secret_id: str) -> dict:
     try:
-        value = json.loads(sm.get_secret_value(SecretId=secret_id)["SecretString"])
+        value = json.loads(secrets().get_secret_value(SecretId=secret_id)["SecretString"])
         return value if isinstance(value, dict) else {}
-    except (ValueError, sm.exceptions.ResourceNotFoundException):
+    except (ValueError, secrets().exceptions.ResourceNotFoundException):
         return {}
 
 
 def _write(secret_id: str, value: dict) -> None:
-    sm.put_secret_value(SecretId=secret_id, SecretString=json.dumps(value))
+    secrets().put_secret_value(SecretId=secret_id, SecretString=json.dumps(value))
 
 
 def seed(props: dict) -> dict:
