@@ -11,9 +11,10 @@ from typing import Callable
 from sqlalchemy import Connection
 
 from finflow import contracts, ids
-from finflow.events import Event
+from finflow.events import Event, first_delivery
 from finflow.observability import for_module
 from functions.reporting import store
+from functions.reporting.tables import processed_events
 
 obs = for_module("reporting")
 
@@ -124,8 +125,6 @@ PAYMENT_EVENTS = ("PaymentCompleted", "PaymentFailed")
 def apply(conn: Connection, event: Event) -> bool:
     """Apply `event` once (claimed by its id in the same transaction); False if seen before
     or of a type Reporting does not read."""
-    from finflow.events import first_delivery
-    from functions.reporting.tables import processed_events
     project = PROJECTIONS.get(event.detail_type)
     if project is None or not first_delivery(conn, processed_events, event):
         return False
