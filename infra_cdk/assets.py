@@ -13,6 +13,8 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import tomllib
 from pathlib import Path
 
@@ -32,25 +34,34 @@ def deps_layer_key() -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
+def _publish(built: Path, final: Path) -> Path:
+    """Move a finished folder into place; if a concurrent synth got there first, keep theirs.
+    Readers only ever see complete folders, so parallel test runs share the cache safely."""
+    try:
+        built.rename(final)
+    except OSError:
+        shutil.rmtree(built, ignore_errors=True)
+    return final
+
+
 def deps_layer() -> Path:
     """The dependencies layer folder (`python/...`), built once per dependency list."""
     out = CACHE / f"deps-{deps_layer_key()}"
-    if (out / ".complete").exists():
+    if out.is_dir():
         return out
-    for stale in CACHE.glob("deps-*"):  # layers of older dependency lists
-        shutil.rmtree(stale, ignore_errors=True)
-    target = out / "python"
-    target.mkdir(parents=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix="building-deps-", dir=CACHE))
+    target = building / "python"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
          "--platform", PLATFORM, "--only-binary=:all:", "--python-version", LAMBDA_PYTHON,
          "--implementation", "cp", "--target", str(target), *runtime_dependencies()],
         check=True)
-    # Lambda's runtime brings boto3; the layer's own copy wins on sys.path, which pins it.
     for junk in target.rglob("__pycache__"):
         shutil.rmtree(junk, ignore_errors=True)
-    (out / ".complete").write_text(deps_layer_key())
-    return out
+    for stale in CACHE.glob("deps-*"):  # layers of older dependency lists
+        shutil.rmtree(stale, ignore_errors=True)
+    return _publish(building, out)
 
 
 def common_layer() -> Path:
@@ -64,18 +75,24 @@ def handler_present(handler: str) -> bool:
 
 
 def module_code(key: str) -> Path:
-    """One module's code folder, refreshed on every synth (cheap: a few hundred KB)."""
-    out = CACHE / f"code-{key}"
-    shutil.rmtree(out, ignore_errors=True)
-    (out / "functions").mkdir(parents=True)
+    """One module's code folder, named by a hash of its content (a few hundred KB, rebuilt each synth)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"building-{key}-", dir=CACHE))
+    (building / "functions").mkdir()
     for name in ("__init__.py", "catalog.py"):
-        shutil.copy2(ROOT / "functions" / name, out / "functions" / name)
+        shutil.copy2(ROOT / "functions" / name, building / "functions" / name)
     source = ROOT / "functions" / key
     if source.is_dir():
-        shutil.copytree(source, out / "functions" / key, ignore=_IGNORE)
-    shutil.copytree(ROOT / "infra_cdk" / "runtime", out / "deploy_runtime", ignore=_IGNORE)
-    return out
-
+        shutil.copytree(source, building / "functions" / key, ignore=_IGNORE)
+    shutil.copytree(ROOT / "infra_cdk" / "runtime", building / "deploy_runtime", ignore=_IGNORE)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in building.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(building)).encode() + b"\0" + path.read_bytes())
+    final = _publish(building, CACHE / f"code-{key}-{digest.hexdigest()[:16]}")
+    for stale in CACHE.glob(f"code-{key}*"):  # earlier versions, once no synth can still be reading them
+        if stale != final and time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+    return final
 
 if __name__ == "__main__":
     print(f"dependencies layer: {deps_layer().relative_to(ROOT)}")

@@ -42,7 +42,7 @@ class FoundationStack(cdk.Stack):
         self.layers = [
             lambda_.LayerVersion(self, "CommonLayer", code=lambda_.Code.from_asset(str(assets.common_layer()), exclude=["**/__pycache__"]),
                                  compatible_runtimes=[lambda_.Runtime.PYTHON_3_13], description="finflow: FinFlow's shared library"),
-            lambda_.LayerVersion(self, "DepsLayer", code=lambda_.Code.from_asset(str(assets.deps_layer()), exclude=[".complete"]),
+            lambda_.LayerVersion(self, "DepsLayer", code=lambda_.Code.from_asset(str(assets.deps_layer())),
                                  compatible_runtimes=[lambda_.Runtime.PYTHON_3_13], description="FinFlow's third-party packages"),
         ]
         self.admin_sg = ec2.SecurityGroup(self, "AdminSg", vpc=self.vpc, description="database setup and secret rotation") if self.vpc else None

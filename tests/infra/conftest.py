@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / ".local" / "cdk-test"
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_VERSION_CHECK", "true")
@@ -49,12 +46,10 @@ class Assembly:
         return acks
 
 
-def synthesize(target: str) -> Assembly:
+def synthesize(target: str, outdir: Path) -> Assembly:
     import aws_cdk as cdk
     from infra_cdk.app import build
 
-    outdir = OUT / target
-    shutil.rmtree(outdir, ignore_errors=True)
     app = cdk.App(outdir=str(outdir), context={"target": target, "stage": "dev"})
     build(app)
     error = None
@@ -69,10 +64,10 @@ def synthesize(target: str) -> Assembly:
 
 
 @pytest.fixture(scope="session")
-def aws() -> Assembly:
-    return synthesize("aws")
+def aws(tmp_path_factory) -> Assembly:
+    return synthesize("aws", tmp_path_factory.mktemp("cdk-aws"))
 
 
 @pytest.fixture(scope="session")
-def localstack() -> Assembly:
-    return synthesize("localstack")
+def localstack(tmp_path_factory) -> Assembly:
+    return synthesize("localstack", tmp_path_factory.mktemp("cdk-localstack"))
