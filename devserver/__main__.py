@@ -32,7 +32,8 @@ def main() -> None:
     # Explicit handlers: a shell that starts us in the background ignores SIGINT otherwise.
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
-    stopped.wait()
+    while not stopped.wait(0.5):  # a timed wait: the main thread must wake to run the handler
+        pass
     print("stopping FinFlow...", flush=True)
     system.stop()
 
