@@ -3,7 +3,6 @@ bucket, with an IAM role that reaches only what the module owns."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import (aws_events as events, aws_events_targets as targets, aws_iam as iam, aws_lambda as lambda_,
