@@ -12,7 +12,8 @@ from finflow.config import settings
 from finflow.db import engine
 from finflow.http import Principal, Problem, require_role, require_user
 from finflow.observability import for_module
-from functions.kyc import documents, pages, store
+from finflow import pages
+from functions.kyc import documents, store
 from functions.kyc.provider import SubmissionView, provider
 from functions.kyc.schemas import (DecisionRequest, KycStatusView, ReviewedSubmission, Submission, SubmissionPage,
                                    SubmitRequest, UploadRequest, UploadTicket)

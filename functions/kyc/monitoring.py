@@ -14,7 +14,8 @@ import uuid
 from finflow import contracts, events, money
 from finflow.http import Principal, Problem, require_role
 from finflow.service_client import ServiceUnavailable
-from functions.kyc import aml, pages, store, wallet_client
+from finflow import pages
+from functions.kyc import aml, store, wallet_client
 from functions.kyc.logic import db, obs, publish
 from functions.kyc.schemas import Alert, AlertPage, ResolveRequest
 from functions.kyc.tables import outbox, processed_events

@@ -2,7 +2,6 @@
 mean to a client, wire formats and cursors. No I/O here, so all of it is unit-tested."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -11,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from finflow import pages
 from finflow.http import Problem, problem_response
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -103,19 +103,8 @@ def problem_body(p: Problem) -> str:
 # --- list cursors ----------------------------------------------------------------------
 
 def encode_cursor(created_at: datetime, payment_id: str) -> str:
-    raw = f"p|{created_at.isoformat()}|{payment_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pages.encode_cursor("p", created_at, payment_id)
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        tag, created_at, payment_id = raw.split("|")
-        when = datetime.fromisoformat(created_at)
-        if tag == "p" and when.tzinfo is not None:
-            return when, str(uuid.UUID(payment_id))
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise Problem(422, "cursor is not valid")
+    return pages.decode_cursor("p", cursor)

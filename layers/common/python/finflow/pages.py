@@ -1,4 +1,4 @@
-"""Keyset pagination for KYC's work queues (submissions, alerts): opaque cursors."""
+"""Keyset pagination over (created time, id): opaque cursors tagged per list, and the limit check."""
 from __future__ import annotations
 
 import base64
