@@ -6,6 +6,7 @@ with the reason in the context; the gateway answers 401 problem+json with that r
 """
 from __future__ import annotations
 
+import re
 import time
 from threading import Lock
 from typing import Any
@@ -15,7 +16,7 @@ import httpx
 from finflow.config import settings
 from finflow.service_client import client_for
 from finflow.observability import for_module
-from finflow.tokens import TokenError, verify
+from finflow.tokens import TokenError, unverified_kid, verify
 
 obs = for_module("auth")
 _jwks: dict[str, Any] = {"keys": [], "fetched": 0.0}
@@ -53,12 +54,19 @@ def forget_keys() -> None:
 
 def authorize(token: str) -> dict:
     s = settings()
+    unverified_kid(token)  # a malformed token or a refused algorithm needs no keys to turn away
     try:
         return verify(token, _keys(), issuer=s.jwt_issuer, audience=s.jwt_audience)
     except TokenError as exc:
         if "unknown key" not in str(exc):
             raise
         return verify(token, _keys(force=True), issuer=s.jwt_issuer, audience=s.jwt_audience)
+
+
+def _safe(reason: str) -> str:
+    """API Gateway pastes the reason into a JSON template verbatim, and a token's header
+    (its `alg`) is attacker-chosen: keep only characters that cannot break the JSON."""
+    return re.sub(r"[^A-Za-z0-9 .,:;'()_<>/-]", "?", reason)[:200]
 
 
 def _policy(effect: str, method_arn: str, principal_id: str, context: dict) -> dict:
@@ -82,7 +90,7 @@ def handler(event: dict, context: Any) -> dict:
         claims = authorize(token.strip())
     except TokenError as exc:
         obs.logger.info("token refused", extra={"reason": str(exc)})
-        return _policy("Deny", method_arn, "anonymous", {"reason": str(exc)})
+        return _policy("Deny", method_arn, "anonymous", {"reason": _safe(str(exc))})
     return _policy("Allow", method_arn, claims["sub"], {
         "sub": claims["sub"], "roles": ",".join(claims["roles"]), "kind": claims["kind"],
         "ver": claims["ver"], "jti": claims["jti"]})

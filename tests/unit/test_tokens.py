@@ -217,3 +217,23 @@ def test_rotation_keeps_the_active_key_wherever_it_sits_in_the_ring():
     live_token = make(rolled_back)
     rotated = rolled_back.rotated()
     assert check(live_token, rotated)["sub"] == "user-1"
+
+
+def test_refusal_reason_cannot_break_the_gateways_json_template():
+    """API Gateway substitutes the authorizer's reason into a JSON body without escaping."""
+    import base64
+    import json
+    from devserver.lambda_runtime import LambdaContext, token_authorizer_event
+    from functions.auth import authorizer
+
+    def b64(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    hostile_alg = 'x"}, "pwned": {'
+    token = b64({"alg": hostile_alg, "typ": "JWT"}) + "." + b64({"sub": "a"}) + ".sig"
+    policy = authorizer.handler(token_authorizer_event(f"Bearer {token}", "GET", "/api/auth/me"),
+                                LambdaContext("auth-authorizer"))
+    reason = policy["context"]["reason"]
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert "algorithm" in reason
+    assert json.loads('{"detail": "%s"}' % reason)["detail"] == reason
