@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
 .PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
-        rebuild-reporting
+        rebuild-reporting bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,3 +73,7 @@ rebuild-reporting: install
 
 clean-local:
 	rm -rf .local cdk.out
+
+# Benchmarks (not part of `make test`): rewrites docs/benchmarks.md. BENCH_QUICK=1 for a short run.
+bench: install
+	$(PY) -m bench
