@@ -63,9 +63,10 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     digest = request_hash(req)
     try:
         with db().begin() as conn:
-            if not store.claim_posting(conn, posting_id=req.posting_id, kind=req.kind, currency=req.currency,
-                                       amount_minor=req.amount_minor, description=req.description,
-                                       request_hash=digest):
+            created_at = store.claim_posting(conn, posting_id=req.posting_id, kind=req.kind, currency=req.currency,
+                                             amount_minor=req.amount_minor, description=req.description,
+                                             request_hash=digest)
+            if created_at is None:
                 if store.posting(conn, req.posting_id).request_hash != digest:
                     raise Problem(409, "posting id was already used for a different posting", code="conflict")
                 return result(conn, req.posting_id), False
@@ -81,7 +82,12 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
                 else:
                     entries.append((wallet_id, delta, store.add_to_balance(conn, wallet_id, delta)))
             store.insert_entries(conn, req.posting_id, entries)
-            created = result(conn, req.posting_id)
+            # what result() would read back, without two more round trips: entries in insertion (seq) order
+            created = contracts.PostingResult(
+                posting_id=req.posting_id, kind=req.kind, currency=req.currency, amount_minor=req.amount_minor,
+                created_at=created_at,
+                entries=[contracts.PostingEntry(wallet_id=w, amount_minor=amount, balance_after_minor=after)
+                         for w, amount, after in entries])
     except IntegrityError as exc:
         # The CHECK constraint is the last line: code above should have refused first.
         if "wallets_balance_not_negative" in str(exc.orig):

@@ -64,14 +64,14 @@ def upsert_replica(conn: Connection, user_id: str, status: str, status_at: datet
 # --- the ledger ------------------------------------------------------------------------
 
 def claim_posting(conn: Connection, *, posting_id: str, kind: str, currency: str, amount_minor: int,
-                  description: str | None, request_hash: str) -> bool:
-    """Insert the posting header; False if that id was posted before (or is being posted:
-    the insert then waits for the other transaction and conflicts once it commits)."""
+                  description: str | None, request_hash: str) -> datetime | None:
+    """Insert the posting header and return its created_at; None if that id was posted before
+    (or is being posted: the insert then waits for the other transaction and conflicts once it commits)."""
     return conn.execute(
         pg_insert(postings).values(id=posting_id, kind=kind, currency=currency, amount_minor=amount_minor,
                                    description=description, request_hash=request_hash)
-        .on_conflict_do_nothing(index_elements=[postings.c.id]).returning(postings.c.id)
-    ).first() is not None
+        .on_conflict_do_nothing(index_elements=[postings.c.id]).returning(postings.c.created_at)
+    ).scalar()
 
 
 def posting(conn: Connection, posting_id: str) -> Row | None:
