@@ -225,9 +225,9 @@ def run(world, levels=(1, 8, 32), seconds: float = 5.0) -> dict:
     from functions.auth import api as _a, authorizer as _z  # noqa: F401
     import functions.payment.api  # noqa: F401
     n = max(levels)
-    pairs = setup_pairs(n)
+    pairs = setup_pairs(n + 1)  # the last worker pays the one after it
     wallet_db, payment_db = world.libpq("wallet"), world.libpq("payment")
-    base_pairs = setup_baseline_pairs(wallet_db, n)
+    base_pairs = setup_baseline_pairs(wallet_db, n + 1)
     verify(wallet_db, None, None)
     import psycopg
     with psycopg.connect(payment_db) as conn:
