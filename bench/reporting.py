@@ -27,7 +27,7 @@ SELECT md5(g::text)::uuid::text,
          || ' ' || (ARRAY['march','april','may','june'])[1 + (g / 8) % 4],
        CASE WHEN g % 20 = 0 THEN 'Insufficient funds' END,
        timestamptz '2026-01-01' + (g % 365) * interval '1 day' + (g % 86400) * interval '1 second'
-FROM generate_series(1, :n) g
+FROM generate_series(1::bigint, :n) g
 """
 ROLLUP = """
 INSERT INTO payments_daily (day, currency, kind, status, count, volume_minor)
