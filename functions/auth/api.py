@@ -21,7 +21,8 @@ def register(body: RegisterRequest):
 
 @app.post("/api/auth/login")
 def login(body: LoginRequest) -> TokenPair:
-    return logic.login(body.email, body.password)
+    source = app.current_event.request_context.identity.source_ip or "unknown"
+    return logic.login(body.email, body.password, source)
 
 
 @app.post("/api/auth/refresh")

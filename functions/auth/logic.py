@@ -70,16 +70,32 @@ def _tokens(conn, user, family_id: str) -> TokenPair:
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=s.access_token_seconds)
 
 
-def login(email: str, password: str) -> TokenPair:
+def login(email: str, password: str, source: str = "unknown") -> TokenPair:
+    email = email.strip().lower()
+    keys = [f"account:{email}", f"source:{source}"]
     with _db().begin() as conn:
-        creds = store.credentials_by_email(conn, email.strip().lower())
+        if (until := store.locked_until(conn, keys)) is not None:
+            # Same answer whether or not the account exists, and no password is checked.
+            wait = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
+            raise Problem(429, "too many failed logins; try again later", headers={"Retry-After": str(wait)})
+        creds = store.credentials_by_email(conn, email)
         hashed = creds.password_hash.encode() if creds else _DUMMY_HASH
         given = password.encode()
         # bcrypt reads only 72 bytes and registration refuses longer passwords, so a longer
         # one can never be right (checked after bcrypt, so the time taken stays the same)
-        if not bcrypt.checkpw(given[:72], hashed) or len(given) > 72 or creds is None:
-            raise Problem(401, "invalid email or password")
-        return _new_session(conn, store.user_by_id(conn, creds.id))
+        if bcrypt.checkpw(given[:72], hashed) and len(given) <= 72 and creds is not None:
+            store.clear_failures(conn, keys[0])
+            return _new_session(conn, store.user_by_id(conn, creds.id))
+    _count_failure(keys)
+    raise Problem(401, "invalid email or password")
+
+
+def _count_failure(keys: list[str]) -> None:
+    s = settings()
+    with _db().begin() as conn:
+        for key, limit in zip(keys, (s.login_max_failures_per_account, s.login_max_failures_per_source)):
+            store.count_failure(conn, key, window_seconds=s.login_failure_window_seconds, limit=limit,
+                                lock_seconds=s.login_lock_seconds)
 
 
 def refresh(token: str) -> TokenPair:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from functions.auth.tables import refresh_tokens, users
+from functions.auth.tables import login_failures, refresh_tokens, users
 
 _USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.kyc_status, users.c.roles, users.c.created_at)
 
@@ -60,3 +60,30 @@ def revoke_family(conn: Connection, family_id: str) -> None:
     conn.execute(update(refresh_tokens)
                  .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
                  .values(revoked_at=func.now()))
+
+
+# --- failed logins ----------------------------------------------------------------------
+
+def locked_until(conn: Connection, keys: list[str]) -> datetime | None:
+    """The latest lock still running on any of `keys`."""
+    return conn.execute(select(func.max(login_failures.c.locked_until))
+                        .where(login_failures.c.key.in_(keys), login_failures.c.locked_until > func.now())).scalar()
+
+
+def count_failure(conn: Connection, key: str, *, window_seconds: int, limit: int, lock_seconds: int) -> None:
+    """One more failure for `key`; a window that has passed starts again at one; reaching
+    `limit` within the window locks the key for `lock_seconds`."""
+    lock = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, lock_seconds)
+    expired = login_failures.c.window_started_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, window_seconds)
+    failures = case((expired, 1), else_=login_failures.c.failures + 1)
+    stmt = pg_insert(login_failures).values(key=key, failures=1, window_started_at=func.now(),
+                                            locked_until=lock if limit <= 1 else None)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[login_failures.c.key], set_={
+        "failures": failures,
+        "window_started_at": case((expired, func.now()), else_=login_failures.c.window_started_at),
+        "locked_until": case((failures >= limit, lock), else_=login_failures.c.locked_until),
+    }))
+
+
+def clear_failures(conn: Connection, key: str) -> None:
+    conn.execute(login_failures.delete().where(login_failures.c.key == key))

@@ -1,5 +1,5 @@
 """Auth's tables (database `auth`)."""
-from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, MetaData, String, Table, func
+from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, func
 from sqlalchemy.dialects.postgresql import UUID
 
 from finflow.events import outbox_table, processed_events_table
@@ -28,6 +28,14 @@ refresh_tokens = Table(
     Column("used_at", DateTime(timezone=True)),  # set when rotated: a second use is reuse
     Column("revoked_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("key", String(320), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
 )
 
 outbox = outbox_table(metadata)

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # Prefix of each module's own client credentials secret: <prefix>/<module>.
     service_credentials_prefix: str = Field("finflow/service-credentials", alias="SERVICE_CREDENTIALS_PREFIX")
 
+    # Brute-force throttling of logins: failures per account and per source address within
+    # the window lock that account/address out for lock seconds (429 with Retry-After).
+    login_max_failures_per_account: int = Field(5, gt=0, alias="LOGIN_MAX_FAILURES_PER_ACCOUNT")
+    login_max_failures_per_source: int = Field(50, gt=0, alias="LOGIN_MAX_FAILURES_PER_SOURCE")
+    login_failure_window_seconds: int = Field(900, gt=0, alias="LOGIN_FAILURE_WINDOW_SECONDS")
+    login_lock_seconds: int = Field(900, gt=0, alias="LOGIN_LOCK_SECONDS")
     bcrypt_rounds: int = Field(12, ge=4, le=16, alias="BCRYPT_ROUNDS")
     max_body_bytes: int = Field(64 * 1024, alias="MAX_BODY_BYTES")
     service_timeout_seconds: float = Field(2.0, alias="SERVICE_TIMEOUT_SECONDS")
