@@ -1,8 +1,17 @@
 """Contracts between modules: every cross-module read and every event's data.
 
-A consumer parses what it reads from another module with these models (unknown fields
-ignored, so a producer may add optional fields); a producer builds its responses and
-events from them. Changing a field here is a change to a contract between modules.
+Two kinds of model live here:
+
+- producer contracts (`UserView`, `WalletView`, ..., `EVENTS`): what a module promises to
+  answer or emit. A producer builds its responses and events from them.
+- consumer contracts (`CONSUMER_CONTRACTS`): what one consumer actually reads of one
+  producer contract, field by field, and nothing else. Each consumer parses with its own
+  model (unknown fields ignored), so a producer may add optional fields freely, and the
+  contract tests (tests/contract) tell exactly which consumer a removed, renamed or
+  retyped field would break: "<consumer> reads <Contract>.<field>".
+
+Changing a field here is a change to a contract between modules; `make cascade
+CHANGE=<module>.<Contract>.<field>` shows who is affected and in which order to deploy.
 """
 from __future__ import annotations
 
@@ -25,9 +34,21 @@ class Contract(BaseModel):
 # --- synchronous views ---------------------------------------------------------------
 
 class UserView(Contract):
-    """Wallet's view of a user: GET /api/auth/users/{id} (service token)."""
+    """Auth's answer about a user: GET /api/auth/users/{id} (self, admin or a service token).
+    Wallet reads the KYC status of it, Notification the contact details."""
     id: str
+    email: str
+    name: str
     kyc_status: KycStatus
+    roles: list[str]
+    created_at: datetime
+
+
+class ServiceToken(Contract):
+    """Auth's client-credentials answer: POST /api/auth/token (every calling module)."""
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
 
 
 class KycView(Contract):
@@ -187,3 +208,296 @@ EVENTS: dict[str, type[Contract]] = {
     "WalletCreated": WalletCreated, "WalletStatusChanged": WalletStatusChanged,
     "PaymentCompleted": PaymentCompleted, "PaymentFailed": PaymentFailed, "AmlAlertRaised": AmlAlertRaised,
 }
+
+
+# --- synchronous reads: which route answers each view --------------------------------------
+
+SYNC_READS: dict[str, tuple[str, str]] = {
+    # view name: (producer module, route)
+    "UserView": ("auth", "GET /api/auth/users/{id}"),
+    "ServiceToken": ("auth", "POST /api/auth/token"),
+    "WalletView": ("wallet", "GET /api/wallet/internal/wallets/{id}"),
+    "KycView": ("wallet", "GET /api/wallet/internal/users/{user_id}/kyc"),
+    "PostingResult": ("wallet", "GET /api/wallet/internal/postings/{posting_id}"),
+}
+VIEWS: dict[str, type[Contract]] = {
+    "UserView": UserView, "ServiceToken": ServiceToken, "WalletView": WalletView, "KycView": KycView,
+    "PostingResult": PostingResult,
+}
+PRODUCER_CONTRACTS: dict[str, type[Contract]] = {**VIEWS, **EVENTS}
+
+
+# --- consumer contracts: exactly the fields each consumer reads ------------------------------
+# Keep each list to what the consumer's code touches: a field listed here but not read makes
+# a harmless producer change look breaking; a field read but not listed is an AttributeError.
+
+class WalletReadsUserView(Contract):  # functions/wallet/logic.py kyc_of
+    kyc_status: KycStatus
+
+
+class WalletReadsUserKycStatusChanged(Contract):  # the KYC replica
+    user_id: str
+    kyc_status: KycStatus
+    changed_at: datetime
+
+
+class PaymentReadsWalletView(Contract):  # functions/payment/wallet_client.py, logic.py
+    id: str
+    user_id: str
+    currency: str
+    status: WalletStatus
+
+
+class PaymentReadsKycView(Contract):
+    kyc_status: KycStatus
+
+
+class PaymentReadsPostingResult(Contract):  # the reconciler compares the applied posting
+    kind: PostingKind
+    currency: str
+    amount_minor: int
+
+
+class KycReadsWalletView(Contract):  # the rapid in-and-out rule needs the wallet's age
+    created_at: datetime | None = None
+
+
+class KycReadsPaymentCompleted(Contract):  # AML monitoring
+    payment_id: str
+    kind: PostingKind
+    from_wallet_id: str | None
+    to_wallet_id: str | None
+    from_user_id: str | None
+    to_user_id: str | None
+    amount_minor: int
+    currency: str
+    completed_at: datetime
+
+
+class AuthReadsKycDecisionMade(Contract):
+    user_id: str
+    status: Literal["verified", "rejected"]
+    decided_at: datetime | None = None  # absent: Auth falls back to the event's occurred_at
+
+
+class NotificationReadsUserView(Contract):  # a contact no event has told Notification about
+    id: str
+    email: str
+    name: str
+    kyc_status: KycStatus
+    roles: list[str]
+    created_at: datetime
+
+
+class NotificationReadsUserRegistered(Contract):
+    id: str
+    email: str
+    name: str
+    kyc_status: KycStatus
+    roles: list[str]
+    created_at: datetime
+
+
+class NotificationReadsUserKycStatusChanged(Contract):
+    user_id: str
+    kyc_status: KycStatus
+    changed_at: datetime
+    email: str | None = None
+    name: str | None = None
+
+
+class NotificationReadsUserRolesChanged(Contract):
+    user_id: str
+    roles: list[str]
+
+
+class NotificationReadsWalletCreated(Contract):
+    wallet_id: str
+    user_id: str
+    currency: str
+
+
+class NotificationReadsWalletStatusChanged(Contract):
+    wallet_id: str
+    user_id: str
+    currency: str
+    status: WalletStatus
+    previous_status: WalletStatus
+    actor_role: str
+    reason: str | None = None
+
+
+class NotificationReadsPaymentCompleted(Contract):
+    payment_id: str
+    kind: PostingKind
+    from_user_id: str | None
+    to_user_id: str | None
+    amount: str
+    amount_minor: int
+    currency: str
+    description: str | None = None
+
+
+class NotificationReadsAmlAlertRaised(Contract):
+    alert_id: str
+    rule: str
+    severity: AmlSeverity
+    payment_id: str
+    wallet_id: str
+    user_id: str | None
+    currency: str
+    amount: str
+    amount_minor: int
+    reason: str
+    freezes_wallet: bool
+
+
+class ReportingReadsUserRegistered(Contract):
+    id: str
+    kyc_status: KycStatus
+    created_at: datetime
+
+
+class ReportingReadsUserKycStatusChanged(Contract):
+    user_id: str
+    kyc_status: KycStatus
+    changed_at: datetime
+
+
+class ReportingReadsKycSubmitted(Contract):
+    submission_id: str
+    user_id: str
+    document_type: DocumentType
+    submitted_at: datetime
+
+
+class ReportingReadsKycDecisionMade(Contract):
+    user_id: str
+    status: Literal["verified", "rejected"]
+    decided_at: datetime
+    submission_id: str | None = None
+
+
+class ReportingReadsWalletCreated(Contract):
+    wallet_id: str
+    user_id: str
+    currency: str
+    status: WalletStatus
+    created_at: datetime
+
+
+class ReportingReadsWalletStatusChanged(Contract):
+    wallet_id: str
+    user_id: str
+    currency: str
+    status: WalletStatus
+    changed_at: datetime
+
+
+class ReportingReadsPaymentCompleted(Contract):
+    payment_id: str
+    kind: PostingKind
+    from_wallet_id: str | None
+    to_wallet_id: str | None
+    from_user_id: str | None
+    to_user_id: str | None
+    amount_minor: int
+    currency: str
+    description: str | None = None
+    completed_at: datetime
+
+
+class ReportingReadsPaymentFailed(Contract):
+    payment_id: str
+    kind: PostingKind
+    from_wallet_id: str | None
+    to_wallet_id: str | None
+    amount_minor: int
+    currency: str
+    reason: str
+    failed_at: datetime
+
+
+class ReportingReadsAmlAlertRaised(Contract):
+    alert_id: str
+    rule: str
+    severity: AmlSeverity
+    payment_id: str
+    wallet_id: str
+    user_id: str | None
+    currency: str
+    amount_minor: int
+    freezes_wallet: bool
+    created_at: datetime
+
+
+class ReadsServiceToken(Contract):  # finflow.service_auth, for every module that calls another
+    access_token: str
+    expires_in: int
+
+
+# (consumer, producer, contract name) -> the consumer's model. The keys are the catalog's
+# subscriptions (one per detail type) and sync calls (one per view read); a test keeps them equal.
+CONSUMER_CONTRACTS: dict[tuple[str, str, str], type[Contract]] = {
+    ("auth", "kyc", "KycDecisionMade"): AuthReadsKycDecisionMade,
+    ("wallet", "auth", "UserView"): WalletReadsUserView,
+    ("wallet", "auth", "ServiceToken"): ReadsServiceToken,
+    ("wallet", "auth", "UserKycStatusChanged"): WalletReadsUserKycStatusChanged,
+    ("payment", "auth", "ServiceToken"): ReadsServiceToken,
+    ("payment", "wallet", "WalletView"): PaymentReadsWalletView,
+    ("payment", "wallet", "KycView"): PaymentReadsKycView,
+    ("payment", "wallet", "PostingResult"): PaymentReadsPostingResult,
+    ("notification", "auth", "ServiceToken"): ReadsServiceToken,
+    ("notification", "auth", "UserView"): NotificationReadsUserView,
+    ("notification", "auth", "UserRegistered"): NotificationReadsUserRegistered,
+    ("notification", "auth", "UserKycStatusChanged"): NotificationReadsUserKycStatusChanged,
+    ("notification", "auth", "UserRolesChanged"): NotificationReadsUserRolesChanged,
+    ("notification", "wallet", "WalletCreated"): NotificationReadsWalletCreated,
+    ("notification", "wallet", "WalletStatusChanged"): NotificationReadsWalletStatusChanged,
+    ("notification", "payment", "PaymentCompleted"): NotificationReadsPaymentCompleted,
+    ("notification", "kyc", "AmlAlertRaised"): NotificationReadsAmlAlertRaised,
+    ("kyc", "auth", "ServiceToken"): ReadsServiceToken,
+    ("kyc", "wallet", "WalletView"): KycReadsWalletView,
+    ("kyc", "payment", "PaymentCompleted"): KycReadsPaymentCompleted,
+    ("reporting", "auth", "UserRegistered"): ReportingReadsUserRegistered,
+    ("reporting", "auth", "UserKycStatusChanged"): ReportingReadsUserKycStatusChanged,
+    ("reporting", "wallet", "WalletCreated"): ReportingReadsWalletCreated,
+    ("reporting", "wallet", "WalletStatusChanged"): ReportingReadsWalletStatusChanged,
+    ("reporting", "payment", "PaymentCompleted"): ReportingReadsPaymentCompleted,
+    ("reporting", "payment", "PaymentFailed"): ReportingReadsPaymentFailed,
+    ("reporting", "kyc", "KycSubmitted"): ReportingReadsKycSubmitted,
+    ("reporting", "kyc", "KycDecisionMade"): ReportingReadsKycDecisionMade,
+    ("reporting", "kyc", "AmlAlertRaised"): ReportingReadsAmlAlertRaised,
+}
+
+# consumers["notification"]["PaymentCompleted"] -> NotificationReadsPaymentCompleted
+consumers: dict[str, dict[str, type[Contract]]] = {}
+for (_consumer, _producer, _name), _model in CONSUMER_CONTRACTS.items():
+    consumers.setdefault(_consumer, {})[_name] = _model
+
+
+def readers(name: str) -> dict[str, type[Contract]]:
+    """Every consumer of the producer contract `name`, with its model."""
+    return {c: m for (c, _p, n), m in CONSUMER_CONTRACTS.items() if n == name}
+
+
+def violations(consumer: str, name: str, payload: dict, model: type[BaseModel] | None = None) -> list[str]:
+    """Why `consumer` could not read `payload` as contract `name`: one line per field,
+    "<consumer> reads <name>.<field>: <problem>"; empty when it can.
+
+    Checked strictly (JSON rules: a datetime may be an ISO string, but "100" is no int), so a
+    retyped field is caught even where the consumer's lax parsing would coerce it today.
+    `model` overrides the registered consumer model (tests of hypothetical consumers)."""
+    from pydantic import ValidationError
+    import json
+    model = model or consumers[consumer][name]
+    try:
+        model.model_validate_json(json.dumps(payload, default=str), strict=True)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "<payload>"
+            problem = "missing" if err["type"] == "missing" else f"{err['msg']} (got {err.get('input')!r})"
+            out.append(f"{consumer} reads {name}.{field}: {problem}")
+        return out
+    return []
