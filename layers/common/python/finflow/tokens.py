@@ -1,7 +1,13 @@
 """RS256 access tokens: issue, publish as JWKS, verify (RFC 8725 allow-list).
 
 Claims: iss, aud, sub, exp, iat, jti, roles, kind and a claims version `ver`, so a change
-of the token payload can roll out while the previous version is still accepted.
+of the token payload can roll out while the previous version is still accepted:
+
+1. deploy every verifier with JWT_ACCEPTED_VERSIONS="1,2" (issuers still sign `ver` 1);
+2. switch Auth to JWT_CLAIMS_VERSION=2 (new tokens are 2, tokens in flight stay valid);
+3. after the longest token lifetime, drop 1: JWT_ACCEPTED_VERSIONS="2".
+
+The issuing version is always accepted. Unset, both are CLAIMS_VERSION (1).
 """
 from __future__ import annotations
 
@@ -9,15 +15,56 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ALGORITHMS = ("RS256",)
-CLAIMS_VERSION = 1
-ACCEPTED_VERSIONS = frozenset({1})
+CLAIMS_VERSION = 1  # the default version issued (JWT_CLAIMS_VERSION overrides)
+ACCEPTED_VERSIONS = frozenset({1})  # the default versions verified (JWT_ACCEPTED_VERSIONS overrides)
 REQUIRED = ("exp", "iat", "iss", "aud", "sub", "jti")
+
+
+class VersionSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+    claims_version: int = Field(CLAIMS_VERSION, alias="JWT_CLAIMS_VERSION", ge=1)
+    accepted_versions: str = Field("", alias="JWT_ACCEPTED_VERSIONS")  # "1,2"; empty: the issuing version
+
+    @field_validator("accepted_versions")
+    @classmethod
+    def _numbers(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip() and not part.strip().isdigit():
+                raise ValueError(f"JWT_ACCEPTED_VERSIONS must be comma-separated integers, got {value!r}")
+        return value
+
+
+@cache
+def _versions() -> tuple[int, frozenset[int]]:
+    s = VersionSettings()
+    accepted = {int(p) for p in s.accepted_versions.split(",") if p.strip()}
+    if not accepted:
+        accepted = set(ACCEPTED_VERSIONS) if s.claims_version == CLAIMS_VERSION else set()
+    return s.claims_version, frozenset(accepted | {s.claims_version})
+
+
+def claims_version() -> int:
+    """The `ver` new tokens carry."""
+    return _versions()[0]
+
+
+def accepted_versions() -> frozenset[int]:
+    """The `ver` values a verifier accepts (always including the issuing one)."""
+    return _versions()[1]
+
+
+def reset_versions() -> None:
+    """Re-read JWT_CLAIMS_VERSION / JWT_ACCEPTED_VERSIONS (tests; a Lambda reads them once)."""
+    _versions.cache_clear()
 
 
 class TokenError(Exception):
@@ -75,10 +122,11 @@ def generate_key() -> SigningKey:
 
 
 def issue(ring: KeyRing, *, subject: str, roles: list[str], kind: str, issuer: str, audience: str,
-          ttl: int, now: float | None = None) -> str:
+          ttl: int, now: float | None = None, version: int | None = None) -> str:
     now = int(now if now is not None else time.time())
     claims = {"iss": issuer, "aud": audience, "sub": subject, "iat": now, "exp": now + ttl,
-              "jti": uuid.uuid4().hex, "roles": sorted(roles), "kind": kind, "ver": CLAIMS_VERSION}
+              "jti": uuid.uuid4().hex, "roles": sorted(roles), "kind": kind,
+              "ver": claims_version() if version is None else version}
     return jwt.encode(claims, ring.active.private_key(), algorithm="RS256", headers={"kid": ring.active_kid})
 
 
@@ -93,7 +141,8 @@ def unverified_kid(token: str) -> str | None:
     return header.get("kid")
 
 
-def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 30) -> dict:
+def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 30,
+           accepted: frozenset[int] | None = None) -> dict:
     kid = unverified_kid(token)
     jwk = next((k for k in jwks.get("keys", []) if k.get("kid") == kid), None)
     if jwk is None:
@@ -114,8 +163,11 @@ def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 
         raise TokenError(f"token is missing the required {exc.claim!r} claim") from exc
     except jwt.PyJWTError as exc:
         raise TokenError("token is invalid") from exc
-    if claims.get("ver") not in ACCEPTED_VERSIONS:
-        raise TokenError(f"token claims version {claims.get('ver')!r} is not accepted")
+    accepted = accepted_versions() if accepted is None else accepted
+    ver = claims.get("ver")
+    if isinstance(ver, bool) or ver not in accepted:
+        raise TokenError(f"token claims version {ver!r} is not accepted "
+                         f"(accepted: {', '.join(str(v) for v in sorted(accepted))})")
     if claims.get("kind") not in ("user", "service") or not isinstance(claims.get("roles"), list):
         raise TokenError("token claims are malformed")
     return claims
