@@ -55,7 +55,7 @@ def kyc_of(user_id: str) -> contracts.KycView:
         return contracts.KycView(user_id=user_id, kyc_status="pending", source="auth")
     if not response.is_success:
         raise Problem(503, f"Cannot verify KYC status: auth-service answered {response.status_code}")
-    user = contracts.UserView.model_validate(response.json())
+    user = contracts.WalletReadsUserView.model_validate(response.json())
     with db().begin() as conn:  # Auth's answer is the newest truth: refresh the replica
         store.upsert_replica(conn, user_id, user.kyc_status, datetime.now(timezone.utc))
     return contracts.KycView(user_id=user_id, kyc_status=user.kyc_status, source="auth")
@@ -63,7 +63,7 @@ def kyc_of(user_id: str) -> contracts.KycView:
 
 def apply_kyc_change(event: events.Event) -> None:
     """UserKycStatusChanged -> the replica (newest decision wins, duplicates change nothing)."""
-    change = contracts.UserKycStatusChanged.model_validate(event.data)
+    change = contracts.WalletReadsUserKycStatusChanged.model_validate(event.data)
     with db().begin() as conn:
         if events.first_delivery(conn, processed_events, event):
             store.upsert_replica(conn, change.user_id, change.kyc_status, change.changed_at)
