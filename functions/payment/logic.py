@@ -59,8 +59,8 @@ class Draft:
     kind: str
     amount_minor: int
     currency: str
-    source: contracts.WalletView | None
-    destination: contracts.WalletView | None
+    source: contracts.PaymentReadsWalletView | None
+    destination: contracts.PaymentReadsWalletView | None
     description: str | None = None
 
 
@@ -111,7 +111,7 @@ def _amount(amount: Any, currency: str) -> int:
 
 # --- the three operations ---------------------------------------------------------------
 
-def _owned(view: contracts.WalletView | None, p: Principal, name: str) -> contracts.WalletView:
+def _owned(view: contracts.PaymentReadsWalletView | None, p: Principal, name: str) -> contracts.PaymentReadsWalletView:
     """The caller's own, usable wallet; `name` is "Source wallet" or "Wallet" in the details."""
     if view is None:
         raise Problem(404, f"{name} not found")

@@ -1,6 +1,6 @@
 """Payment's calls to Wallet's internal routes (service token `svc:payment`).
 
-Every outcome is one of: a contract model, None (404), a PostingRefused (Wallet said no)
+Every outcome is one of: Payment's own contract model of the answer (contracts.PaymentReads*), None (404), a PostingRefused (Wallet said no)
 or ServiceUnavailable (no usable answer: network, timeout, 5xx, open breaker, no service
 token, or an answer that breaks the contract). Money paths never use a cached answer.
 """
@@ -77,17 +77,17 @@ def _unexpected(response: httpx.Response, what: str) -> ServiceUnavailable:
     return ServiceUnavailable("wallet", f"{what}: HTTP {response.status_code}")
 
 
-def kyc(user_id: str) -> contracts.KycView:
+def kyc(user_id: str) -> contracts.PaymentReadsKycView:
     """The user's KYC status, cascaded from Auth through Wallet."""
     response = _client().request("GET", f"/api/wallet/internal/users/{user_id}/kyc")
     if response.status_code == 404:  # Wallet (Auth) has never heard of them: not verified
-        return contracts.KycView(user_id=user_id, kyc_status="pending", source="auth")
+        return contracts.PaymentReadsKycView(kyc_status="pending")
     if not response.is_success:
         raise _unexpected(response, "kyc")
-    return _parse(contracts.KycView, response)
+    return _parse(contracts.PaymentReadsKycView, response)
 
 
-def wallet(wallet_id: str) -> contracts.WalletView | None:
+def wallet(wallet_id: str) -> contracts.PaymentReadsWalletView | None:
     """Wallet's view of one wallet; None if it does not exist. IDs are UUIDs, so anything
     else is not found without asking."""
     if ids.canonical(wallet_id) is None:
@@ -97,7 +97,7 @@ def wallet(wallet_id: str) -> contracts.WalletView | None:
         return None
     if not response.is_success:
         raise _unexpected(response, "wallet view")
-    return _parse(contracts.WalletView, response)
+    return _parse(contracts.PaymentReadsWalletView, response)
 
 
 def post(req: contracts.PostingRequest) -> None:
@@ -111,11 +111,11 @@ def post(req: contracts.PostingRequest) -> None:
     raise PostingRefused(response.status_code, code, detail)
 
 
-def find_posting(posting_id: str) -> contracts.PostingResult | None:
+def find_posting(posting_id: str) -> contracts.PaymentReadsPostingResult | None:
     """The posting Wallet applied under this id, or None if it never applied one."""
     response = _client().request("GET", f"/api/wallet/internal/postings/{posting_id}")
     if response.status_code == 404:
         return None
     if not response.is_success:
         raise _unexpected(response, "posting lookup")
-    return _parse(contracts.PostingResult, response)
+    return _parse(contracts.PaymentReadsPostingResult, response)

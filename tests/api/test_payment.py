@@ -369,8 +369,8 @@ def test_twenty_concurrent_requests_with_one_key_post_once(api_env, monkeypatch)
     from functions.payment.schemas import TransferRequest
 
     user, other = str(uuid.uuid4()), str(uuid.uuid4())
-    src = contracts.WalletView(id=str(uuid.uuid4()), user_id=user, currency="USD", status="active")
-    dst = contracts.WalletView(id=str(uuid.uuid4()), user_id=other, currency="USD", status="active")
+    src = contracts.PaymentReadsWalletView(id=str(uuid.uuid4()), user_id=user, currency="USD", status="active")
+    dst = contracts.PaymentReadsWalletView(id=str(uuid.uuid4()), user_id=other, currency="USD", status="active")
     posted: list[str] = []
     lock = threading.Lock()
 

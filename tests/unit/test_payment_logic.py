@@ -154,7 +154,7 @@ class FakeWallet:
 
     def kyc(self, user_id):
         self._call("kyc")
-        return contracts.KycView(user_id=user_id, kyc_status=self.kyc_status, source="auth")
+        return contracts.PaymentReadsKycView(kyc_status=self.kyc_status)
 
     def wallet(self, wallet_id):
         self._call(wallet_id)
@@ -162,7 +162,7 @@ class FakeWallet:
 
 
 def view(wallet_id, owner=ALICE.subject, currency="USD", status="active"):
-    return contracts.WalletView(id=wallet_id, user_id=owner, currency=currency, status=status)
+    return contracts.PaymentReadsWalletView(id=wallet_id, user_id=owner, currency=currency, status=status)
 
 
 def _transfer(amount="abc"):
