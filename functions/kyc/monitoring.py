@@ -23,7 +23,7 @@ from functions.kyc.wallet_client import WalletRefused
 
 
 def _observed(data: dict) -> aml.Payment:
-    pc = contracts.PaymentCompleted.model_validate(data)  # malformed: raises, retried, then the DLQ
+    pc = contracts.KycReadsPaymentCompleted.model_validate(data)  # malformed: raises, retried, then the DLQ
     return aml.Payment(id=pc.payment_id, kind=pc.kind, from_wallet_id=pc.from_wallet_id,
                        to_wallet_id=pc.to_wallet_id, from_user_id=pc.from_user_id, to_user_id=pc.to_user_id,
                        amount_minor=pc.amount_minor, currency=pc.currency, completed_at=pc.completed_at)

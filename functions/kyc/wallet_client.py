@@ -36,14 +36,14 @@ def _detail(response: httpx.Response) -> str:
     return detail if isinstance(detail, str) else f"HTTP {response.status_code}"
 
 
-def _view(response: httpx.Response) -> contracts.WalletView:
+def _view(response: httpx.Response) -> contracts.KycReadsWalletView:
     try:
-        return contracts.WalletView.model_validate(response.json())
+        return contracts.KycReadsWalletView.model_validate(response.json())
     except (ValueError, ValidationError):
         raise ServiceUnavailable("wallet", "answer does not match WalletView") from None
 
 
-def view(wallet_id: str) -> contracts.WalletView | None:
+def view(wallet_id: str) -> contracts.KycReadsWalletView | None:
     if ids.canonical(wallet_id) is None:
         return None
     response = _client().request("GET", f"/api/wallet/internal/wallets/{wallet_id}")
