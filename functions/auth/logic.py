@@ -177,9 +177,10 @@ def service_token(creds: ClientCredentials) -> ServiceToken:
 
 def apply_kyc_decision(event: events.Event) -> None:
     """KycDecisionMade -> users.kyc_status, then UserKycStatusChanged for everyone downstream."""
-    decision = contracts.KycDecisionMade.model_validate(
+    decision = contracts.AuthReadsKycDecisionMade.model_validate(
         {"decided_at": event.occurred_at, **event.data})  # raises on a malformed event: retried, then DLQ
-    decided_at = decision.decided_at if decision.decided_at.tzinfo else decision.decided_at.replace(tzinfo=timezone.utc)
+    decided_at = decision.decided_at or datetime.fromisoformat(event.occurred_at)
+    decided_at = decided_at if decided_at.tzinfo else decided_at.replace(tzinfo=timezone.utc)
     user_id = ids.canonical(decision.user_id)
     with _db().begin() as conn:
         if not events.first_delivery(conn, processed_events, event):
