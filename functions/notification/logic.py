@@ -129,7 +129,7 @@ def _known_contact(user_id: str) -> dict | None:
         return found
     if not response.is_success:
         raise ContactUnavailable(f"auth-service answered {response.status_code}")
-    user = contracts.UserRegistered.model_validate(response.json())
+    user = contracts.NotificationReadsUserView.model_validate(response.json())
     store.upsert_contact(user.id, email=user.email, name=user.name, registered_at=user.created_at)
     # Auth's answer is its state now: events produced before it are older and lose.
     at = datetime.now(timezone.utc)
@@ -219,7 +219,7 @@ def _occurred_at(event: events.Event) -> datetime:
 
 
 def on_user_registered(event: events.Event) -> None:
-    user = contracts.UserRegistered.model_validate(event.data)
+    user = contracts.NotificationReadsUserRegistered.model_validate(event.data)
     store.upsert_contact(user.id, email=user.email, name=user.name, registered_at=user.created_at)
     store.apply_kyc_status(user.id, user.kyc_status, user.created_at)
     store.apply_roles(user.id, user.roles, user.created_at)
@@ -231,7 +231,7 @@ def on_user_registered(event: events.Event) -> None:
 
 
 def on_kyc_status_changed(event: events.Event) -> None:
-    change = contracts.UserKycStatusChanged.model_validate(event.data)
+    change = contracts.NotificationReadsUserKycStatusChanged.model_validate(event.data)
     store.upsert_contact(change.user_id, email=change.email, name=change.name)
     if not store.apply_kyc_status(change.user_id, change.kyc_status, change.changed_at):
         obs.logger.info("older KYC status change ignored", extra={"user_id": change.user_id})
@@ -242,29 +242,29 @@ def on_kyc_status_changed(event: events.Event) -> None:
 
 
 def on_roles_changed(event: events.Event) -> None:
-    change = contracts.UserRolesChanged.model_validate(event.data)
+    change = contracts.NotificationReadsUserRolesChanged.model_validate(event.data)
     store.apply_roles(change.user_id, change.roles, _occurred_at(event))
 
 
 def on_wallet_created(event: events.Event) -> None:
-    created = contracts.WalletCreated.model_validate(event.data)
+    created = contracts.NotificationReadsWalletCreated.model_validate(event.data)
     _notify_all(event, [(created.user_id, messages.wallet_created(created))])
 
 
 def on_wallet_status_changed(event: events.Event) -> None:
-    change = contracts.WalletStatusChanged.model_validate(event.data)
+    change = contracts.NotificationReadsWalletStatusChanged.model_validate(event.data)
     _notify_all(event, [(change.user_id, messages.wallet_status(change))])
 
 
 def on_payment_completed(event: events.Event) -> None:
-    payment = contracts.PaymentCompleted.model_validate(event.data)
+    payment = contracts.NotificationReadsPaymentCompleted.model_validate(event.data)
     parties = (payment.from_user_id, payment.to_user_id) if payment.kind == "transfer" else ()
     names = {u: _name_of(u) for u in parties if u}
     _notify_all(event, messages.payment_messages(payment, names))
 
 
 def on_aml_alert(event: events.Event) -> None:
-    alert = contracts.AmlAlertRaised.model_validate(event.data)
+    alert = contracts.NotificationReadsAmlAlertRaised.model_validate(event.data)
     officers = store.contacts_with_role("compliance")
     if not officers:
         obs.logger.warning("AML alert raised but no compliance officer is known", extra={"event_id": event.event_id})

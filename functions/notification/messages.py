@@ -55,13 +55,13 @@ def kyc_changed(status: str) -> Message | None:
     return None  # pending / submitted: nothing the user needs to hear about
 
 
-def wallet_created(e: contracts.WalletCreated) -> Message:
+def wallet_created(e: contracts.NotificationReadsWalletCreated) -> Message:
     return Message("wallet_created", f"Your {e.currency} wallet is ready",
                    f"Your new {e.currency} wallet is open and ready to use.",
                    {"wallet_id": e.wallet_id, "currency": e.currency})
 
 
-def wallet_status(e: contracts.WalletStatusChanged) -> Message:
+def wallet_status(e: contracts.NotificationReadsWalletStatusChanged) -> Message:
     reason = f" Reason: {e.reason}" if e.reason else ""
     if e.status == "frozen":
         by = {"compliance": " by our compliance team", "admin": " by an administrator"}.get(e.actor_role, "")
@@ -75,12 +75,12 @@ def wallet_status(e: contracts.WalletStatusChanged) -> Message:
                     "previous_status": e.previous_status, "reason": e.reason})
 
 
-def _payment_data(e: contracts.PaymentCompleted, direction: str) -> dict[str, Any]:
+def _payment_data(e: contracts.NotificationReadsPaymentCompleted, direction: str) -> dict[str, Any]:
     return {"payment_id": e.payment_id, "kind": e.kind, "direction": direction, "amount": e.amount,
             "currency": e.currency, "description": e.description}
 
 
-def payment_messages(e: contracts.PaymentCompleted, names: dict[str, str | None]) -> list[tuple[str, Message]]:
+def payment_messages(e: contracts.NotificationReadsPaymentCompleted, names: dict[str, str | None]) -> list[tuple[str, Message]]:
     """(user id, message) for each party of a completed payment; `names` maps user ids to names."""
     shown = _display(e.amount_minor, e.currency)
     out: list[tuple[str, Message]] = []
@@ -105,7 +105,7 @@ def payment_messages(e: contracts.PaymentCompleted, names: dict[str, str | None]
     return out
 
 
-def aml_alert(a: contracts.AmlAlertRaised) -> Message:
+def aml_alert(a: contracts.NotificationReadsAmlAlertRaised) -> Message:
     """For compliance officers: which rule fired, on which payment, wallet and user."""
     frozen = " The wallet has been frozen." if a.freezes_wallet else ""
     owner = f" (user {a.user_id})" if a.user_id else ""
