@@ -1,5 +1,6 @@
 """Events -> read model. Each function applies one event inside the caller's transaction
-(the consumer's, or the rebuild's), parsing its data with the producer's contract.
+(the consumer's, or the rebuild's), parsing its data with Reporting's own contract of
+what it reads (contracts.ReportingReads*).
 
 Times come from the event's data (when the thing happened), never from delivery.
 """
@@ -29,24 +30,24 @@ def _utc(value: datetime) -> datetime:
 
 
 def user_registered(conn: Connection, event: Event) -> None:
-    d = contracts.UserRegistered.model_validate(event.data)
+    d = contracts.ReportingReadsUserRegistered.model_validate(event.data)
     at = _utc(d.created_at)
     store.upsert_user(conn, canon(d.id), registered_at=at, kyc_status=d.kyc_status, kyc_at=at, event_id=event.event_id)
 
 
 def kyc_status_changed(conn: Connection, event: Event) -> None:
-    d = contracts.UserKycStatusChanged.model_validate(event.data)
+    d = contracts.ReportingReadsUserKycStatusChanged.model_validate(event.data)
     store.upsert_user(conn, canon(d.user_id), kyc_status=d.kyc_status, kyc_at=_utc(d.changed_at),
                       event_id=event.event_id)
 
 
 def kyc_submitted(conn: Connection, event: Event) -> None:
-    d = contracts.KycSubmitted.model_validate(event.data)
+    d = contracts.ReportingReadsKycSubmitted.model_validate(event.data)
     store.submission_received(conn, canon(d.submission_id), canon(d.user_id), d.document_type, _utc(d.submitted_at))
 
 
 def kyc_decision_made(conn: Connection, event: Event) -> None:
-    d = contracts.KycDecisionMade.model_validate(event.data)
+    d = contracts.ReportingReadsKycDecisionMade.model_validate(event.data)
     if d.submission_id is None:
         # Nothing to place in the funnel; the user's status still arrives from Auth.
         obs.logger.info("KYC decision without a submission: users' figures follow Auth's status change",
@@ -57,14 +58,14 @@ def kyc_decision_made(conn: Connection, event: Event) -> None:
 
 
 def wallet_created(conn: Connection, event: Event) -> None:
-    d = contracts.WalletCreated.model_validate(event.data)
+    d = contracts.ReportingReadsWalletCreated.model_validate(event.data)
     at = _utc(d.created_at)
     store.wallet_status(conn, canon(d.wallet_id), user_id=canon(d.user_id), currency=d.currency.upper(),
                         status=d.status, at=at, event_id=event.event_id, created_at=at)
 
 
 def wallet_status_changed(conn: Connection, event: Event) -> None:
-    d = contracts.WalletStatusChanged.model_validate(event.data)
+    d = contracts.ReportingReadsWalletStatusChanged.model_validate(event.data)
     store.wallet_status(conn, canon(d.wallet_id), user_id=canon(d.user_id), currency=d.currency.upper(),
                         status=d.status, at=_utc(d.changed_at), event_id=event.event_id)
 
@@ -84,7 +85,7 @@ def _new_payment(conn: Connection, *, status: str, payment_id: str, kind: str, c
 
 
 def payment_completed(conn: Connection, event: Event) -> None:
-    d = contracts.PaymentCompleted.model_validate(event.data)
+    d = contracts.ReportingReadsPaymentCompleted.model_validate(event.data)
     currency, source, target = d.currency.upper(), canon(d.from_wallet_id), canon(d.to_wallet_id)
     if not _new_payment(conn, status="completed", payment_id=canon(d.payment_id), kind=d.kind, currency=currency,
                         amount_minor=d.amount_minor, at=_utc(d.completed_at), from_wallet_id=source,
@@ -99,14 +100,14 @@ def payment_completed(conn: Connection, event: Event) -> None:
 
 
 def payment_failed(conn: Connection, event: Event) -> None:
-    d = contracts.PaymentFailed.model_validate(event.data)
+    d = contracts.ReportingReadsPaymentFailed.model_validate(event.data)
     _new_payment(conn, status="failed", payment_id=canon(d.payment_id), kind=d.kind, currency=d.currency.upper(),
                  amount_minor=d.amount_minor, at=_utc(d.failed_at), from_wallet_id=canon(d.from_wallet_id),
                  to_wallet_id=canon(d.to_wallet_id), failure_reason=d.reason)
 
 
 def aml_alert_raised(conn: Connection, event: Event) -> None:
-    d = contracts.AmlAlertRaised.model_validate(event.data)
+    d = contracts.ReportingReadsAmlAlertRaised.model_validate(event.data)
     store.insert_alert(conn, alert_id=canon(d.alert_id), rule=d.rule, severity=d.severity, payment_id=canon(d.payment_id),
                        wallet_id=canon(d.wallet_id), user_id=canon(d.user_id), currency=d.currency.upper(),
                        amount_minor=d.amount_minor, freezes_wallet=d.freezes_wallet, created_at=_utc(d.created_at))
