@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
 .PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
-        rebuild-reporting bench
+        rebuild-reporting bench cascade schemas test-contract
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test-api: install
 
 test-e2e: install
 	$(PY) -m pytest -q tests/e2e
+
+test-contract: install
+	$(PY) -m pytest -q tests/contract
 
 test-infra: install
 	$(PY) -m pytest -q tests/infra
@@ -77,3 +80,12 @@ clean-local:
 # Benchmarks (not part of `make test`): rewrites docs/benchmarks.md. BENCH_QUICK=1 for a short run.
 bench: install
 	$(PY) -m bench
+
+# Blast radius of a change (CHANGE=auth, auth.UserView or auth.UserView.kyc_status); without
+# CHANGE, the module graph from the catalog: docs/cascade.svg and docs/cascade.md.
+cascade: install
+	$(PY) -m tools.cascade $(CHANGE)
+
+# Event JSON Schemas from the producer contracts: events/schemas/<DetailType>.json
+schemas: install
+	$(PY) -m tools.schemas

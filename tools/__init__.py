@@ -1,0 +1,1 @@
+"""Developer tools that read the catalog (not deployed)."""
