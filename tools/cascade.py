@@ -36,7 +36,7 @@ def edges() -> list[tuple[str, str, str, str]]:
     out = []
     for m in catalog.MODULES:
         for dep in m.calls:
-            views = sorted(n for (c, p, n) in contracts.CONSUMER_CONTRACTS if c == m.key and p == dep)
+            views = sorted(n for (c, p, n) in contracts.CONSUMER_CONTRACTS if c == m.key and p == dep and n in contracts.VIEWS)
             out.append((m.key, dep, "sync", ", ".join(views)))
         for s in m.subscriptions:
             out.append((m.key, s.producer, "feedback" if s.feedback else "async", ", ".join(s.detail_types)))
