@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(12, ge=4, le=16, alias="BCRYPT_ROUNDS")
     max_body_bytes: int = Field(64 * 1024, alias="MAX_BODY_BYTES")
     service_timeout_seconds: float = Field(2.0, alias="SERVICE_TIMEOUT_SECONDS")
+    # How long an open circuit breaker fails calls fast before one trial call is let through.
+    service_breaker_reset_seconds: float = Field(30.0, gt=0, alias="SERVICE_BREAKER_RESET_SECONDS")
     kyc_auto_verify: bool = Field(False, alias="KYC_AUTO_VERIFY")
     # Largest amount of one payment, in major units of its currency (1,000,000.00 USD, 1,000,000 JPY).
     max_amount: int = Field(1_000_000, gt=0, alias="MAX_AMOUNT")

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from finflow.config import settings
 from finflow.db import engine
 from finflow.http import json_response
-from finflow.service_client import http
+from finflow.service_client import breaker_states, http
 from functions import catalog
 
 Check = Callable[[], None]  # raises when the thing it checks is not usable
@@ -61,6 +61,8 @@ def add_health(app: APIGatewayRestResolver, module: str, checks: dict[str, Check
             deps.update(extra_dependencies() if extra_dependencies else {})
         status = "unhealthy" if failures else ("healthy" if all(v == "healthy" for v in deps.values()) else "degraded")
         body = {"status": status, "service": m.service, "dependencies": deps,
+                # this container's breakers (per target it has called): open = failing fast
+                "circuit_breakers": breaker_states(),
                 "cascade_info": catalog.cascade_info(module)}
         if failures:
             body["failing"] = failures

@@ -85,11 +85,14 @@ class ServiceClient:
         timeout: float = 2.0,
         retries: int = 3,
         fail_max: int = 5,
-        reset_timeout: float = 30.0,
+        reset_timeout: float | None = None,
         backoff_max: float = 0.5,
         token_provider: Callable[[], str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        if reset_timeout is None:
+            from finflow.config import settings  # SERVICE_BREAKER_RESET_SECONDS, 30 s by default
+            reset_timeout = settings().service_breaker_reset_seconds
         self.target = target
         self.retries = retries  # extra attempts after the first; 0 disables retrying
         self.backoff_max = backoff_max
@@ -236,6 +239,22 @@ def client_for(target: str, base_url: str, **kw: Any) -> ServiceClient:
         if client is None:
             client = _clients[key] = ServiceClient(target, base_url, **kw)
         return client
+
+
+_SEVERITY = {pybreaker.STATE_CLOSED: 0, pybreaker.STATE_HALF_OPEN: 1, pybreaker.STATE_OPEN: 2}
+
+
+def breaker_states() -> dict[str, str]:
+    """The circuit breaker of every target this process has called: "closed", "half-open" or
+    "open" (the worst, where one target has several clients). For /health."""
+    states: dict[str, str] = {}
+    with _clients_lock:
+        clients = list(_clients.values())
+    for c in clients:
+        state = c.state
+        if _SEVERITY.get(state, 0) >= _SEVERITY.get(states.get(c.target, pybreaker.STATE_CLOSED), 0):
+            states[c.target] = state
+    return dict(sorted(states.items()))
 
 
 def reset_clients() -> None:
