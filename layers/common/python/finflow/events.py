@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from finflow import service_client
 from finflow.aws import client
 from finflow.config import settings
-from finflow.observability import Observability
+from finflow.observability import Observability, trace_header
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -54,6 +54,8 @@ def record(conn: Connection, outbox: Table, detail_type: str, data: dict, versio
         "correlation_id": service_client.correlation_id.get(),
         "data": data,
     }
+    if (trace := service_client.trace_header.get()) is not None:
+        detail["trace_header"] = trace  # the consumers join the producer's trace
     conn.execute(insert(outbox).values(event_id=detail["event_id"], detail_type=detail_type, detail=detail))
     return detail
 
@@ -71,6 +73,7 @@ def publish_pending(engine: Engine, outbox: Table, module: str, limit: int = 100
             batch = rows[start:start + 10]
             entries = [{"Source": f"finflow.{module}", "DetailType": r.detail_type,
                         "Detail": json.dumps(r.detail), "EventBusName": settings().event_bus_name}
+                       | ({"TraceHeader": r.detail["trace_header"]} if r.detail.get("trace_header") else {})
                        for r in batch]
             result = client("events").put_events(Entries=entries)["Entries"]
             ok = [r.event_id for r, res in zip(batch, result) if "EventId" in res]
@@ -103,13 +106,15 @@ class Event:
     version: int
     correlation_id: str | None
     data: dict[str, Any]
+    trace_header: str | None = None
 
     @classmethod
     def from_eventbridge(cls, envelope: dict) -> "Event":
         detail = envelope["detail"]
         return cls(event_id=detail["event_id"], source=envelope["source"], detail_type=envelope["detail-type"],
                    occurred_at=detail["occurred_at"], version=int(detail.get("version", 1)),
-                   correlation_id=detail.get("correlation_id"), data=detail.get("data") or {})
+                   correlation_id=detail.get("correlation_id"), data=detail.get("data") or {},
+                   trace_header=detail.get("trace_header"))
 
 
 def first_delivery(conn: Connection, processed: Table, event: Event) -> bool:
@@ -131,7 +136,9 @@ def consumer_handler(obs: Observability, handlers: dict[str, Handler]) -> Callab
     def on_record(record) -> None:
         event = Event.from_eventbridge(json.loads(record.body))
         obs.logger.set_correlation_id(event.correlation_id)
-        service_client.set_request_context(event.correlation_id, None)
+        service_client.set_request_context(event.correlation_id, trace_header(event.trace_header))
+        if event.correlation_id:
+            obs.tracer.put_annotation("correlation_id", event.correlation_id)
         handle = handlers.get(event.detail_type)
         if handle is None:
             obs.logger.info("ignoring event this consumer does not handle", extra={"detail_type": event.detail_type})

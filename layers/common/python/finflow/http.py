@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from finflow import service_client
 from finflow.config import settings
-from finflow.observability import Observability
+from finflow.observability import Observability, trace_header
 
 PROBLEM = "application/problem+json"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -187,7 +187,8 @@ def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[
         correlation = _correlation_id(event)
         obs.logger.set_correlation_id(correlation)
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        service_client.set_request_context(correlation, headers.get("x-amzn-trace-id"))
+        service_client.set_request_context(correlation, trace_header(headers.get("x-amzn-trace-id")))
+        obs.tracer.put_annotation("correlation_id", correlation)
         problem = _guard(event)
         response = _proxy_problem(problem) if problem else app.resolve(event, context)
         response["headers"] = {**(response.get("headers") or {}), "X-Correlation-Id": correlation}

@@ -1,6 +1,7 @@
 """One Logger/Tracer/Metrics setup per module (Powertools), keyed by service name."""
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -28,3 +29,10 @@ def for_module(key: str) -> Observability:
         tracer=Tracer(service=service),
         metrics=Metrics(namespace="FinFlow", service=service),
     )
+
+
+def trace_header(fallback: str | None = None) -> str | None:
+    """This invocation's X-Ray header for outbound calls and events. In Lambda it is
+    `_X_AMZN_TRACE_ID` (Root, this invocation's segment as Parent, Sampled), set per
+    invocation; elsewhere (tests) the header the request came with."""
+    return os.environ.get("_X_AMZN_TRACE_ID") or fallback
