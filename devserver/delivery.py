@@ -11,6 +11,7 @@ import json
 import threading
 import time
 
+from devserver import tracing
 from devserver.workers import FunctionPool, InvocationError
 from finflow.aws import client
 
@@ -33,6 +34,9 @@ class QueuePoller(threading.Thread):
     def run(self) -> None:
         sqs = client("sqs")
         while not self.stop_event.is_set():
+            if not self.pool.enabled:  # the module is down: its events wait in the queue
+                self.stop_event.wait(0.5)
+                continue
             try:
                 messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
                                                WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages", [])
@@ -40,12 +44,17 @@ class QueuePoller(threading.Thread):
                 print(f"[delivery] receive failed on {self.name}: {exc}", flush=True)
                 time.sleep(1)
                 continue
-            if messages:
-                self.deliver(sqs, messages)
+            # One invocation per trace, so each consumer invocation joins its producer's trace
+            # (Lambda would start a new trace per batch and link the records' traces).
+            by_trace: dict[str | None, list[dict]] = {}
+            for m in messages:
+                by_trace.setdefault(trace_of(m), []).append(m)
+            for trace, batch in by_trace.items():
+                self.deliver(sqs, batch, trace)
 
-    def deliver(self, sqs, messages: list[dict]) -> None:
+    def deliver(self, sqs, messages: list[dict], trace: str | None = None) -> None:
         try:
-            result = self.pool.invoke(sqs_event(self.arn, messages)) or {}
+            result = self.pool.invoke(sqs_event(self.arn, messages), trace=trace) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         except InvocationError as exc:
             print(f"[delivery] {self.pool.name} failed: {str(exc).splitlines()[0]}", flush=True)
@@ -56,6 +65,18 @@ class QueuePoller(threading.Thread):
             sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=done)
         if failed:
             print(f"[delivery] {self.pool.name}: {len(failed)} record(s) left for retry", flush=True)
+
+
+def trace_of(message: dict) -> str | None:
+    """The producer's trace header: SQS's AWSTraceHeader (set when EventBridge got one), else
+    the one the outbox recorded in the event's detail."""
+    trace = (message.get("Attributes") or {}).get("AWSTraceHeader")
+    if not trace:
+        try:
+            trace = (json.loads(message["Body"]).get("detail") or {}).get("trace_header")
+        except (ValueError, AttributeError):
+            trace = None
+    return trace if tracing.sampled(trace) else None
 
 
 class Scheduler(threading.Thread):
@@ -70,7 +91,7 @@ class Scheduler(threading.Thread):
         while not self.stop_event.wait(0.5):
             for job in self.jobs:
                 pool, period, due = job
-                if time.monotonic() < due:
+                if time.monotonic() < due or not pool.enabled:
                     continue
                 job[2] = time.monotonic() + period
                 try:

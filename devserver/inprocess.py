@@ -26,7 +26,7 @@ class InProcessFunction:
         self.name, self.handler_path = name, handler_path
         self.enabled = True
 
-    def invoke(self, event: dict, timeout: float = 30.0):
+    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None):
         if not self.enabled:
             raise InvocationError(f"{self.name} is down")
         module_name, _, attr = self.handler_path.rpartition(".")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devserver import tracing
+from devserver.console import Console
 from devserver.embedded_postgres import ensure_database, server_url
 from devserver.gateway import Gateway
 from devserver.workers import FunctionPool, SharedFunction
@@ -59,6 +61,7 @@ class DevSystem:
         self.moto = None
         self.modules = built_modules()
         self._shared: list[FunctionPool] = []
+        self.collector: tracing.Collector | None = None
 
     # -- start-up, in dependency order ----------------------------------------------
     def start(self) -> "DevSystem":
@@ -96,7 +99,7 @@ class DevSystem:
             "DATABASE_URL": pg, "FINFLOW_DB_PREFIX": o.db_prefix,
             "FINFLOW_API_URL": f"http://{o.host}:{o.port_base}",
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-            "KYC_AUTO_VERIFY": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+            "KYC_AUTO_VERIFY": "true", "POWERTOOLS_TRACE_DISABLED": "false",
             "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
         # the user may tune these; where the modules and their database are is ours to say
@@ -109,6 +112,11 @@ class DevSystem:
             self.moto.start()
             env |= {"AWS_ENDPOINT_URL": f"http://{o.host}:{o.port_base + 10}",
                     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        if env["POWERTOOLS_TRACE_DISABLED"].lower() != "true":
+            # the X-Ray daemon stand-in: the functions' SDK sends its documents here
+            self.collector = tracing.Collector(o.host).start()
+            tracing.activate(self.collector)
+            env |= {"AWS_XRAY_DAEMON_ADDRESS": self.collector.address, "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}
         os.environ.update(env)  # inherited by every worker process
         from finflow import aws, config
         config.settings.cache_clear()
@@ -169,7 +177,8 @@ class DevSystem:
 
     def _start_servers(self) -> None:
         o = self.options
-        apps = [("gateway", o.port_base, Gateway(self.pools, system_health=self.health))]
+        console = Console(self.pools, [m.key for m in self.modules])
+        apps = [("gateway", o.port_base, Gateway(self.pools, system_health=self.health, console=console))]
         apps += [(m.key, o.port_base + (m.port - catalog.GATEWAY_PORT), Gateway(self.pools, only=m.key))
                  for m in catalog.MODULES]
         for name, port, app in apps:
@@ -193,6 +202,10 @@ class DevSystem:
             note = f"docs http://{o.host}:{port}/api/{m.key}/docs" if m.key in built else "not in this build yet"
             lines.append(f"{m.service:<20} http://{o.host}:{port}  {note}")
         lines.append(f"AWS endpoint     {os.environ['AWS_ENDPOINT_URL']}")
+        traces = (f"http://{o.host}:{o.port_base}/_dev/traces  (python -m devserver.trace <id>)"
+                  if self.collector else "off (POWERTOOLS_TRACE_DISABLED=true)")
+        lines.append(f"traces           {traces}")
+        lines.append(f"failures         http://{o.host}:{o.port_base}/_dev/modules  (python -m devserver.chaos down <module>)")
         # where the modules' databases are, for operator tools (python -m functions.reporting.rebuild)
         from sqlalchemy.engine import make_url
         database = make_url(os.environ["DATABASE_URL"]).render_as_string(hide_password=True)
@@ -208,3 +221,6 @@ class DevSystem:
             pool.stop()
         if self.moto:
             self.moto.stop()
+        if self.collector:
+            tracing.activate(None)
+            self.collector.stop()

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import queue
 import signal
+import sys
 import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
 
+from devserver import tracing
 from devserver.lambda_runtime import LambdaContext
 
 _ctx = multiprocessing.get_context("spawn")
@@ -29,6 +32,12 @@ class InvocationError(Exception):
 def _worker_main(function_name: str, conn: Connection) -> None:
     # Ctrl-C reaches the whole process group; the parent stops workers between invocations.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What Lambda sets in every container: the X-Ray SDK (and Powertools Tracer) read it when
+    # imported to choose their Lambda mode, where each invocation's segment is the one
+    # _X_AMZN_TRACE_ID names (written by the platform, here the pool) and the SDK sends
+    # the subsegments under it to the daemon (AWS_XRAY_DAEMON_ADDRESS).
+    os.environ["LAMBDA_TASK_ROOT"] = os.getcwd()
+    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function_name
     handlers: dict[str, object] = {}
     conn.send(("ready", None))
     while True:
@@ -38,7 +47,10 @@ def _worker_main(function_name: str, conn: Connection) -> None:
             return
         if message is None:
             return
-        handler_path, event = message
+        handler_path, event, trace = message
+        # per invocation, as Lambda sets it: never a previous invocation's trace
+        os.environ["_X_AMZN_TRACE_ID"] = trace or tracing.header(tracing.new_root(), tracing.new_id(), sampled=False)
+        _forget_last_segment()
         try:
             if handler_path not in handlers:  # imported on first use: that is the cold start
                 module_name, _, attr = handler_path.rpartition(".")
@@ -47,6 +59,15 @@ def _worker_main(function_name: str, conn: Connection) -> None:
             conn.send(("ok", result))
         except Exception as exc:  # noqa: BLE001 - reported to the caller like a Lambda function error
             conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+
+
+def _forget_last_segment() -> None:
+    """The SDK's Lambda context keeps the facade segment while the trace id stays the same, so a
+    second invocation of one container in the same trace (Wallet asked twice for one transfer)
+    would land under the first invocation's segment: drop it, the env names the new one."""
+    recorder = sys.modules.get("aws_xray_sdk.core")
+    if recorder is not None:
+        recorder.xray_recorder.clear_trace_entities()
 
 
 class _Worker:
@@ -66,8 +87,8 @@ class _Worker:
         except (EOFError, OSError) as exc:
             raise InvocationError(f"worker exited ({self.process.exitcode})") from exc
 
-    def invoke(self, handler_path: str, event: dict):
-        self.conn.send((handler_path, event))
+    def invoke(self, handler_path: str, event: dict, trace: str | None = None):
+        self.conn.send((handler_path, event, trace))
         return self._recv()
 
     def stop(self) -> None:
@@ -131,16 +152,26 @@ class FunctionPool:
             except queue.Empty:
                 continue
 
-    def invoke(self, event: dict, timeout: float = 30.0, handler_path: str | None = None):
+    def invoke(self, event: dict, timeout: float = 30.0, handler_path: str | None = None,
+               trace: str | None = None, name: str | None = None):
+        """trace: the caller's X-Amzn-Trace-Id; this invocation's function segment is written
+        under it (what the Lambda service does) and the function's SDK traces under that."""
         if not self.enabled:
-            raise InvocationError(f"{self.name} is down")
+            raise InvocationError(f"{name or self.name} is down")
         worker = self._acquire(timeout)
+        segment_id, started = tracing.new_id(), time.time()
+        inner = tracing.header(tracing.parse(trace)["Root"], segment_id) if tracing.sampled(trace) else None
+        status = "error"
         try:
-            status, result = worker.invoke(handler_path or self.handler_path, event)
+            status, result = worker.invoke(handler_path or self.handler_path, event, inner)
         except InvocationError:
             with self._lock:
                 self._count -= 1
             raise
+        finally:
+            if inner:
+                tracing.segment(name or self.name, trace, segment_id, started, time.time(),
+                                origin="AWS::Lambda::Function", fault=status == "error")
         self._idle.put(worker)
         if status == "error":
             raise InvocationError(result)
@@ -172,8 +203,8 @@ class SharedFunction:
     def enabled(self, value: bool) -> None:
         self.pool.enabled = value
 
-    def invoke(self, event: dict, timeout: float = 30.0):
-        return self.pool.invoke(event, timeout, handler_path=self.handler_path)
+    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None):
+        return self.pool.invoke(event, timeout, handler_path=self.handler_path, trace=trace, name=self.name)
 
     def warm(self) -> None:
         pass
