@@ -97,6 +97,8 @@ def _child_env() -> dict[str, str]:
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}",
         "PYTHONUNBUFFERED": "1",
         "BCRYPT_ROUNDS": "4",
+        # breakers retry after 2 s instead of 30 s, so outage tests see them close again
+        "SERVICE_BREAKER_RESET_SECONDS": "2",
         "FINFLOW_ADMIN_EMAIL": ADMIN[0],
         "FINFLOW_ADMIN_PASSWORD": ADMIN[1],
     })

@@ -5,6 +5,7 @@ as the KYC module will put them."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -336,8 +337,29 @@ def test_payment_health_on_its_seed_port_shows_the_cascade(devserver):
     assert {"KYC check", "token validation", "wallet status"} <= set(cascade["cascaded_validations"]), cascade
 
 
-def test_a_wallet_outage_fails_payments_fast_with_503(devserver):
-    """With Wallet down, a transfer answers 503 (problem+json, Retry-After) promptly instead
-    of hanging, and no money moves. Needs a way to take one module down in the running
-    devserver; its function pools have an `enabled` switch but nothing exposes it yet."""
-    pytest.skip("devserver has no failure injection yet (issue 7)")
+def test_a_wallet_outage_fails_payments_fast_with_503(http, devserver):
+    """With Wallet down (the devserver's failure injection), a transfer answers 503
+    (problem+json, Retry-After) instead of hanging, and no money moves."""
+    payer, payee = verified_users(http, devserver, 2, "outage")
+    source, destination = create_wallet(http, payer), create_wallet(http, payee)
+    deposit(http, payer, source["id"], "30.00")
+    before = payment_ids(http, payer)
+    body = {"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "10.00"}
+
+    assert http.post("/_dev/modules/wallet/down").json()["status"] == "down"
+    try:
+        for operation, fields in (("transfer", body), ("deposit", {"wallet_id": source["id"], "amount": "5.00"})):
+            r = http.post(f"/api/payment/{operation}", json=fields, headers=payer.auth)
+            assert_problem(r, 503, "wallet")
+            assert r.headers.get("Retry-After"), r.headers
+        assert payment_ids(http, payer) == before  # nothing written, not even a pending payment
+    finally:
+        assert http.post("/_dev/modules/wallet/up").json()["status"] == "up"
+    assert balance(http, payer, source["id"]) == "30.00"
+    assert balance(http, payee, destination["id"]) == "0.00"
+    # Payment's breaker may have opened: the next tests need it closed again (2 s locally)
+    deadline = time.monotonic() + 20
+    while http.post("/api/payment/transfer", json=body, headers=payer.auth).status_code != 201:
+        assert time.monotonic() < deadline, "payments did not recover after Wallet came back"
+        time.sleep(0.5)
+    assert balance(http, payee, destination["id"]) == "10.00"
