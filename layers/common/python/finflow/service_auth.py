@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
+from finflow import contracts
 from finflow.aws import secret_json
 from finflow.config import settings
 from finflow.service_client import client_for
@@ -40,10 +41,10 @@ def service_token(module: str) -> str:
             json={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
                   "grant_type": "client_credentials"})
         response.raise_for_status()
-        body = response.json()
+        token = contracts.ReadsServiceToken.model_validate(response.json())
         with _lock:
-            _tokens[module] = (body["access_token"], time.time() + int(body["expires_in"]))
-        return body["access_token"]
+            _tokens[module] = (token.access_token, time.time() + token.expires_in)
+        return token.access_token
 
 
 def forget_tokens() -> None:
