@@ -295,15 +295,6 @@ def test_the_seed_port_serves_only_its_own_module(devserver):
     assert_problem(r, 404)
 
 
-def test_a_module_not_in_this_build_is_unavailable(http, new_user):
-    modules = http.get("/health").json()["modules"]
-    missing = [m for m in catalog.MODULES if modules.get(m.service) == "not in this build"]
-    if not missing:
-        pytest.skip("every module is in this build")
-    user = new_user("early")
-    r = http.get(f"{missing[0].route_prefixes[0]}/x", headers=user.auth)
-    assert_problem(r, 503, missing[0].service)
-
 
 def test_seed_register_example_verbatim(devserver):
     """The seed's curl: `curl -X POST :8001/api/auth/register -d '{...}'`. curl -d sends the
