@@ -84,15 +84,31 @@ def _fresh_process_state():
     service_client._plain = None
 
 
+def _timed(transfer, start_at: float, seconds: float) -> tuple[list[float], dict[int, int]]:
+    """Every worker starts together at `start_at` and transfers for `seconds`: latencies
+    and a count of status codes."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    while time.time() < start_at:
+        time.sleep(0.001)
+    end = start_at + seconds
+    while time.time() < end:
+        t = time.perf_counter()
+        status = transfer()
+        latencies.append(time.perf_counter() - t)
+        statuses[status] = statuses.get(status, 0) + 1
+    return latencies, statuses
+
+
 def _app_worker(pair: Pair, start_at: float, seconds: float, out) -> None:
     _fresh_process_state()
     gw, client = _gateway_client()
     spent: dict[str, list[float]] = {}
     for name, fn in gw.pools.items():
-        def timed(event, timeout=30.0, _fn=fn, _inv=fn.invoke, _name=name):
+        def timed(event, timeout=30.0, _fn=fn, _inv=fn.invoke, _name=name, **kw):
             t = time.perf_counter()
             try:
-                return _inv(event, timeout)
+                return _inv(event, timeout, **kw)  # the gateway passes the trace header along
             finally:
                 spent.setdefault(_name, []).append(time.perf_counter() - t)
         fn.invoke = timed
@@ -103,15 +119,7 @@ def _app_worker(pair: Pair, start_at: float, seconds: float, out) -> None:
         return r.status_code
     transfer()  # warm: imports, connections, JWKS and service tokens
     spent.clear()
-    latencies, statuses = [], {}
-    while time.time() < start_at:
-        time.sleep(0.001)
-    end = start_at + seconds
-    while time.time() < end:
-        t = time.perf_counter()
-        s = transfer()
-        latencies.append(time.perf_counter() - t)
-        statuses[s] = statuses.get(s, 0) + 1
+    latencies, statuses = _timed(transfer, start_at, seconds)
     out.put({"latencies": latencies, "statuses": statuses,
              "spent": {k: (len(v), sum(v)) for k, v in spent.items()}})
 
@@ -123,7 +131,6 @@ ORDER BY id FOR UPDATE"""
 
 def _baseline_worker(conninfo: str, src: str, dst: str, start_at: float, seconds: float, out) -> None:
     import psycopg
-    latencies, statuses = [], {}
     with psycopg.connect(conninfo) as conn:
         def transfer():
             pid = str(uuid.uuid4())
@@ -145,14 +152,7 @@ def _baseline_worker(conninfo: str, src: str, dst: str, start_at: float, seconds
                               AMOUNT_MINOR, b))
             return 201
         transfer()
-        while time.time() < start_at:
-            time.sleep(0.001)
-        end = start_at + seconds
-        while time.time() < end:
-            t = time.perf_counter()
-            s = transfer()
-            latencies.append(time.perf_counter() - t)
-            statuses[s] = statuses.get(s, 0) + 1
+        latencies, statuses = _timed(transfer, start_at, seconds)
     out.put({"latencies": latencies, "statuses": statuses, "spent": {}})
 
 
