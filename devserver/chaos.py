@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-import httpx
-
-from devserver.trace import _detail, default_url
+from devserver.trace import default_url, dev_api
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,17 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     base = args.url.rstrip("/")
     if args.action != "status" and not args.module:
         parser.error(f"{args.action} needs a module key")
-    try:
-        if args.action == "status":
-            r = httpx.get(f"{base}/_dev/modules", timeout=10.0)
-        else:
-            r = httpx.post(f"{base}/_dev/modules/{args.module}/{args.action}", timeout=10.0)
-    except httpx.HTTPError as exc:
-        print(f"cannot reach the devserver at {base}: {exc} (is `make dev` running?)", file=sys.stderr)
-        return 2
-    if r.status_code != 200:
-        print(_detail(r), file=sys.stderr)
-        return 1
+    if args.action == "status":
+        r = dev_api("GET", f"{base}/_dev/modules")
+    else:
+        r = dev_api("POST", f"{base}/_dev/modules/{args.module}/{args.action}")
+    if isinstance(r, int):
+        return r
     body = r.json()
     modules = body["modules"] if args.action == "status" else {body["module"]: body}
     for key, m in modules.items():

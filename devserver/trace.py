@@ -25,18 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the recent traces")
     args = parser.parse_args(argv)
     base = args.url.rstrip("/")
-    try:
-        if args.list or not args.id:
-            r = httpx.get(f"{base}/_dev/traces", params={"limit": 20}, timeout=10.0)
-        else:
-            r = httpx.get(f"{base}/_dev/traces/{args.id}", params={} if args.json else {"format": "text"},
-                          timeout=10.0)
-    except httpx.HTTPError as exc:
-        print(f"cannot reach the devserver at {base}: {exc} (is `make dev` running?)", file=sys.stderr)
-        return 2
-    if r.status_code != 200:
-        print(_detail(r), file=sys.stderr)
-        return 1
+    if args.list or not args.id:
+        r = dev_api("GET", f"{base}/_dev/traces", params={"limit": 20})
+    else:
+        r = dev_api("GET", f"{base}/_dev/traces/{args.id}", params={} if args.json else {"format": "text"})
+    if isinstance(r, int):
+        return r
     if args.list or not args.id:
         for t in r.json()["traces"]:
             print(f"{t['trace_id']}  {','.join(t['correlation_ids'])[:40]:<40}  {t['entry']:<12} "
@@ -48,11 +42,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _detail(r: httpx.Response) -> str:
+def dev_api(method: str, url: str, **kw) -> httpx.Response | int:
+    """One call to the devserver's /_dev routes for a command: the 200 response, or the
+    exit code after saying why (2: devserver unreachable, 1: it refused)."""
     try:
-        return f"{r.status_code}: {r.json()['detail']}"
+        r = httpx.request(method, url, timeout=10.0, **kw)
+    except httpx.HTTPError as exc:
+        print(f"cannot reach the devserver at {url}: {exc} (is `make dev` running?)", file=sys.stderr)
+        return 2
+    if r.status_code == 200:
+        return r
+    try:
+        detail = r.json()["detail"]
     except (ValueError, KeyError, TypeError):
-        return f"{r.status_code}: {r.text}"
+        detail = r.text
+    print(f"{r.status_code}: {detail}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
