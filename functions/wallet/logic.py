@@ -39,9 +39,17 @@ def to_wallet(row) -> Wallet:
                   created_at=row.created_at)
 
 
-# --- KYC: asked of Auth, replica when Auth is unreachable --------------------------------
+# --- KYC: Wallet's event-fed replica, Auth, and the replica again when Auth is unreachable
 
 def kyc_of(user_id: str) -> contracts.KycView:
+    """A "verified" the replica learned within KYC_CACHE_SECONDS answers at once: a change
+    reaches the replica by UserKycStatusChanged, and the age bounds a lost event. Anything
+    else is asked of Auth, so a fresh approval never waits for its event."""
+    if (max_age := settings().kyc_cache_seconds) > 0:
+        with db().connect() as conn:
+            if store.recently_verified(conn, user_id, max_age):
+                return contracts.KycView(user_id=user_id, kyc_status="verified", source="cache")
+    asked_at = datetime.now(timezone.utc)  # Auth's answer is true as of the question, not of its arrival
     try:
         response = auth_client().request("GET", f"/api/auth/users/{user_id}")
     except ServiceUnavailable:
@@ -57,7 +65,7 @@ def kyc_of(user_id: str) -> contracts.KycView:
         raise Problem(503, f"Cannot verify KYC status: auth-service answered {response.status_code}")
     user = contracts.WalletReadsUserView.model_validate(response.json())
     with db().begin() as conn:  # Auth's answer is the newest truth: refresh the replica
-        store.upsert_replica(conn, user_id, user.kyc_status, datetime.now(timezone.utc))
+        store.upsert_replica(conn, user_id, user.kyc_status, asked_at)
     return contracts.KycView(user_id=user_id, kyc_status=user.kyc_status, source="auth")
 
 

@@ -52,12 +52,23 @@ def replica_status(conn: Connection, user_id: str) -> str | None:
     return conn.execute(select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == user_id)).scalar()
 
 
+def recently_verified(conn: Connection, user_id: str, max_age_seconds: float) -> bool:
+    """True if the replica says verified and learned it within the last max_age_seconds."""
+    if (user_id := ids.canonical(user_id)) is None:
+        return False
+    return conn.execute(select(kyc_replica.c.user_id).where(
+        kyc_replica.c.user_id == user_id, kyc_replica.c.kyc_status == "verified",
+        kyc_replica.c.confirmed_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, max_age_seconds))
+    ).first() is not None
+
+
 def upsert_replica(conn: Connection, user_id: str, status: str, status_at: datetime) -> None:
     """Keep the newest KYC status per user; an older one arriving late changes nothing."""
     stmt = pg_insert(kyc_replica).values(user_id=user_id, kyc_status=status, status_at=status_at)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=[kyc_replica.c.user_id],
-        set_={"kyc_status": stmt.excluded.kyc_status, "status_at": stmt.excluded.status_at},
+        set_={"kyc_status": stmt.excluded.kyc_status, "status_at": stmt.excluded.status_at,
+              "confirmed_at": func.now()},
         where=kyc_replica.c.status_at < stmt.excluded.status_at))
 
 

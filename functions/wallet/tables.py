@@ -64,6 +64,8 @@ kyc_replica = Table(
     Column("user_id", UUID(as_uuid=False), primary_key=True),
     Column("kyc_status", String(16), nullable=False),
     Column("status_at", DateTime(timezone=True), nullable=False),  # when Auth decided it
+    # when Wallet last learned it (event applied or Auth asked): a fresh "verified" is trusted
+    Column("confirmed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 outbox = outbox_table(metadata)

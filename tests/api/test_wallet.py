@@ -89,6 +89,50 @@ def test_kyc_events_feed_the_replica_newest_wins(gateway, customer, api_env):
     assert status == "verified"
 
 
+def _kyc(gateway, person) -> dict:
+    r = gateway.get(f"/api/wallet/internal/users/{person.id}/kyc", headers=service_headers("payment"))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_fresh_verified_is_answered_from_the_replica_until_an_event_changes_it(gateway, verified_customer):
+    from functions.wallet import events
+    person = verified_customer()
+    assert _kyc(gateway, person)["source"] == "auth"
+    gateway.functions["auth.api"].enabled = False  # a cached answer does not need Auth at all
+    try:
+        assert _kyc(gateway, person) == {"user_id": person.id, "kyc_status": "verified", "source": "cache"}
+        assert gateway.post("/api/v2/wallet/create", headers=person.headers, json={"currency": "EUR"}
+                            ).status_code == 201
+    finally:
+        gateway.functions["auth.api"].enabled = True
+    from datetime import datetime, timezone
+    revoked = envelope("finflow.auth", "UserKycStatusChanged", {
+        "user_id": person.id, "kyc_status": "rejected", "changed_at": datetime.now(timezone.utc).isoformat()})
+    assert events.handler(sqs_batch(revoked), LambdaContext("wallet-events"))["batchItemFailures"] == []
+    # the event took the cached "verified" away: Auth is asked again (and still says verified here)
+    assert _kyc(gateway, person)["source"] == "auth"
+
+
+def test_the_kyc_cache_ages_out_and_can_be_turned_off(gateway, verified_customer, monkeypatch):
+    from finflow import config
+    from finflow.db import engine
+    person = verified_customer()
+    _kyc(gateway, person)
+    with engine("wallet").begin() as conn:  # learned 31 s ago: older than the default 30 s
+        conn.execute(text("UPDATE kyc_replica SET confirmed_at = now() - interval '31 seconds' "
+                          "WHERE user_id = :u"), {"u": person.id})
+    assert _kyc(gateway, person)["source"] == "auth"
+    assert _kyc(gateway, person)["source"] == "cache"
+    monkeypatch.setenv("KYC_CACHE_SECONDS", "0")
+    config.settings.cache_clear()
+    try:
+        assert _kyc(gateway, person)["source"] == "auth"
+    finally:
+        monkeypatch.delenv("KYC_CACHE_SECONDS")
+        config.settings.cache_clear()
+
+
 # --- v1 / v2 ---------------------------------------------------------------------------
 
 def test_v2_multi_currency_and_v1_unchanged(gateway, verified_customer):

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # How long an open circuit breaker fails calls fast before one trial call is let through.
     service_breaker_reset_seconds: float = Field(30.0, gt=0, alias="SERVICE_BREAKER_RESET_SECONDS")
     kyc_auto_verify: bool = Field(False, alias="KYC_AUTO_VERIFY")
+    # Wallet trusts its event-fed KYC replica's "verified" for this long after it last learned
+    # it (an event or Auth's answer) instead of asking Auth; 0 asks Auth every time.
+    kyc_cache_seconds: float = Field(30.0, ge=0, alias="KYC_CACHE_SECONDS")
     # Largest amount of one payment, in major units of its currency (1,000,000.00 USD, 1,000,000 JPY).
     max_amount: int = Field(1_000_000, gt=0, alias="MAX_AMOUNT")
     page_size_max: int = Field(100, gt=0, alias="PAGE_SIZE_MAX")

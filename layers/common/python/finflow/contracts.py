@@ -56,7 +56,9 @@ class KycView(Contract):
     GET /api/wallet/internal/users/{user_id}/kyc (svc:payment)."""
     user_id: str
     kyc_status: KycStatus
-    source: Literal["auth", "replica"]  # replica: Auth was unreachable, Wallet's event-fed copy
+    # auth: asked just now; cache: Wallet's event-fed replica confirmed "verified" within
+    # KYC_CACHE_SECONDS; replica: Auth was unreachable, the replica decided
+    source: Literal["auth", "cache", "replica"]
 
 
 class WalletView(Contract):
