@@ -99,9 +99,13 @@ aml_alerts = Table(
 
 processed_events = processed_events_table(metadata)
 
-# Search: keyset pages newest first, filtered by currency; any id; description words.
-Index("payments_recent", payments.c.at.desc(), payments.c.payment_id.desc())
-Index("payments_currency_recent", payments.c.currency, payments.c.at.desc(), payments.c.payment_id.desc())
+# Search: keyset pages newest first, filtered by currency; any id; description words. The two
+# newest-first indexes also carry what the totals read (currency, amount, tsvector), so the
+# totals of every match are an index-only scan (migration 0002, docs/decisions.md).
+Index("payments_recent_covering", payments.c.at.desc(), payments.c.payment_id.desc(),
+      postgresql_include=["currency", "amount_minor", "search"])
+Index("payments_currency_recent_covering", payments.c.currency, payments.c.at.desc(), payments.c.payment_id.desc(),
+      postgresql_include=["amount_minor", "search"])
 Index("payments_currency_amount", payments.c.currency, payments.c.amount_minor)
 Index("payments_search", payments.c.search, postgresql_using="gin")
 for _col in ("from_wallet_id", "to_wallet_id", "from_user_id", "to_user_id"):
