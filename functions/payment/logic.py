@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from finflow import contracts, events, ids, money
 from finflow.config import settings
-from finflow.db import engine
+from finflow.db import engine, reading
 from finflow.http import Principal, Problem, require_user
 from finflow.service_client import ServiceUnavailable
 from functions.payment import rules, store, wallet_client
@@ -189,7 +189,7 @@ def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
     wait for it. A payment left pending by an outage is driven again here."""
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     for attempt in range(10_000):
-        with _db().connect() as conn:
+        with reading("payment") as conn:
             row = store.by_key(conn, user_id, key)
         if row is None:
             return None
@@ -306,7 +306,7 @@ def get(p: Principal, payment_id: str) -> Payment:
     require_user(p)
     row = None
     if ids.canonical(payment_id) is not None:
-        with _db().connect() as conn:
+        with reading("payment") as conn:
             row = store.by_id(conn, payment_id)
     # Strangers get the same answer whether the payment exists or not.
     if row is None or not (p.is_admin or p.subject in (row.from_user_id, row.to_user_id)):
@@ -319,7 +319,7 @@ def list_mine(p: Principal, limit: int, cursor: str | None) -> PaymentPage:
     if not 1 <= limit <= settings().page_size_max:
         raise Problem(422, f"limit must be between 1 and {settings().page_size_max}")
     after = rules.decode_cursor(cursor)
-    with _db().connect() as conn:
+    with reading("payment") as conn:
         rows = store.page_for_user(conn, p.subject, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from finflow import contracts, events, money
 from finflow.config import settings
-from finflow.db import engine
+from finflow.db import engine, reading
 from finflow.http import Principal, Problem
 from finflow.observability import for_module
 from finflow.service_auth import token_provider
@@ -46,14 +46,14 @@ def kyc_of(user_id: str) -> contracts.KycView:
     reaches the replica by UserKycStatusChanged, and the age bounds a lost event. Anything
     else is asked of Auth, so a fresh approval never waits for its event."""
     if (max_age := settings().kyc_cache_seconds) > 0:
-        with db().connect() as conn:
+        with reading("wallet") as conn:
             if store.recently_verified(conn, user_id, max_age):
                 return contracts.KycView(user_id=user_id, kyc_status="verified", source="cache")
     asked_at = datetime.now(timezone.utc)  # Auth's answer is true as of the question, not of its arrival
     try:
         response = auth_client().request("GET", f"/api/auth/users/{user_id}")
     except ServiceUnavailable:
-        with db().connect() as conn:
+        with reading("wallet") as conn:
             status = store.replica_status(conn, user_id)
         if status is None:
             raise Problem(503, "Cannot verify KYC status: auth-service is unavailable") from None
@@ -100,7 +100,7 @@ def create(p: Principal, currency: str) -> Wallet:
 
 
 def list_mine(p: Principal) -> list[Wallet]:
-    with db().connect() as conn:
+    with reading("wallet") as conn:
         return [to_wallet(r) for r in store.wallets_of(conn, p.subject)]
 
 
@@ -110,7 +110,7 @@ def _visible(p: Principal, row, *, services: bool = True) -> bool:
 
 
 def get(p: Principal, wallet_id: str) -> Wallet:
-    with db().connect() as conn:
+    with reading("wallet") as conn:
         row = store.wallet(conn, wallet_id)
     if not _visible(p, row):
         raise Problem(404, "Wallet not found")  # the same answer whether it exists or not
@@ -183,7 +183,7 @@ def _decode_cursor(cursor: str | None) -> int | None:
 
 
 def view(wallet_id: str) -> contracts.WalletView:
-    with db().connect() as conn:
+    with reading("wallet") as conn:
         row = store.wallet(conn, wallet_id)
     if row is None:
         raise Problem(404, "Wallet not found", code="not-found")

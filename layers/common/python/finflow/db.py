@@ -1,9 +1,10 @@
 """SQLAlchemy 2 engines (psycopg 3), one per module database, reused across invocations."""
 from __future__ import annotations
 
+import time
 from threading import Lock
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
 from finflow.aws import secret_json
@@ -31,15 +32,42 @@ def database_url(module: str) -> URL:
 
 _engines: dict[str, Engine] = {}
 _lock = Lock()
+# A pooled connection idle this long is pinged before use (a frozen Lambda container's
+# connection may have been dropped); one reused within a request is not, which saves a
+# round trip on every checkout compared with pool_pre_ping.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(e: Engine) -> None:
+    @event.listens_for(e, "checkin")
+    def checked_in(dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(e, "checkout")
+    def checked_out(dbapi_conn, record, proxy) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            e.dialect.do_ping(dbapi_conn)
+        except Exception as error:  # noqa: BLE001 - the pool replaces the connection and tries again
+            raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def engine(module: str) -> Engine:
     with _lock:
         if module not in _engines:
-            _engines[module] = create_engine(
-                database_url(module), pool_pre_ping=True, pool_size=settings().db_pool_size,
-                max_overflow=10, pool_recycle=300)
+            e = create_engine(database_url(module), pool_size=settings().db_pool_size, max_overflow=10,
+                              pool_recycle=300)
+            _ping_when_idle(e)
+            _engines[module] = e
         return _engines[module]
+
+
+def reading(module: str) -> Connection:
+    """A connection for a single read statement, in autocommit: no BEGIN and ROLLBACK round
+    trips around it. Reads that must see one snapshot use engine(module).connect()."""
+    return engine(module).connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def reset_engines() -> None:
