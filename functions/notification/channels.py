@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from functools import cache
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                  ReadTimeoutError)
 
@@ -35,6 +33,10 @@ class SendError(Exception):
 
 @cache
 def _client(service: str):
+    # deferred to the first send (~80 ms of a cold start); botocore.exceptions above is light
+    import boto3
+    from botocore.config import Config
+
     # boto3 reads AWS_ENDPOINT_URL itself: moto or LocalStack need no change here.
     return boto3.client(service, region_name=settings().aws_region, config=Config(
         connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 1}))
