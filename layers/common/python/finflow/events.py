@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from sqlalchemy import (Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, func, insert,
                         select, update)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -131,6 +130,9 @@ Handler = Callable[[Event], None]
 
 def consumer_handler(obs: Observability, handlers: dict[str, Handler]) -> Callable[[dict, Any], dict]:
     """An SQS-triggered Lambda entry point; failed records are reported for redelivery only."""
+    # imported here: every module's tables import this file, only consumer functions need it
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def on_record(record) -> None:
