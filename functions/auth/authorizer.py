@@ -11,7 +11,7 @@ import time
 from threading import Lock
 from typing import Any
 
-import httpx
+import jwt  # noqa: F401 - finflow.tokens defers it, but every token is parsed here: load it at init
 
 from finflow.config import settings
 from finflow.service_client import client_for
@@ -30,6 +30,8 @@ def jwks_url() -> str:
 
 
 def fetch_jwks() -> dict:
+    import httpx  # deferred: a token turned away before any key is needed never loads it
+
     # timeout, retries with jitter and a breaker, like every outbound call
     url = httpx.URL(jwks_url())
     origin = f"{url.scheme}://{url.netloc.decode()}"

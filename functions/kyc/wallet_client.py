@@ -7,13 +7,17 @@ ServiceUnavailable (no usable answer: network, timeout, 5xx, open breaker, no to
 """
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
+
 from pydantic import ValidationError
 
 from finflow import contracts, ids
 from finflow.config import settings
 from finflow.service_auth import token_provider
 from finflow.service_client import ServiceClient, ServiceUnavailable, client_for
+
+if TYPE_CHECKING:  # annotations only: httpx loads with the first call (finflow.service_client)
+    import httpx
 
 
 class WalletRefused(Exception):

@@ -8,7 +8,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-import httpx
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from sqlalchemy import text
 
@@ -30,6 +29,8 @@ def database_check(module: str) -> Check:
 
 
 def dependency_status(dep: str, timeout: float = 1.0) -> str:
+    import httpx  # deferred like the client itself (finflow.service_client)
+
     url = f"{settings().api_url.rstrip('/')}/api/{dep}/health?shallow=true"
     try:
         response = http().get(url, timeout=timeout)

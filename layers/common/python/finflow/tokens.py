@@ -8,6 +8,9 @@ of the token payload can roll out while the previous version is still accepted:
 3. after the longest token lifetime, drop 1: JWT_ACCEPTED_VERSIONS="2".
 
 The issuing version is always accepted. Unset, both are CLAIMS_VERSION (1).
+
+jwt and cryptography (~30 ms of a cold start) are imported by the functions that sign or
+verify: most of Auth's invocations (events, /health, registration) do neither.
 """
 from __future__ import annotations
 
@@ -15,11 +18,8 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -77,10 +77,12 @@ class SigningKey:
     private_pem: str
 
     def private_key(self):
-        return serialization.load_pem_private_key(self.private_pem.encode(), password=None)
+        return _load_private_key(self.private_pem)
 
     def public_jwk(self) -> dict:
-        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private_key().public_key()))
+        from jwt.algorithms import RSAAlgorithm
+
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.private_key().public_key()))
         return {**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}
 
 
@@ -114,7 +116,18 @@ class KeyRing:
         return KeyRing(active_kid=new.kid, keys=(new, self.active))
 
 
+@lru_cache(maxsize=8)  # a ring holds two keys; rotation brings a new one
+def _load_private_key(pem: str):
+    """Parsing a PEM key checks the RSA key, ~40 ms: once per key and process, not per token."""
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
 def generate_key() -> SigningKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
@@ -123,6 +136,8 @@ def generate_key() -> SigningKey:
 
 def issue(ring: KeyRing, *, subject: str, roles: list[str], kind: str, issuer: str, audience: str,
           ttl: int, now: float | None = None, version: int | None = None) -> str:
+    import jwt
+
     now = int(now if now is not None else time.time())
     claims = {"iss": issuer, "aud": audience, "sub": subject, "iat": now, "exp": now + ttl,
               "jti": uuid.uuid4().hex, "roles": sorted(roles), "kind": kind,
@@ -131,6 +146,8 @@ def issue(ring: KeyRing, *, subject: str, roles: list[str], kind: str, issuer: s
 
 
 def unverified_kid(token: str) -> str | None:
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -143,6 +160,8 @@ def unverified_kid(token: str) -> str | None:
 
 def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 30,
            accepted: frozenset[int] | None = None) -> dict:
+    import jwt
+
     kid = unverified_kid(token)
     jwk = next((k for k in jwks.get("keys", []) if k.get("kid") == kid), None)
     if jwk is None:
