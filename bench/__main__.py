@@ -132,7 +132,8 @@ def main() -> None:
     w(f"Baseline `python -c \"import boto3\"`: **{ms(cs['baseline'])}** (median of runs, first run "
       "dropped so .pyc compilation is not counted). First invocation: `GET /health` for API functions "
       "(a database ping), a bad token for the authorizer, an empty batch for consumers, a scheduled event "
-      "for sweepers.\n")
+      "for sweepers. Wall time runs from the process start to the end of that work: both processes "
+      "leave with `os._exit`, since interpreter shutdown is no part of a Lambda cold start.\n")
     w("| function | wall | import | first invocation | × baseline (target ≤ 1.5) |")
     w("|---|---:|---:|---:|---:|")
     for r in cs["rows"]:
