@@ -15,23 +15,10 @@ import multiprocessing as mp
 import statistics
 import time
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 AMOUNT_MINOR = 1  # 0.01 USD per transfer: funds never run out, every transfer succeeds
 FUNDS = "100000.00"
-
-
-class Inline:
-    """Payment's parallel wallet reads run inline: in-process handlers share Powertools' state."""
-
-    def submit(self, fn, *args):
-        f: Future = Future()
-        try:
-            f.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001
-            f.set_exception(exc)
-        return f
 
 
 @dataclass
@@ -45,10 +32,8 @@ def _gateway_client():
     import httpx
     from devserver import inprocess
     from finflow import service_client
-    from functions.payment import logic
     gw = inprocess.gateway()
     service_client.route_all_http_through(inprocess.transport(gw))
-    logic._pool = Inline()
     return gw, httpx.Client(transport=inprocess.transport(gw), base_url="http://gateway.bench")
 
 

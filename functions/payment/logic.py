@@ -8,14 +8,12 @@ payment id, so a retry with the same key or the scheduled reconciler re-sends it
 """
 from __future__ import annotations
 
-import contextvars
 import json
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from finflow import contracts, events, ids, money
 from finflow.config import settings
@@ -33,9 +31,6 @@ LEASE_SECONDS = 30.0  # longer than a posting call can take with its retries (4 
 REPLAY_WAIT_SECONDS = 10.0  # how long a same-key request waits for the first one's answer
 RECONCILE_MIN_AGE_SECONDS = 5.0
 _POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)  # then 0.2 s until the wait is over
-
-_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="payment-wallet")
-
 
 def _db():
     return engine("payment")
@@ -77,28 +72,16 @@ def _pending_problem(payment_id: str) -> Problem:
                         f"automatically", headers={"Retry-After": "5"})
 
 
-def _reads(*calls: tuple[Callable[..., Any], str]) -> list[Future]:
-    """Start Wallet reads at once; each task runs in its own copy of the request's context
-    (correlation id, trace header). Their answers are taken in the caller's order."""
+def _checks(user_id: str, *wallet_ids: str) -> list[contracts.PaymentReadsWalletView | None]:
+    """One call to Wallet for the caller's KYC and the named wallets; KYC is checked first."""
     try:
-        wallet_client.prime()
-    except ServiceUnavailable as exc:
-        obs.logger.warning("no service token for Wallet", extra={"target": exc.target, "reason": exc.reason})
-        raise _unavailable(exc.target) from None
-    return [_pool.submit(contextvars.copy_context().run, call, arg) for call, arg in calls]
-
-
-def _answer(future: Future) -> Any:
-    try:
-        return future.result()
+        kyc, wallets = wallet_client.checks(user_id, list(wallet_ids))
     except ServiceUnavailable as exc:
         obs.logger.warning("wallet unavailable before posting", extra={"target": exc.target, "reason": exc.reason})
         raise _unavailable(exc.target) from None
-
-
-def _require_kyc(future: Future) -> None:
-    if _answer(future).kyc_status != "verified":
+    if kyc.kyc_status != "verified":
         raise Problem(403, "KYC verification required")
+    return wallets
 
 
 def _amount(amount: Any, currency: str) -> int:
@@ -123,16 +106,14 @@ def _owned(view: contracts.PaymentReadsWalletView | None, p: Principal, name: st
 
 
 def _start(p: Principal, kind: str, req, key: str | None, *wallet_ids: str) -> tuple[str | None, str, list]:
-    """Common opening of every operation: user only, the key's replay, then the reads
-    (KYC and the wallets at once; errors are still reported in the documented order)."""
+    """Common opening of every operation: user only, the key's replay, then KYC and the
+    wallets, read in one call to Wallet (errors are reported in the documented order)."""
     require_user(p)
     key = rules.idempotency_key(key)
     digest = rules.request_hash(kind, req.model_dump())
     if key and (replay := _replay(p.subject, key, digest)):
         raise _Replayed(replay)
-    kyc, *wallets = _reads((wallet_client.kyc, p.subject), *((wallet_client.wallet, w) for w in wallet_ids))
-    _require_kyc(kyc)
-    return key, digest, wallets
+    return key, digest, _checks(p.subject, *wallet_ids)
 
 
 class _Replayed(Exception):
@@ -152,8 +133,8 @@ def _replayable(operation):
 @_replayable
 def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
     key, digest, (source, destination) = _start(p, "transfer", req, key, req.from_wallet_id, req.to_wallet_id)
-    src = _owned(_answer(source), p, "Source wallet")
-    dst = _answer(destination)
+    src = _owned(source, p, "Source wallet")
+    dst = destination
     if dst is None:
         raise Problem(404, "Destination wallet not found")
     if dst.status != "active":
@@ -170,14 +151,14 @@ def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
 def deposit(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
     """A simulated top-up from an external funding source into the caller's wallet."""
     key, digest, (target,) = _start(p, "deposit", req, key, req.wallet_id)
-    w = _owned(_answer(target), p, "Wallet")
+    w = _owned(target, p, "Wallet")
     return _execute(p, Draft("deposit", _amount(req.amount, w.currency), w.currency, None, w), key, digest)
 
 
 @_replayable
 def withdraw(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
     key, digest, (source,) = _start(p, "withdrawal", req, key, req.wallet_id)
-    w = _owned(_answer(source), p, "Source wallet")
+    w = _owned(source, p, "Source wallet")
     return _execute(p, Draft("withdrawal", _amount(req.amount, w.currency), w.currency, w, None), key, digest)
 
 

@@ -2,12 +2,13 @@
 
 Every outcome is one of: Payment's own contract model of the answer (contracts.PaymentReads*), None (404), a PostingRefused (Wallet said no)
 or ServiceUnavailable (no usable answer: network, timeout, 5xx, open breaker, no service
-token, or an answer that breaks the contract). Money paths never use a cached answer.
+token, or an answer that breaks the contract). Payment caches none of Wallet's answers.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
-import httpx
 from pydantic import ValidationError
 
 from finflow import contracts, ids
@@ -15,6 +16,9 @@ from finflow.config import settings
 from finflow.observability import for_module
 from finflow.service_auth import token_provider
 from finflow.service_client import ServiceClient, ServiceUnavailable, client_for
+
+if TYPE_CHECKING:  # hints only: httpx loads with the first call (cold start)
+    import httpx
 
 obs = for_module("payment")
 
@@ -44,12 +48,6 @@ def _client() -> ServiceClient:
     return client_for("wallet", s.api_url, timeout=s.service_timeout_seconds, token_provider=token_provider("payment"))
 
 
-def prime() -> None:
-    """Get the service token (cached per process) before fanning out, so a cold container
-    asks Auth once rather than once per parallel read. Raises ServiceUnavailable("auth")."""
-    token_provider("payment")()
-
-
 def problem_code(response: httpx.Response) -> tuple[str, str]:
     """(code, detail) of a problem+json answer: the code is the last segment of `type`."""
     try:
@@ -77,27 +75,28 @@ def _unexpected(response: httpx.Response, what: str) -> ServiceUnavailable:
     return ServiceUnavailable("wallet", f"{what}: HTTP {response.status_code}")
 
 
-def kyc(user_id: str) -> contracts.PaymentReadsKycView:
-    """The user's KYC status, cascaded from Auth through Wallet."""
-    response = _client().request("GET", f"/api/wallet/internal/users/{user_id}/kyc")
-    if response.status_code == 404:  # Wallet (Auth) has never heard of them: not verified
-        return contracts.PaymentReadsKycView(kyc_status="pending")
+def checks(user_id: str, wallet_ids: list[str]) -> tuple[
+        contracts.PaymentReadsKycView, list[contracts.PaymentReadsWalletView | None]]:
+    """The user's KYC status (cascaded from Auth through Wallet) and Wallet's view of each
+    wallet id, None where there is none, in one call. IDs are UUIDs, so anything else is
+    not found without asking."""
+    canonical = [ids.canonical(w) for w in wallet_ids]
+    asked = [w for w in canonical if w]
+    query = urlencode({"user_id": user_id, "wallet_ids": ",".join(asked)})
+    response = _client().request("GET", f"/api/wallet/internal/payment-checks?{query}")
     if not response.is_success:
-        raise _unexpected(response, "kyc")
-    return _parse(contracts.PaymentReadsKycView, response)
-
-
-def wallet(wallet_id: str) -> contracts.PaymentReadsWalletView | None:
-    """Wallet's view of one wallet; None if it does not exist. IDs are UUIDs, so anything
-    else is not found without asking."""
-    if ids.canonical(wallet_id) is None:
-        return None
-    response = _client().request("GET", f"/api/wallet/internal/wallets/{wallet_id}")
-    if response.status_code == 404:
-        return None
-    if not response.is_success:
-        raise _unexpected(response, "wallet view")
-    return _parse(contracts.PaymentReadsWalletView, response)
+        raise _unexpected(response, "payment checks")
+    try:
+        body = response.json()
+        kyc = contracts.PaymentReadsKycView.model_validate(body["kyc"])
+        views = [None if v is None else contracts.PaymentReadsWalletView.model_validate(v) for v in body["wallets"]]
+        if len(views) != len(asked):
+            raise ValueError(f"{len(views)} wallets answered for {len(asked)} asked")
+    except (ValueError, TypeError, KeyError, ValidationError) as exc:
+        obs.logger.error("wallet answer breaks the contract", extra={"model": "PaymentChecks", "error": str(exc)})
+        raise ServiceUnavailable("wallet", "answer does not match PaymentChecks") from None
+    answers = iter(views)
+    return kyc, [next(answers) if w else None for w in canonical]
 
 
 def post(req: contracts.PostingRequest) -> None:

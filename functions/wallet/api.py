@@ -88,6 +88,13 @@ def internal_kyc(user_id: Annotated[str, Path(max_length=64)]) -> contracts.KycV
     return logic.kyc_of(user_id)
 
 
+@app.get("/api/wallet/internal/payment-checks")
+def internal_payment_checks(user_id: Annotated[str, Query(max_length=64)],
+                            wallet_ids: Annotated[str, Query(max_length=200)] = "") -> contracts.PaymentChecks:
+    require_service(principal(app), "payment")
+    return logic.payment_checks(user_id, [w for w in wallet_ids.split(",") if w])
+
+
 @app.post("/api/wallet/internal/postings")
 def internal_post(body: contracts.PostingRequest):
     require_service(principal(app), "payment")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timezone
 
-from finflow import contracts, events, money
+from finflow import contracts, events, ids, money
 from finflow.config import settings
 from finflow.db import engine, reading
 from finflow.http import Principal, Problem
@@ -182,10 +182,28 @@ def _decode_cursor(cursor: str | None) -> int | None:
     raise Problem(422, "cursor is not valid")
 
 
+def _view(row) -> contracts.WalletView:
+    return contracts.WalletView(id=row.id, user_id=row.user_id, currency=row.currency, status=row.status,
+                                frozen_by=row.frozen_by, created_at=row.created_at)
+
+
 def view(wallet_id: str) -> contracts.WalletView:
     with reading("wallet") as conn:
         row = store.wallet(conn, wallet_id)
     if row is None:
         raise Problem(404, "Wallet not found", code="not-found")
-    return contracts.WalletView(id=row.id, user_id=row.user_id, currency=row.currency, status=row.status,
-                                frozen_by=row.frozen_by, created_at=row.created_at)
+    return _view(row)
+
+
+MAX_CHECKED_WALLETS = 2  # a transfer's source and destination
+
+
+def payment_checks(user_id: str, wallet_ids: list[str]) -> contracts.PaymentChecks:
+    """The user's KYC and the wallets a payment names, in one call (Payment's checks)."""
+    if len(wallet_ids) > MAX_CHECKED_WALLETS:
+        raise Problem(422, f"wallet_ids takes at most {MAX_CHECKED_WALLETS} wallet ids")
+    kyc = kyc_of(user_id)
+    with reading("wallet") as conn:
+        rows = store.wallets_by_id(conn, wallet_ids)
+    found = [rows.get(ids.canonical(w) or "") for w in wallet_ids]
+    return contracts.PaymentChecks(kyc=kyc, wallets=[_view(r) if r is not None else None for r in found])

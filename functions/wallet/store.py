@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from finflow import ids
@@ -15,8 +15,10 @@ def insert_wallet(conn: Connection, *, user_id: str, currency: str) -> Row | Non
     """A new active wallet; None if the user already has one in that currency."""
     return conn.execute(
         pg_insert(wallets).values(id=str(uuid.uuid4()), kind="user", user_id=user_id, currency=currency)
+        # the partial index's predicate as a literal: a bound parameter there cannot be matched
+        # to the index once psycopg prepares the statement (after its 5th run on a connection)
         .on_conflict_do_nothing(index_elements=[wallets.c.user_id, wallets.c.currency],
-                                index_where=wallets.c.kind == "user")
+                                index_where=wallets.c.kind == literal_column("'user'"))
         .returning(wallets)
     ).first()
 
@@ -26,6 +28,15 @@ def wallet(conn: Connection, wallet_id: str, *, for_update: bool = False) -> Row
         return None
     q = select(wallets).where(wallets.c.id == wallet_id, wallets.c.kind == "user")
     return conn.execute(q.with_for_update() if for_update else q).first()
+
+
+def wallets_by_id(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
+    """The user wallets among `wallet_ids` (any spelling), by canonical id, in one query."""
+    wanted = sorted({w for w in map(ids.canonical, wallet_ids) if w})
+    if not wanted:
+        return {}
+    return {r.id: r for r in conn.execute(select(wallets).where(wallets.c.id.in_(wanted),
+                                                                wallets.c.kind == "user"))}
 
 
 def wallets_of(conn: Connection, user_id: str) -> list[Row]:
@@ -105,7 +116,7 @@ def lock_wallets(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
 def external_account(conn: Connection, currency: str) -> str:
     conn.execute(pg_insert(wallets).values(id=str(uuid.uuid4()), kind="external", user_id=None, currency=currency,
                                            status="active")
-                 .on_conflict_do_nothing(index_elements=[wallets.c.currency], index_where=wallets.c.kind == "external"))
+                 .on_conflict_do_nothing(index_elements=[wallets.c.currency], index_where=wallets.c.kind == literal_column("'external'")))
     return conn.execute(select(wallets.c.id).where(wallets.c.kind == "external", wallets.c.currency == currency)).scalar_one()
 
 

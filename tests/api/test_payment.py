@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -15,30 +15,6 @@ from finflow import contracts, money
 from finflow.config import settings
 from tests.api import payment_helpers as h
 from tests.api.payment_helpers import assert_problem
-
-
-class _Inline:
-    """Runs Payment's Wallet reads one after another instead of in threads. Powertools keeps
-    the current event on the resolver class, so two functions handling requests at the same
-    time in one process (only this in-process gateway does that; Lambda and the devserver run
-    one invocation per process) can read each other's requests. The parallel path itself is
-    covered in tests/unit/test_payment_logic.py."""
-
-    def submit(self, fn, *args):
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - delivered through the future, as a pool does
-            future.set_exception(exc)
-        return future
-
-
-@pytest.fixture(scope="module", autouse=True)
-def inline_wallet_reads():
-    from functions.payment import logic
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(logic, "_pool", _Inline())
-        yield
 
 
 @pytest.fixture
@@ -66,7 +42,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(api_env, inline_wallet_reads) -> World:
+def world(api_env) -> World:
     """Built once per module (every test using it only compares before/after snapshots)."""
     from devserver import inprocess
     from finflow import service_auth, service_client
@@ -379,11 +355,9 @@ def test_twenty_concurrent_requests_with_one_key_post_once(api_env, monkeypatch)
             posted.append(req.posting_id)
         threading.Event().wait(0.3)  # a slow Wallet: the others must wait, not post
 
-    monkeypatch.setattr(wallet_client, "kyc", lambda uid: contracts.KycView(user_id=uid, kyc_status="verified",
-                                                                          source="auth"))
-    monkeypatch.setattr(wallet_client, "wallet", lambda wid: {src.id: src, dst.id: dst}.get(wid))
+    monkeypatch.setattr(wallet_client, "checks", lambda uid, wids: (
+        contracts.PaymentReadsKycView(kyc_status="verified"), [{src.id: src, dst.id: dst}.get(w) for w in wids]))
     monkeypatch.setattr(wallet_client, "post", post)
-    monkeypatch.setattr(wallet_client, "prime", lambda: None)
     p = Principal(subject=user, roles=frozenset({"customer"}), kind="user")
     req = TransferRequest(from_wallet_id=src.id, to_wallet_id=dst.id, amount="12.34")
     barrier = threading.Barrier(20)
@@ -413,7 +387,7 @@ def test_wallet_down_before_posting_is_503_writes_nothing_and_the_breaker_opens(
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "20.00"), h.wallet(gateway, b)
     outage.down.add("/api/wallet/")
-    for _ in range(3):
+    for _ in range(5):  # one call to Wallet per transfer; the fifth failure opens the breaker
         res = h.transfer(gateway, a, wa, wb, "1.00", key=str(uuid.uuid4()))
         assert_problem(res, 503, "Wallet service unavailable")
     refused = outage.refused

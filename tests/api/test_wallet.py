@@ -133,6 +133,34 @@ def test_the_kyc_cache_ages_out_and_can_be_turned_off(gateway, verified_customer
         config.settings.cache_clear()
 
 
+def test_payment_checks_answer_kyc_and_each_wallet_in_the_order_asked(gateway, verified_customer, customer):
+    owner, stranger = verified_customer(), customer()
+    w = wallet_of(gateway, owner)
+    missing = str(uuid.uuid4())
+    r = gateway.get(f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={missing},{w['id'].upper()}",
+                    headers=service_headers("payment"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["kyc"] == {"user_id": owner.id, "kyc_status": "verified", "source": "cache"}  # learned at create
+    assert body["wallets"][0] is None
+    assert {k: body["wallets"][1][k] for k in ("id", "user_id", "currency", "status")} == {
+        "id": w["id"], "user_id": owner.id, "currency": "USD", "status": "active"}
+    r = gateway.get(f"/api/wallet/internal/payment-checks?user_id={stranger.id}", headers=service_headers("payment"))
+    assert r.json() == {"kyc": {"user_id": stranger.id, "kyc_status": "pending", "source": "auth"}, "wallets": []}
+
+
+def test_payment_checks_are_for_payment_only_and_take_two_wallets_at_most(gateway, verified_customer):
+    owner = verified_customer()
+    w = wallet_of(gateway, owner)
+    path = f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={w['id']}"
+    assert gateway.get(path, headers=owner.headers).status_code == 403
+    assert gateway.get(path, headers=service_headers("kyc")).status_code == 403
+    three = ",".join([w["id"]] * 3)
+    r = gateway.get(f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={three}",
+                    headers=service_headers("payment"))
+    assert r.status_code == 422 and r.json()["detail"] == "wallet_ids takes at most 2 wallet ids"
+
+
 # --- v1 / v2 ---------------------------------------------------------------------------
 
 def test_v2_multi_currency_and_v1_unchanged(gateway, verified_customer):
@@ -285,6 +313,8 @@ def test_other_users_get_404_everywhere_and_nothing_changes(gateway, verified_cu
                              ("GET", f"/api/wallet/{w['id']}/transactions", {}),
                              ("PUT", f"/api/wallet/{w['id']}/status", {"content": '"frozen"'}),
                              ("GET", f"/api/wallet/internal/wallets/{w['id']}", {}),
+                             ("GET", f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={w['id']}",
+                              {}),
                              ("POST", "/api/wallet/internal/postings",
                               {"json": {"posting_id": "x", "kind": "withdrawal", "debit_wallet_id": w["id"],
                                         "amount_minor": 700, "currency": "USD"}})]:

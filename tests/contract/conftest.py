@@ -93,6 +93,10 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
     for w in (wa, weur, wb):
         views["WalletView"].append(_ok(gw.get(f"/api/wallet/internal/wallets/{w}", headers=svc)))
     views["KycView"].append(_ok(gw.get(f"/api/wallet/internal/users/{alice}/kyc", headers=svc)))
+    # what Payment reads of both views, inside its one call for a payment's checks
+    checks = _ok(gw.get(f"/api/wallet/internal/payment-checks?user_id={alice}&wallet_ids={wa},{weur}", headers=svc))
+    views["KycView"].append(checks["kyc"])
+    views["WalletView"].extend(checks["wallets"])
     views["PostingResult"].append(_ok(gw.get(f"/api/wallet/internal/postings/{dep['id']}", headers=svc)))
 
     # KYC's AML monitoring consumes Payment's real PaymentCompleted (the large deposit: an alert)

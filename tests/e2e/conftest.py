@@ -99,6 +99,8 @@ def _child_env() -> dict[str, str]:
         "BCRYPT_ROUNDS": "4",
         # breakers retry after 2 s instead of 30 s, so outage tests see them close again
         "SERVICE_BREAKER_RESET_SECONDS": "2",
+        # Wallet's KYC cache ages out in 2 s instead of 30 s, so a trace can show both paths
+        "KYC_CACHE_SECONDS": "2",
         # traced like `make dev`, whatever the api tests' env (set in this process) says
         "POWERTOOLS_TRACE_DISABLED": "false",
         "FINFLOW_ADMIN_EMAIL": ADMIN[0],

@@ -1,7 +1,6 @@
 """Payment's pure rules and its calls to Wallet, without a database."""
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import datetime, timezone
 
@@ -137,28 +136,19 @@ ALICE = Principal(subject=str(uuid.uuid4()), roles=frozenset({"customer"}), kind
 
 
 class FakeWallet:
-    def __init__(self, monkeypatch, *, kyc="verified", wallets=None, down=(), barrier=None):
-        self.kyc_status, self.wallets, self.down, self.barrier = kyc, wallets or {}, set(down), barrier
-        self.seen_correlation: list[str | None] = []
-        monkeypatch.setattr(wallet_client, "kyc", self.kyc)
-        monkeypatch.setattr(wallet_client, "wallet", self.wallet)
+    """Wallet's payment-checks answer; `down` makes the call fail as an outage."""
+
+    def __init__(self, monkeypatch, *, kyc="verified", wallets=None, down=False):
+        self.kyc_status, self.wallets, self.down = kyc, wallets or {}, down
+        self.calls: list[tuple[str, list[str], str | None]] = []
+        monkeypatch.setattr(wallet_client, "checks", self.checks)
         monkeypatch.setattr(wallet_client, "post", lambda req: pytest.fail("nothing may be posted"))
-        monkeypatch.setattr(wallet_client, "prime", lambda: None)
 
-    def _call(self, what):
-        self.seen_correlation.append(correlation_id.get())
-        if self.barrier:
-            self.barrier.wait(timeout=5)  # passes only if the reads run at the same time
-        if what in self.down:
+    def checks(self, user_id, wallet_ids):
+        self.calls.append((user_id, wallet_ids, correlation_id.get()))
+        if self.down:
             raise ServiceUnavailable("wallet", "down")
-
-    def kyc(self, user_id):
-        self._call("kyc")
-        return contracts.PaymentReadsKycView(kyc_status=self.kyc_status)
-
-    def wallet(self, wallet_id):
-        self._call(wallet_id)
-        return self.wallets.get(wallet_id)
+        return contracts.PaymentReadsKycView(kyc_status=self.kyc_status), [self.wallets.get(w) for w in wallet_ids]
 
 
 def view(wallet_id, owner=ALICE.subject, currency="USD", status="active"):
@@ -175,34 +165,37 @@ def _problem(fn) -> tuple[int, str]:
     return exc.value.status, exc.value.detail
 
 
-def test_kyc_source_and_destination_are_read_at_once_in_the_callers_context(monkeypatch):
-    fake = FakeWallet(monkeypatch, wallets={W1: view(W1), W2: view(W2, owner="bob")}, barrier=threading.Barrier(3))
+def test_kyc_source_and_destination_are_one_call_in_the_callers_context(monkeypatch):
+    fake = FakeWallet(monkeypatch, wallets={W1: view(W1), W2: view(W2, owner="bob")})
     token = correlation_id.set("corr-123")
     try:
         assert _problem(_transfer) == (422, "amount must be a number or a decimal string")
     finally:
         correlation_id.reset(token)
-    assert fake.seen_correlation == ["corr-123"] * 3
+    assert fake.calls == [(ALICE.subject, [W1, W2], "corr-123")]
 
 
 @pytest.mark.parametrize("setup, expected", [
-    ({"kyc": "pending", "down": {W1, W2}}, (403, "KYC verification required")),
-    ({"down": {"kyc"}}, (503, "Wallet service unavailable")),
-    ({"down": {W2}}, (404, "Source wallet not found")),  # the source answer is reported first
-    ({"wallets": {W1: view(W1, status="frozen")}, "down": {W2}}, (400, "Source wallet is frozen")),
-    ({"wallets": {W1: view(W1)}, "down": {W2}}, (503, "Wallet service unavailable")),
+    ({"kyc": "pending"}, (403, "KYC verification required")),  # before anything about the wallets
+    ({"down": True}, (503, "Wallet service unavailable")),
+    ({}, (404, "Source wallet not found")),  # the source is reported first
+    ({"wallets": {W1: view(W1, status="frozen")}}, (400, "Source wallet is frozen")),
+    ({"wallets": {W1: view(W1, owner="bob")}}, (403, "You do not own the source wallet")),
+    ({"wallets": {W1: view(W1)}}, (404, "Destination wallet not found")),
+    ({"wallets": {W1: view(W1), W2: view(W2, owner="bob", status="frozen")}}, (400, "Destination wallet is not active")),
     ({"wallets": {W1: view(W1), W2: view(W2, owner="bob", currency="EUR")}},
      (422, "Currency mismatch: source wallet is USD, destination wallet is EUR")),
 ])
-def test_errors_are_reported_in_order_whatever_finishes_first(monkeypatch, setup, expected):
+def test_errors_are_reported_in_the_documented_order(monkeypatch, setup, expected):
     FakeWallet(monkeypatch, **setup)
     assert _problem(_transfer) == expected
 
 
 def test_a_service_token_is_refused_before_any_call(monkeypatch):
-    FakeWallet(monkeypatch, down={"kyc", W1, W2})
+    fake = FakeWallet(monkeypatch, down=True)
     svc = Principal(subject="svc-kyc", roles=frozenset({"svc:kyc"}), kind="service")
     assert _problem(lambda: logic.deposit(svc, WalletAmountRequest(wallet_id=W1, amount=1), None))[0] == 403
+    assert fake.calls == []
 
 
 # --- the Wallet client ------------------------------------------------------------------------
@@ -224,26 +217,45 @@ def wallet_http(monkeypatch):
     service_client.route_all_http_through(None)
 
 
-def test_wallet_views_use_the_payment_service_token(wallet_http):
+CHECKS = "/api/wallet/internal/payment-checks"
+
+
+def _checks_answer(*wallets, kyc="verified"):
+    return httpx.Response(200, json={"kyc": {"user_id": ALICE.subject, "kyc_status": kyc, "source": "auth"},
+                                     "wallets": list(wallets)})
+
+
+def test_payment_checks_use_the_payment_service_token_and_keep_the_order(wallet_http):
     answers, seen = wallet_http
-    answers[("GET", f"/api/wallet/internal/wallets/{W1}")] = httpx.Response(
-        200, json={"id": W1, "user_id": "u", "currency": "USD", "status": "active", "extra": "ignored"})
-    assert wallet_client.wallet(W1) == view(W1, owner="u")
+    answers[("GET", CHECKS)] = _checks_answer(
+        None, {"id": W1, "user_id": "u", "currency": "USD", "status": "active", "extra": "ignored"})
+    kyc, wallets = wallet_client.checks(ALICE.subject, [W2, W1])
+    assert kyc == contracts.PaymentReadsKycView(kyc_status="verified")
+    assert wallets == [None, view(W1, owner="u")]
     assert seen[-1].headers["Authorization"] == "Bearer token-of-payment"
+    assert dict(seen[-1].url.params) == {"user_id": ALICE.subject, "wallet_ids": f"{W2},{W1}"}
 
 
-def test_unknown_and_malformed_wallet_ids_are_not_found(wallet_http):
+def test_malformed_wallet_ids_are_not_found_without_asking(wallet_http):
     answers, seen = wallet_http
-    answers[("GET", f"/api/wallet/internal/wallets/{W2}")] = httpx.Response(404, json={"detail": "Wallet not found"})
-    assert wallet_client.wallet(W2) is None
-    assert wallet_client.wallet("../postings") is None and len(seen) == 1  # never sent
+    answers[("GET", CHECKS)] = _checks_answer(None)
+    _, wallets = wallet_client.checks(ALICE.subject, ["../postings", W2.upper(), "a,b"])
+    assert wallets == [None, None, None]
+    assert dict(seen[-1].url.params)["wallet_ids"] == W2  # only the one real id, canonical
 
 
-def test_an_answer_that_breaks_the_contract_reads_as_unavailable(wallet_http):
+@pytest.mark.parametrize("body", [
+    {"kyc": {"user_id": "x", "kyc_status": "verified", "source": "auth"}, "wallets": [{"id": W1}]},
+    {"kyc": {"kyc_status": "maybe"}, "wallets": [None]},
+    {"wallets": [None]},
+    {"kyc": {"kyc_status": "verified"}, "wallets": []},  # fewer answers than wallets asked
+    ["not", "an", "object"],
+])
+def test_an_answer_that_breaks_the_contract_reads_as_unavailable(wallet_http, body):
     answers, _ = wallet_http
-    answers[("GET", f"/api/wallet/internal/wallets/{W1}")] = httpx.Response(200, json={"id": W1})
+    answers[("GET", CHECKS)] = httpx.Response(200, json=body)
     with pytest.raises(ServiceUnavailable):
-        wallet_client.wallet(W1)
+        wallet_client.checks(ALICE.subject, [W1])
 
 
 def test_a_posting_refusal_carries_wallets_code(wallet_http):
@@ -274,16 +286,13 @@ def test_no_service_token_is_an_outage_not_a_crash(monkeypatch, wallet_http):
 
     monkeypatch.setattr(service_auth, "service_token", no_token)
     with pytest.raises(ServiceUnavailable) as exc:
-        wallet_client.kyc(ALICE.subject)
+        wallet_client.checks(ALICE.subject, [W1])
     assert exc.value.target == "auth"
 
 
-def test_no_service_token_is_503_before_any_read(monkeypatch):
-    fake = FakeWallet(monkeypatch)
-
-    def no_token():
+def test_no_service_token_is_503_naming_auth(monkeypatch):
+    def no_token(user_id, wallet_ids):
         raise ServiceUnavailable("auth", "no service token: ReadTimeout")
 
-    monkeypatch.setattr(wallet_client, "prime", no_token)
+    monkeypatch.setattr(wallet_client, "checks", no_token)
     assert _problem(_transfer) == (503, "Auth service unavailable")  # the service actually down
-    assert fake.seen_correlation == []  # nothing was read

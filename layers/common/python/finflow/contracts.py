@@ -53,7 +53,7 @@ class ServiceToken(Contract):
 
 class KycView(Contract):
     """Payment's view of a user's KYC, cascaded through Wallet:
-    GET /api/wallet/internal/users/{user_id}/kyc (svc:payment)."""
+    GET /api/wallet/internal/users/{user_id}/kyc (svc:payment), and `kyc` of PaymentChecks."""
     user_id: str
     kyc_status: KycStatus
     # auth: asked just now; cache: Wallet's event-fed replica confirmed "verified" within
@@ -62,13 +62,23 @@ class KycView(Contract):
 
 
 class WalletView(Contract):
-    """Payment's view of a wallet: GET /api/wallet/internal/wallets/{id} (svc:payment)."""
+    """Payment's and KYC's view of a wallet: GET /api/wallet/internal/wallets/{id}
+    (svc:payment, svc:kyc), and each of `wallets` of PaymentChecks."""
     id: str
     user_id: str
     currency: str
     status: WalletStatus
     frozen_by: Literal["owner", "compliance", "admin"] | None = None
     created_at: datetime | None = None  # AML's "new wallet" rules read it
+
+
+class PaymentChecks(Contract):
+    """Everything Payment checks before it writes a payment, in one call:
+    GET /api/wallet/internal/payment-checks?user_id=&wallet_ids=a,b (svc:payment).
+    Only an envelope: its parts are the registered views, so the contracts stay KycView and
+    WalletView. `wallets[i]` answers `wallet_ids[i]`, null when no such wallet exists."""
+    kyc: KycView
+    wallets: list[WalletView | None]
 
 
 class PostingRequest(Contract):
@@ -218,6 +228,7 @@ SYNC_READS: dict[str, tuple[str, str]] = {
     # view name: (producer module, route)
     "UserView": ("auth", "GET /api/auth/users/{id}"),
     "ServiceToken": ("auth", "POST /api/auth/token"),
+    # Payment reads both inside GET /api/wallet/internal/payment-checks (PaymentChecks)
     "WalletView": ("wallet", "GET /api/wallet/internal/wallets/{id}"),
     "KycView": ("wallet", "GET /api/wallet/internal/users/{user_id}/kyc"),
     "PostingResult": ("wallet", "GET /api/wallet/internal/postings/{posting_id}"),
