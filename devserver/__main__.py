@@ -8,7 +8,12 @@ import threading
 import time
 from pathlib import Path
 
-from devserver.system import DevSystem, Options
+from devserver.system import DEFAULT_ADMIN, DevSystem, Options
+
+
+def _shown_password(password: str) -> str:
+    """The documented dev default is shown; a password the operator chose never reaches the log."""
+    return password if password == DEFAULT_ADMIN[1] else "(the password in FINFLOW_ADMIN_PASSWORD)"
 
 
 def main() -> None:
@@ -26,7 +31,8 @@ def main() -> None:
     print(f"FinFlow is up in {time.monotonic() - started:.1f}s", flush=True)
     for line in system.urls():
         print("  " + line, flush=True)
-    print(f"  admin            {system.admin[0]} / {system.admin[1]}  (FINFLOW_ADMIN_EMAIL, FINFLOW_ADMIN_PASSWORD)")
+    print(f"  admin            {system.admin[0]} / {_shown_password(system.admin[1])}"
+          "  (FINFLOW_ADMIN_EMAIL, FINFLOW_ADMIN_PASSWORD)", flush=True)
     print("Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     # Explicit handlers: a shell that starts us in the background ignores SIGINT otherwise.

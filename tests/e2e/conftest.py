@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from functions import catalog
+from tests.e2e import log_privacy
 from tests.e2e.support import Account, login, unique_email
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +34,7 @@ NOT_INHERITED = ("AWS_ENDPOINT_URL", "DATABASE_URL", "FINFLOW_DB_PREFIX", "JWKS_
 ADMIN = ("e2e-admin@example.com", "e2e-admin-password")
 
 _running: "DevServer | None" = None  # for the failure report hook below
+_privacy: dict[str, int] = {}  # the log privacy check's figures, for the terminal summary
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -105,6 +107,8 @@ def _child_env() -> dict[str, str]:
         "POWERTOOLS_TRACE_DISABLED": "false",
         "FINFLOW_ADMIN_EMAIL": ADMIN[0],
         "FINFLOW_ADMIN_PASSWORD": ADMIN[1],
+        # INFO, not the devserver's WARNING: the log privacy check reads every line a module writes
+        "POWERTOOLS_LOG_LEVEL": "INFO",
     })
     return env
 
@@ -189,18 +193,50 @@ def devserver() -> DevServer:
     # opens the data dir's ancestors to it, but every pytest session (a concurrent one too)
     # chmods /tmp/pytest-of-<user> back to 0700 and would lock a running server out.
     tmp = Path(tempfile.mkdtemp(prefix="finflow-e2e-"))
+    harvest = log_privacy.Harvest()
+    harvest.add(ADMIN[1], "password")
+    unwrap = log_privacy.record_httpx(harvest)
     server = _start(tmp)
     _running = server
     try:
         yield server
     finally:
         _running = None
+        unwrap()
+        _harvest_secrets(server, harvest)
         clean = _stop(server.process, tmp / "data")
         code = server.process.returncode
         if not clean or code != 0:
             pytest.fail(f"the devserver did not stop cleanly on SIGINT (exit code {code}); output in "
                         f"{server.log_path}:\n{server.tail()}", pytrace=False)
+        _check_log_privacy(server, harvest)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _harvest_secrets(server: DevServer, harvest: log_privacy.Harvest) -> None:
+    """Every secret of the local deployment (signing keys, service client secrets)."""
+    sm = server.aws("secretsmanager")
+    for page in sm.get_paginator("list_secrets").paginate():
+        for entry in page["SecretList"]:
+            harvest.secrets_manager([json.loads(sm.get_secret_value(SecretId=entry["ARN"])["SecretString"])])
+
+
+def _check_log_privacy(server: DevServer, harvest: log_privacy.Harvest) -> None:
+    """Once the devserver has stopped (all output flushed): no line carries a secret."""
+    lines, findings = log_privacy.scan_file(server.log_path, harvest)
+    _privacy.update(lines=lines, values=len(harvest.values), patterns=len(log_privacy.PATTERNS),
+                    findings=len(findings))
+    if findings:
+        shown = "\n".join(str(f) for f in findings[:20])
+        pytest.fail(f"{len(findings)} secret(s) in the devserver's log ({lines} lines, output kept in "
+                    f"{server.log_path}):\n{shown}", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _privacy:
+        terminalreporter.write_line(
+            "log privacy: {lines} devserver log lines checked against {values} secret values and "
+            "{patterns} secret patterns: {findings} found".format(**_privacy))
 
 
 @pytest.fixture
