@@ -138,10 +138,34 @@ def _login(gw: httpx.Client, email: str) -> dict:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+def raise_alert(wallet_id: str, user_id: str) -> str:
+    """KYC's consumer sees a withdrawal large enough for an AML alert on the wallet: its id."""
+    from datetime import datetime, timezone
+    from devserver.lambda_runtime import LambdaContext
+    from finflow.db import engine
+    from functions.kyc.events import handler
+    from sqlalchemy import text
+    data = {"payment_id": str(uuid.uuid4()), "kind": "withdrawal", "from_wallet_id": wallet_id, "to_wallet_id": None,
+            "from_user_id": user_id, "to_user_id": None, "amount": "12345.67", "amount_minor": 1234567,
+            "currency": "USD", "completed_at": datetime.now(timezone.utc).isoformat()}
+    batch = sqs_batch(envelope("finflow.payment", "PaymentCompleted", data))
+    assert handler(batch, LambdaContext("kyc-events")) == {"batchItemFailures": []}
+    with engine("kyc").connect() as conn:
+        return conn.execute(text("SELECT id::text FROM alerts WHERE payment_id = :p"),
+                            {"p": data["payment_id"]}).scalar_one()
+
+
+def customer(gw: httpx.Client, name: str = "Customer", *, verified: bool = False) -> tuple[str, dict]:
+    """A new customer: (user id, auth headers)."""
+    user_id, info = _person(gw, name)
+    if verified:
+        kyc_decision(user_id, "verified")
+    return user_id, _login(gw, info["email"])
+
+
 def build(gw: httpx.Client) -> World:
     from devserver.lambda_runtime import LambdaContext
     from functions.auth.logic import ensure_admin
-    from functions.kyc.events import handler as kyc_consumer
     from functions.notification.events import handler as notification_consumer
     from tests.api.kyc_helpers import auto_verify
 
@@ -184,16 +208,7 @@ def build(gw: httpx.Client) -> World:
     assert result == {"batchItemFailures": []}
     notification_id = gw.get("/api/notifications", headers=owner).json()["items"][0]["id"]
 
-    # a payment large enough for an AML alert on the owner's wallet
-    big = {**payment, "payment_id": str(uuid.uuid4()), "kind": "withdrawal", "from_wallet_id": wallets["owner"],
-           "to_wallet_id": None, "from_user_id": users["owner"], "to_user_id": None, "amount": "12345.67",
-           "amount_minor": 1234567, "currency": "USD", "completed_at": payment["created_at"]}
-    big = {k: big[k] for k in ("payment_id", "kind", "from_wallet_id", "to_wallet_id", "from_user_id",
-                               "to_user_id", "amount", "amount_minor", "currency", "completed_at")}
-    assert kyc_consumer(sqs_batch(envelope("finflow.payment", "PaymentCompleted", big)),
-                        LambdaContext("kyc-events")) == {"batchItemFailures": []}
-    alerts = gw.get("/api/aml/alerts", params={"limit": 100}, headers=tokens["compliance"]).json()["items"]
-    (alert_id,) = [a["id"] for a in alerts if a["wallet_id"] == wallets["owner"]]
+    alert_id = raise_alert(wallets["owner"], users["owner"])
 
     ids = {"user_id": users["owner"], "wallet_id": wallets["owner"], "payment_id": payment["id"],
            "posting_id": payment["id"], "notification_id": notification_id, "submission_id": submission_id,
