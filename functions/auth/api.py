@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from finflow.http import Problem, json_response, lambda_handler, make_resolver, principal
+from finflow.http import Problem, documented, json_response, lambda_handler, make_resolver, principal
 from finflow.health import add_health
 from functions.auth import logic
 from functions.auth.keys import key_ring
@@ -14,49 +14,49 @@ app = make_resolver("auth", "User Authentication")
 add_health(app, "auth")
 
 
-@app.post("/api/auth/register")
+@app.post("/api/auth/register", responses=documented(201, User, 409, public=True))
 def register(body: RegisterRequest):
     return json_response(logic.register(body), 201)
 
 
-@app.post("/api/auth/login")
+@app.post("/api/auth/login", responses=documented(200, None, 401, public=True))
 def login(body: LoginRequest) -> TokenPair:
     source = app.current_event.request_context.identity.source_ip or "unknown"
     return logic.login(body.email, body.password, source)
 
 
-@app.post("/api/auth/refresh")
+@app.post("/api/auth/refresh", responses=documented(200, None, 401, public=True))
 def refresh(body: RefreshRequest) -> TokenPair:
     return logic.refresh(body.refresh_token)
 
 
-@app.post("/api/auth/logout")
+@app.post("/api/auth/logout", responses=documented(204, None, 403))
 def logout(body: RefreshRequest):
     logic.logout(principal(app), body.refresh_token)
     return json_response(None, 204)
 
 
-@app.get("/api/auth/me")
+@app.get("/api/auth/me", responses=documented(200, None, 403, 404))
 def me() -> User:
     return logic.me(principal(app))
 
 
-@app.get("/api/auth/users/<user_id>")
+@app.get("/api/auth/users/<user_id>", responses=documented(200, None, 403, 404))
 def get_user(user_id: str = Path(max_length=64)) -> User:
     return logic.get_user(principal(app), user_id)
 
 
-@app.put("/api/auth/users/<user_id>/roles")
+@app.put("/api/auth/users/<user_id>/roles", responses=documented(200, None, 403, 404))
 def put_roles(body: RolesRequest, user_id: str = Path(max_length=64)) -> User:
     return logic.grant_roles(principal(app), user_id, list(body.roles))
 
 
-@app.post("/api/auth/token")
+@app.post("/api/auth/token", responses=documented(200, None, 401, public=True))
 def token(body: ClientCredentials) -> ServiceToken:
     return logic.service_token(body)
 
 
-@app.get("/api/auth/.well-known/jwks.json")
+@app.get("/api/auth/.well-known/jwks.json", responses=documented(200, None, public=True))
 def jwks():
     return json_response(key_ring().jwks(), headers={"Cache-Control": "public, max-age=300"})
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from finflow.config import settings
 from finflow.health import add_health
-from finflow.http import Problem, lambda_handler, make_resolver, principal
+from finflow.http import Problem, documented, lambda_handler, make_resolver, principal
 from functions.notification import logic, store
 from functions.notification.schemas import Notification, NotificationPage, Preferences, PreferencesOut
 
@@ -15,7 +15,7 @@ app = make_resolver("notification", "Notification")
 add_health(app, "notification", checks={"document_store": store.ping})
 
 
-@app.get("/api/notifications")
+@app.get("/api/notifications", responses=documented(200, None, 403))
 def list_notifications(unread: Annotated[Optional[bool], Query()] = None,
                        limit: Annotated[int, Query(ge=1)] = 20,
                        cursor: Annotated[Optional[str], Query(max_length=200)] = None) -> NotificationPage:
@@ -24,17 +24,17 @@ def list_notifications(unread: Annotated[Optional[bool], Query()] = None,
     return logic.list_notifications(principal(app), unread_only=bool(unread), limit=limit, cursor=cursor)
 
 
-@app.post("/api/notifications/<notification_id>/read")
+@app.post("/api/notifications/<notification_id>/read", responses=documented(200, None, 403, 404))
 def mark_read(notification_id: Annotated[str, Path(max_length=64)]) -> Notification:
     return logic.mark_read(principal(app), notification_id)
 
 
-@app.get("/api/notifications/preferences")
+@app.get("/api/notifications/preferences", responses=documented(200, None, 403))
 def get_preferences() -> PreferencesOut:
     return logic.get_preferences(principal(app))
 
 
-@app.put("/api/notifications/preferences")
+@app.put("/api/notifications/preferences", responses=documented(200, None, 403))
 def put_preferences(body: Preferences) -> PreferencesOut:
     return logic.put_preferences(principal(app), body)
 

@@ -7,11 +7,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from finflow.health import add_health
-from finflow.http import PROBLEM, lambda_handler, make_resolver, principal
+from finflow.http import PROBLEM, documented, lambda_handler, make_resolver, principal
 from functions.payment import logic
 from functions.payment.schemas import Payment, PaymentPage, TransferRequest, WalletAmountRequest
 
 app = make_resolver("payment", "Payment Processing")
+# a money movement: 201 completed, or a problem (a replay answers what the first call did)
+MOVED = documented(201, Payment, 403, 404, 409)
 add_health(app, "payment")  # registered before /api/payment/<payment_id>, so it wins the match
 
 
@@ -26,28 +28,28 @@ def _send(outcome: logic.Outcome) -> Response:
     return Response(status_code=outcome.status, content_type=content_type, body=outcome.body, headers=headers)
 
 
-@app.post("/api/payment/transfer")
+@app.post("/api/payment/transfer", responses=MOVED)
 def transfer(body: TransferRequest):
     return _send(logic.transfer(principal(app), body, _key()))
 
 
-@app.post("/api/payment/deposit")
+@app.post("/api/payment/deposit", responses=MOVED)
 def deposit(body: WalletAmountRequest):
     return _send(logic.deposit(principal(app), body, _key()))
 
 
-@app.post("/api/payment/withdraw")
+@app.post("/api/payment/withdraw", responses=MOVED)
 def withdraw(body: WalletAmountRequest):
     return _send(logic.withdraw(principal(app), body, _key()))
 
 
-@app.get("/api/payment")
+@app.get("/api/payment", responses=documented(200, None, 403))
 def list_payments(limit: Annotated[int, Query()] = 20,
                   cursor: Annotated[Optional[str], Query(max_length=200)] = None) -> PaymentPage:
     return logic.list_mine(principal(app), limit, cursor)
 
 
-@app.get("/api/payment/<payment_id>")
+@app.get("/api/payment/<payment_id>", responses=documented(200, None, 403, 404))
 def get_payment(payment_id: Annotated[str, Path(max_length=64)]) -> Payment:
     return logic.get(principal(app), payment_id)
 

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from finflow import contracts
 from finflow.config import settings
 from finflow.health import add_health
-from finflow.http import (Problem, json_response, lambda_handler, make_resolver, principal, require_service,
+from finflow.http import (Problem, documented, json_response, lambda_handler, make_resolver, principal, require_service,
                           require_user)
 from functions.wallet import ledger, logic
 from functions.wallet.schemas import CreateV2, EntryPage, StatusChange, Wallet, WalletList
@@ -19,39 +19,47 @@ from functions.wallet.schemas import CreateV2, EntryPage, StatusChange, Wallet, 
 app = make_resolver("wallet", "Wallet")
 add_health(app, "wallet")
 WalletId = Annotated[str, Path(max_length=64)]
+# what each route answers (OpenAPI `responses=`), shared by a route's v1 and v2 paths
+CREATED = documented(201, Wallet, 403, 409)
+MINE = documented(200, None, 403)
+ONE = documented(200, None, 403, 404)
+STATUS = documented(200, None, 403, 404, 409)
+INTERNAL = documented(200, None, 403, 404)
+POSTED = documented(201, contracts.PostingResult, 403, 404, 409) | {200: {"description": "Already applied",
+    "content": {"application/json": {"model": contracts.PostingResult}}}}
 _STATUS_BODY = TypeAdapter(StatusChange | Literal["active", "frozen", "closed"])
 
 
-@app.post("/api/wallet/create")
-@app.post("/api/v1/wallet/create")
+@app.post("/api/wallet/create", responses=CREATED)
+@app.post("/api/v1/wallet/create", responses=CREATED)
 def create_v1():
     return json_response(logic.create(principal(app), logic.V1_CURRENCY), 201)
 
 
-@app.post("/api/v2/wallet/create")
+@app.post("/api/v2/wallet/create", responses=CREATED)
 def create_v2(body: CreateV2):
     return json_response(logic.create(principal(app), body.currency), 201)
 
 
-@app.get("/api/wallet")
-@app.get("/api/v1/wallet")
-@app.get("/api/v2/wallet")
+@app.get("/api/wallet", responses=MINE)
+@app.get("/api/v1/wallet", responses=MINE)
+@app.get("/api/v2/wallet", responses=MINE)
 def list_wallets() -> WalletList:
     p = principal(app)
     require_user(p)
     return WalletList(items=logic.list_mine(p))
 
 
-@app.get("/api/wallet/<wallet_id>")
-@app.get("/api/v1/wallet/<wallet_id>")
-@app.get("/api/v2/wallet/<wallet_id>")
+@app.get("/api/wallet/<wallet_id>", responses=ONE)
+@app.get("/api/v1/wallet/<wallet_id>", responses=ONE)
+@app.get("/api/v2/wallet/<wallet_id>", responses=ONE)
 def get_wallet(wallet_id: WalletId) -> Wallet:
     return logic.get(principal(app), wallet_id)
 
 
-@app.put("/api/wallet/<wallet_id>/status")
-@app.put("/api/v1/wallet/<wallet_id>/status")
-@app.put("/api/v2/wallet/<wallet_id>/status")
+@app.put("/api/wallet/<wallet_id>/status", responses=STATUS)
+@app.put("/api/v1/wallet/<wallet_id>/status", responses=STATUS)
+@app.put("/api/v2/wallet/<wallet_id>/status", responses=STATUS)
 def put_status(wallet_id: WalletId) -> Wallet:
     # The seed sends a bare JSON string ("frozen"); newer clients send {status, reason}.
     try:
@@ -64,9 +72,9 @@ def put_status(wallet_id: WalletId) -> Wallet:
     return logic.change_status(principal(app), wallet_id, change.status, change.reason)
 
 
-@app.get("/api/wallet/<wallet_id>/transactions")
-@app.get("/api/v1/wallet/<wallet_id>/transactions")
-@app.get("/api/v2/wallet/<wallet_id>/transactions")
+@app.get("/api/wallet/<wallet_id>/transactions", responses=ONE)
+@app.get("/api/v1/wallet/<wallet_id>/transactions", responses=ONE)
+@app.get("/api/v2/wallet/<wallet_id>/transactions", responses=ONE)
 def transactions(wallet_id: WalletId, limit: Annotated[int, Query(ge=1)] = 20,
                  cursor: Annotated[Optional[str], Query(max_length=64)] = None) -> EntryPage:
     if limit > settings().page_size_max:
@@ -76,33 +84,33 @@ def transactions(wallet_id: WalletId, limit: Annotated[int, Query(ge=1)] = 20,
 
 # --- internal: Payment's view of wallets and KYC, and postings ---------------------------
 
-@app.get("/api/wallet/internal/wallets/<wallet_id>")
+@app.get("/api/wallet/internal/wallets/<wallet_id>", responses=INTERNAL)
 def internal_wallet(wallet_id: WalletId) -> contracts.WalletView:
     require_service(principal(app), "payment", "kyc")
     return logic.view(wallet_id)
 
 
-@app.get("/api/wallet/internal/users/<user_id>/kyc")
+@app.get("/api/wallet/internal/users/<user_id>/kyc", responses=INTERNAL)
 def internal_kyc(user_id: Annotated[str, Path(max_length=64)]) -> contracts.KycView:
     require_service(principal(app), "payment")
     return logic.kyc_of(user_id)
 
 
-@app.get("/api/wallet/internal/payment-checks")
+@app.get("/api/wallet/internal/payment-checks", responses=INTERNAL)
 def internal_payment_checks(user_id: Annotated[str, Query(max_length=64)],
                             wallet_ids: Annotated[str, Query(max_length=200)] = "") -> contracts.PaymentChecks:
     require_service(principal(app), "payment")
     return logic.payment_checks(user_id, [w for w in wallet_ids.split(",") if w])
 
 
-@app.post("/api/wallet/internal/postings")
+@app.post("/api/wallet/internal/postings", responses=POSTED)
 def internal_post(body: contracts.PostingRequest):
     require_service(principal(app), "payment")
     result, created = ledger.post(body)
     return json_response(result, 201 if created else 200)
 
 
-@app.get("/api/wallet/internal/postings/<posting_id>")
+@app.get("/api/wallet/internal/postings/<posting_id>", responses=INTERNAL)
 def internal_posting(posting_id: Annotated[str, Path(max_length=64)]) -> contracts.PostingResult:
     require_service(principal(app), "payment")
     return ledger.find(posting_id)

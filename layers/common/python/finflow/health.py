@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from finflow.config import settings
 from finflow.db import engine
-from finflow.http import json_response
+from finflow.http import documented, json_response
 from finflow.service_client import breaker_states, http
 from functions import catalog
 
@@ -69,5 +69,7 @@ def add_health(app: APIGatewayRestResolver, module: str, checks: dict[str, Check
             body["failing"] = failures
         return json_response(body, 503 if failures else 200)
 
-    app.get("/health")(health)
-    app.get(m.health_path)(health)
+    # 503: one of the module's own stores is unusable (the body says which)
+    responses = documented(200, None, public=True) | {503: {"description": "Unhealthy"}}
+    app.get("/health", responses=responses)(health)
+    app.get(m.health_path, responses=responses)(health)

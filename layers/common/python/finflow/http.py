@@ -41,6 +41,34 @@ _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not 
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
+class ProblemBody(BaseModel):
+    """RFC 9457 problem details: how every error here is answered."""
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+# What any route may answer, whatever it does: a body that is not JSON (400), a token the
+# gateway refused (401), a body over the limit (413) or not JSON at all (415), invalid input
+# (422), throttling or a login lock (429).
+COMMON_PROBLEMS = (400, 401, 413, 415, 422, 429)
+_SUCCESS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
+
+
+def documented(status: int = 200, model: Any = None, *problems: int, public: bool = False) -> dict[int, dict]:
+    """OpenAPI `responses=` of a route: its success answer (`model`, else the handler's return
+    annotation) and every problem+json it may give, so the document tells the truth."""
+    ok: dict[str, Any] = {"description": _SUCCESS.get(status, "OK")}
+    if model is not None:
+        ok["content"] = {"application/json": {"model": model}}
+    elif status == 204:
+        ok["content"] = {}
+    codes = (set(COMMON_PROBLEMS) - ({401} if public else set())) | set(problems)
+    return {status: ok} | {code: {"description": _TITLES.get(code, "Error"),
+                                  "content": {PROBLEM: {"model": ProblemBody}}} for code in sorted(codes)}
+
+
 def problem_response(p: Problem) -> Response:
     body = {"type": f"https://finflow.dev/problems/{p.code}", "title": p.title, "status": p.status,
             "detail": p.detail}
