@@ -65,6 +65,7 @@ RULES: tuple[tuple[str, Audience], ...] = (
     (r"^GET /api/wallet/internal/wallets/", Service("payment", "kyc")),
     (r"^\w+ /api/wallet/internal/", Service("payment")),
     (r"^PUT /api/auth/users/\{user_id\}/roles$", Role("admin")),
+    (r"^POST /api/auth/users/\{user_id\}/erasure$", Role("admin")),
     (r"^POST /api/kyc/submissions/\{submission_id\}/decision$", Role("compliance")),
     (r"^GET /api/kyc/submissions$", Role("compliance")),
     (r"^\w+ /api/aml/", Role("compliance")),
@@ -75,6 +76,15 @@ RULES: tuple[tuple[str, Audience], ...] = (
 # Path parameters naming a resource someone owns: the security tests' world has one of each.
 RESOURCE_PARAMS = ("user_id", "wallet_id", "payment_id", "notification_id", "submission_id", "alert_id",
                    "posting_id")
+
+
+# Operations whose positive control would destroy the world's owner: it runs on a
+# throwaway resource instead (tests/security/world.py: throwaway_ids).
+DESTRUCTIVE = (r"/erasure$",)
+
+
+def destructive(op: Operation) -> bool:
+    return any(re.search(pattern, op.key) for pattern in DESTRUCTIVE)
 
 
 def audience(op: Operation) -> Audience:

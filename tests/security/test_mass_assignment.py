@@ -204,6 +204,8 @@ EXEMPT = {
     "POST /api/auth/logout": "a refresh token only; revokes the caller's own session",
     "POST /api/auth/token": "client credentials only; answers a service token",
     "POST /api/notifications/{notification_id}/read": "no body",
+    "POST /api/auth/users/{user_id}/erasure": "no body",
+    "POST /api/auth/me/erasure": "the caller's password only; erases the caller's own account",
     "POST /api/wallet/internal/postings": "Payment's service token only; the posting contract is the body",
 }
 WRITES = tuple(op for op in routes.operations() if op.method != "GET")

@@ -163,6 +163,12 @@ def customer(gw: httpx.Client, name: str = "Customer", *, verified: bool = False
     return user_id, _login(gw, info["email"])
 
 
+def throwaway_ids(world: World, op: Operation) -> dict[str, str]:
+    """Fresh resources for a destructive operation's positive control (users only, so far)."""
+    assert set(op.path_params) <= {"user_id"}, f"{op}: no throwaway resource for {op.path_params}"
+    return {"user_id": customer(world.gw, "Throwaway")[0]} if op.path_params else {}
+
+
 def build(gw: httpx.Client) -> World:
     from devserver.lambda_runtime import LambdaContext
     from functions.auth.logic import ensure_admin
