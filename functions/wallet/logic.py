@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from finflow import contracts, events, ids, money
 from finflow.config import settings
@@ -51,7 +52,8 @@ def kyc_of(user_id: str) -> contracts.KycView:
                 return contracts.KycView(user_id=user_id, kyc_status="verified", source="cache")
     asked_at = datetime.now(timezone.utc)  # Auth's answer is true as of the question, not of its arrival
     try:
-        response = auth_client().request("GET", f"/api/auth/users/{user_id}")
+        # quoted: the id comes from a caller, and may hold what a URL cannot
+        response = auth_client().request("GET", f"/api/auth/users/{quote(user_id, safe='')}")
     except ServiceUnavailable:
         with reading("wallet") as conn:
             status = store.replica_status(conn, user_id)

@@ -6,6 +6,8 @@ guards (body size, malformed JSON) and correlation ids.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass
@@ -184,6 +186,9 @@ def _guard(event: dict) -> Problem | None:
         return None
     if len(body.encode() if isinstance(body, str) else body) > settings().max_body_bytes:
         return Problem(413, f"request body exceeds {settings().max_body_bytes} bytes")
+    if event.get("isBase64Encoded") and not _utf8(body):
+        # bytes that are no text: the framework would fail decoding them (a 5xx)
+        return Problem(400, "request body is not UTF-8 text; JSON is expected")
     headers = event.get("headers") or {}
     name = next((k for k in headers if k.lower() == "content-type"), "Content-Type")
     if "json" not in (headers.get(name) or "").lower():
@@ -195,6 +200,14 @@ def _guard(event: dict) -> Problem | None:
             return Problem(415, "request body must be JSON (Content-Type: application/json)")
         event["headers"] = {**headers, name: "application/json"}
     return None
+
+
+def _utf8(encoded: str | bytes) -> bool:
+    try:
+        base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _correlation_id(event: dict) -> str:

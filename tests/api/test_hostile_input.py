@@ -1,0 +1,24 @@
+"""Input the fuzzer found answered with a 5xx: each is a clear 4xx now."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support import service_headers
+
+
+@pytest.mark.parametrize("path", ["/api/auth/register", "/api/notifications/preferences"])
+def test_a_body_that_is_not_utf8_is_a_400(gateway, customer, path):
+    method = "PUT" if path.endswith("preferences") else "POST"
+    r = gateway.request(method, path, content=b"\xfa\x9bS\xc3\xa0", headers=customer().headers
+                        | {"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "utf-8" in r.json()["detail"].lower()
+
+
+def test_a_user_id_no_url_can_hold_is_refused_not_a_5xx(gateway):
+    # Wallet asks Auth about the user: an id with control characters must not break that call.
+    r = gateway.get("/api/wallet/internal/payment-checks", params={"user_id": "\x1c\x7f"},
+                    headers=service_headers("payment"))
+    assert r.status_code < 500, r.text
+    assert r.status_code in (200, 404), r.text
