@@ -156,6 +156,18 @@ BY_KEY: dict[str, Module] = {m.key: m for m in MODULES}
 GATEWAY_PORT = 8000
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """API Gateway's stage throttling: a token bucket refilled at `rate` requests per second
+    holding at most `burst`. Stage-wide (every client together), as API Gateway applies it."""
+    rate: float
+    burst: int
+
+
+# The deployed stage's limits (CDK) and the devserver's gateway emulating them.
+API_THROTTLE = Throttle(rate=100.0, burst=200)
+
+
 def module(key: str) -> Module:
     return BY_KEY[key]
 
