@@ -225,6 +225,16 @@ def _drive(row) -> Outcome | None:
     """Send the posting of a leased pending payment and record what Wallet answered.
     None: no answer (the payment stays pending, lease released for the next try)."""
     try:
+        return _post_and_record(row)
+    except Exception:
+        # e.g. the database connection dropped while recording Wallet's answer: free the
+        # lease, so a retry with the same key (or the reconciler) resolves it now, not in 30 s
+        _release(row.id)
+        raise
+
+
+def _post_and_record(row) -> Outcome | None:
+    try:
         wallet_client.post(_posting(row))
     except ServiceUnavailable as exc:
         obs.logger.warning("posting unanswered: payment stays pending",
