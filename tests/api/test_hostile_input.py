@@ -1,6 +1,8 @@
 """Input the fuzzer found answered with a 5xx: each is a clear 4xx now."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.support import service_headers
@@ -22,3 +24,20 @@ def test_a_user_id_no_url_can_hold_is_refused_not_a_5xx(gateway):
                     headers=service_headers("payment"))
     assert r.status_code < 500, r.text
     assert r.status_code in (200, 404), r.text
+
+
+def _posting(gateway, wallet_id: str, amount_minor: int):
+    return gateway.post("/api/wallet/internal/postings", headers=service_headers("payment"),
+                        json={"posting_id": uuid.uuid4().hex, "kind": "deposit", "credit_wallet_id": wallet_id,
+                              "amount_minor": amount_minor, "currency": "USD"})
+
+
+def test_postings_beyond_what_a_balance_holds_are_422(gateway, verified_customer):
+    person = verified_customer()
+    wallet = gateway.post("/api/wallet/create", headers=person.headers).json()
+    assert _posting(gateway, wallet["id"], 2**70).status_code == 422  # more than BIGINT
+    assert _posting(gateway, wallet["id"], 2**63 - 1).status_code == 201
+    overflow = _posting(gateway, wallet["id"], 1)  # the balance would pass BIGINT
+    assert overflow.status_code == 422, overflow.text
+    assert "balance" in overflow.json()["detail"]
+    assert gateway.get(f"/api/wallet/{wallet['id']}", headers=person.headers).json()["balance"] == "92233720368547758.07"
