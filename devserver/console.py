@@ -5,6 +5,8 @@
   GET  /_dev/modules                     which modules are up, and their functions
   POST /_dev/modules/<key>/down          take every function of a module down
   POST /_dev/modules/<key>/up            bring it back
+  GET  /_dev/throttle                    the gateway's throttling {rate, burst}
+  PUT  /_dev/throttle {rate, burst}      change it (a full bucket), e.g. to see 429s at once
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from devserver import tracing
 from devserver.gateway import problem
+from devserver.throttle import TokenBucket
 
 # The API's authorizer is part of the gateway (it verifies tokens against the JWKS it has
 # cached): taking the Auth module down leaves it running, as an Auth outage in AWS would.
@@ -21,8 +24,8 @@ EDGE_FUNCTIONS = {"auth.authorizer"}
 
 
 class Console:
-    def __init__(self, pools: dict, module_keys: list[str]):
-        self.pools, self.module_keys = pools, module_keys
+    def __init__(self, pools: dict, module_keys: list[str], throttle: TokenBucket | None = None):
+        self.pools, self.module_keys, self.throttle = pools, module_keys, throttle
 
     def __call__(self, request: Request) -> Response:
         parts = [p for p in request.path.split("/") if p][1:]
@@ -38,7 +41,18 @@ class Console:
                 if request.method != "POST":
                     return problem(405, "Method Not Allowed", f"use POST /_dev/modules/{parts[1]}/{parts[2]}")
                 return self.switch(parts[1], parts[2] == "up")
+        if parts == ["throttle"] and self.throttle is not None and request.method in ("GET", "PUT"):
+            return self.set_throttle(request) if request.method == "PUT" else _json(self.throttle.settings())
         return problem(404, "Not Found", f"no route for {request.method} {request.path}")
+
+    def set_throttle(self, request: Request) -> Response:
+        try:
+            body = json.loads(request.get_data() or b"{}")
+            self.throttle.reset(float(body["rate"]), int(body["burst"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            return problem(422, "Unprocessable Content", f'send {{"rate": <per second, > 0>, "burst": <>= 1>}}: {exc}')
+        print(f"[throttle] {self.throttle.settings()}", flush=True)
+        return _json(self.throttle.settings())
 
     # -- traces ---------------------------------------------------------------------------
     def traces(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from devserver import tracing
+from devserver.throttle import TokenBucket
 from devserver.lambda_runtime import proxy_event, token_authorizer_event
 from devserver.workers import FunctionPool, InvocationError
 from functions import catalog
@@ -30,10 +31,12 @@ def problem(status: int, title: str, detail: str, headers: dict | None = None) -
 class Gateway:
     def __init__(self, pools: dict[str, FunctionPool], only: str | None = None,
                  system_health: Callable[[], dict] | None = None,
-                 console: Callable[[Request], Response] | None = None):
+                 console: Callable[[Request], Response] | None = None, throttle: TokenBucket | None = None):
         """pools: keyed "<module>.<function>"; only: serve one module (its seed port);
-        console: the devserver's own /_dev routes (traces, failure injection)."""
+        console: the devserver's own /_dev routes (traces, failure injection);
+        throttle: the stage's token bucket, shared by every port of the API (None: unlimited)."""
         self.pools, self.only, self.system_health, self.console = pools, only, system_health, console
+        self.throttle = throttle
 
     def __call__(self, environ, start_response):
         return self.handle(Request(environ))(environ, start_response)
@@ -44,6 +47,10 @@ class Gateway:
             if self.console is None or request.remote_addr not in ("127.0.0.1", "::1"):
                 return problem(404, "Not Found", f"no route for {request.method} {request.path}")
             return self.console(request)
+        # API Gateway throttles before the authorizer or the integration runs
+        wait = self.throttle.take() if self.throttle is not None else None
+        if wait is not None:
+            return problem(429, "Too Many Requests", "Too many requests", {"Retry-After": str(wait)})
         return self._traced(request)
 
     def _traced(self, request: Request) -> Response:

@@ -17,6 +17,7 @@ from devserver import tracing
 from devserver.console import Console
 from devserver.embedded_postgres import ensure_database, server_url
 from devserver.gateway import Gateway
+from devserver.throttle import TokenBucket
 from devserver.workers import FunctionPool, SharedFunction
 from functions import catalog
 
@@ -32,6 +33,9 @@ class Options:
     max_workers: int = 8
     sweep_seconds: float = 5.0
     host: str = "127.0.0.1"
+    # the stage's throttling (catalog.API_THROTTLE unless raised for load tests)
+    rate_limit: float = catalog.API_THROTTLE.rate
+    burst_limit: int = catalog.API_THROTTLE.burst
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -177,10 +181,12 @@ class DevSystem:
 
     def _start_servers(self) -> None:
         o = self.options
-        console = Console(self.pools, [m.key for m in self.modules])
-        apps = [("gateway", o.port_base, Gateway(self.pools, system_health=self.health, console=console))]
-        apps += [(m.key, o.port_base + (m.port - catalog.GATEWAY_PORT), Gateway(self.pools, only=m.key))
-                 for m in catalog.MODULES]
+        self.throttle = TokenBucket(o.rate_limit, o.burst_limit)  # one stage: the seed ports count too
+        console = Console(self.pools, [m.key for m in self.modules], self.throttle)
+        apps = [("gateway", o.port_base, Gateway(self.pools, system_health=self.health, console=console,
+                                                 throttle=self.throttle))]
+        apps += [(m.key, o.port_base + (m.port - catalog.GATEWAY_PORT),
+                  Gateway(self.pools, only=m.key, throttle=self.throttle)) for m in catalog.MODULES]
         for name, port, app in apps:
             server = make_server(o.host, port, app, threaded=True)
             threading.Thread(target=server.serve_forever, name=f"http-{name}", daemon=True).start()

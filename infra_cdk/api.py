@@ -10,6 +10,7 @@ UNAUTHORIZED: both answer 401 problem+json, the first with the authorizer's reas
 from __future__ import annotations
 
 import json
+import math
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw, aws_lambda as lambda_, aws_logs as logs, aws_wafv2 as wafv2
@@ -82,7 +83,7 @@ class FinFlowApi(Construct):
             results_cache_ttl=cdk.Duration.minutes(5), authorizer_name=f"{settings.prefix}-jwt")
         self.validator = self.api.add_request_validator("Validator", validate_request_parameters=True,
                                                         validate_request_body=True)
-        self._gateway_responses()
+        self._gateway_responses(settings)
         for m in catalog.MODULES:
             self._module_routes(m, settings)
         self.api.add_usage_plan("UsagePlan", name=f"{settings.prefix}-default",
@@ -95,7 +96,7 @@ class FinFlowApi(Construct):
         else:
             acknowledge(self.api, "AwsSolutions-APIG3", "LocalStack's community edition has no WAFv2; the AWS target attaches one")
 
-    def _gateway_responses(self) -> None:
+    def _gateway_responses(self, settings: DeploySettings) -> None:
         headers = {"Content-Type": f"'{PROBLEM}'", "WWW-Authenticate": "'Bearer error=\"invalid_token\"'"}
         self.api.add_gateway_response("Refused", type=apigw.ResponseType.ACCESS_DENIED, status_code="401",
                                       response_headers=headers,
@@ -104,8 +105,12 @@ class FinFlowApi(Construct):
                                       response_headers=headers, templates=_problem(401, "Unauthorized", '"missing bearer token"'))
         for kind, status, title in _GATEWAY_ERRORS:
             name = "".join(part.capitalize() for part in kind.response_type.split("_"))
+            headers = {"Content-Type": f"'{PROBLEM}'"}
+            if kind.response_type == "THROTTLED":
+                # when the stage's bucket has its next token (API Gateway sends no Retry-After itself)
+                headers["Retry-After"] = f"'{max(1, math.ceil(1 / settings.api_rate_limit))}'"
             self.api.add_gateway_response(name, type=kind, status_code=str(status) if status else None,
-                                          response_headers={"Content-Type": f"'{PROBLEM}'"},
+                                          response_headers=headers,
                                           templates=_problem(status, title, "$context.error.messageString"))
 
     def _module_routes(self, m: catalog.Module, settings: DeploySettings) -> None:

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 
+from functions.catalog import API_THROTTLE
+
 TARGETS = ("aws", "localstack")
 
 
@@ -15,8 +17,10 @@ class DeploySettings:
     alarm_email: str | None = None
     secrets_generation: str = "1"  # change it to rotate signing keys and service credentials
     kyc_auto_verify: bool = False
-    api_rate_limit: int = 100  # requests per second, steady state, for the whole stage
-    api_burst_limit: int = 200
+    # the stage's throttling (requests per second, steady state, and burst), whole stage;
+    # the devserver's gateway emulates the same catalog values
+    api_rate_limit: float = API_THROTTLE.rate
+    api_burst_limit: int = API_THROTTLE.burst
 
     @property
     def aws(self) -> bool:
@@ -44,4 +48,5 @@ class DeploySettings:
         return cls(target=target, stage=str(ctx("stage", "dev")), alarm_email=ctx("alarm_email", None),
                    secrets_generation=str(ctx("secrets_generation", "1")),
                    kyc_auto_verify=str(ctx("kyc_auto_verify", "false")).lower() == "true",
-                   api_rate_limit=int(ctx("api_rate_limit", 100)), api_burst_limit=int(ctx("api_burst_limit", 200)))
+                   api_rate_limit=float(ctx("api_rate_limit", API_THROTTLE.rate)),
+                   api_burst_limit=int(ctx("api_burst_limit", API_THROTTLE.burst)))

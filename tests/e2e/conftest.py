@@ -105,6 +105,10 @@ def _child_env() -> dict[str, str]:
         "KYC_CACHE_SECONDS": "2",
         # traced like `make dev`, whatever the api tests' env (set in this process) says
         "POWERTOOLS_TRACE_DISABLED": "false",
+        # the soak's many clients may pass the stage's deployed 100 requests/s: throttling's own
+        # test lowers it at runtime (PUT /_dev/throttle) and puts this back
+        "FINFLOW_API_RATE_LIMIT": "1000",
+        "FINFLOW_API_BURST_LIMIT": "2000",
         "FINFLOW_ADMIN_EMAIL": ADMIN[0],
         "FINFLOW_ADMIN_PASSWORD": ADMIN[1],
         # INFO, not the devserver's WARNING: the log privacy check reads every line a module writes
