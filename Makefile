@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
 .PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
-        rebuild-reporting bench cascade schemas test-contract
+        rebuild-reporting bench cascade schemas test-contract fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,15 @@ rebuild-reporting: install
 
 clean-local:
 	rm -rf .local cdk.out
+
+# Deeper fuzzing and the soak (not part of `make test`): FUZZ_EXAMPLES per operation and
+# generation mode, FUZZ_SEED for other examples; SOAK_SECONDS of SOAK_CLIENTS clients.
+# Figures in .local/fuzz.json and .local/soak.json.
+FUZZ_EXAMPLES ?= 50
+SOAK_SECONDS ?= 60
+fuzz: install
+	FINFLOW_FUZZ=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SOAK_SECONDS=$(SOAK_SECONDS) \
+	  $(PY) -m pytest -q -s tests/e2e/test_fuzz_openapi.py tests/e2e/test_soak.py
 
 # Benchmarks (not part of `make test`): rewrites docs/benchmarks.md. BENCH_QUICK=1 for a short run.
 bench: install

@@ -13,6 +13,19 @@ from tests.support import Person, kyc_decision
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fuzz: the soak and other long runs; only with FINFLOW_FUZZ=1 (make fuzz)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("FINFLOW_FUZZ") == "1":
+        return
+    skip = pytest.mark.skip(reason="long run: only in `make fuzz` (FINFLOW_FUZZ=1)")
+    for item in items:
+        if "fuzz" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     from devserver.embedded_postgres import server_url
