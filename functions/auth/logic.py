@@ -12,7 +12,7 @@ import bcrypt
 from finflow import contracts, events, ids
 from finflow.config import settings
 from finflow.db import engine
-from finflow.http import Principal, Problem
+from finflow.http import Principal, Problem, require_user
 from finflow.observability import for_module
 from finflow.tokens import issue
 from functions.auth import store
@@ -117,6 +117,7 @@ def refresh(token: str) -> TokenPair:
 
 
 def logout(p: Principal, token: str) -> None:
+    require_user(p)  # a service has no session to end
     with _db().begin() as conn:
         row = store.refresh_for_update(conn, _hash(token))
         # Only the caller's own session can be ended; anything else is silently a no-op.

@@ -4,6 +4,7 @@
   is 403 or 404 and changes nothing the owner (or compliance) can see (BOLA);
 - a role route is 403 for every principal without the role, a service route 403 for
   users, admins and every other module's service token, and changes nothing either;
+- a route for users' own data (no id in the path) is 403 for every module's service token;
 - each is 2xx for the principal it is meant for, with the same request (so a refusal is
   the authorization check, not a bad request).
 """
@@ -13,10 +14,11 @@ import pytest
 
 from tests.security import routes
 from tests.security.routes import RESOURCE_PARAMS as RESOURCE_FIXTURES
-from tests.security.world import allowed, has_body_fixture, needs_body, refused, throwaway_ids
+from tests.security.world import SERVICES, allowed, has_body_fixture, needs_body, refused, throwaway_ids
 
 OWNED = routes.by_audience("owner")
 RESTRICTED = routes.by_audience("role") + routes.by_audience("service")
+USERS_OWN = routes.by_audience("user")
 
 
 def test_every_operation_is_classified():
@@ -28,7 +30,7 @@ def test_every_operation_is_classified():
         unknown = [p for p in op.path_params if p not in RESOURCE_FIXTURES]
         if unknown:
             problems.append(f"{op}: no fixture for path parameter(s) {unknown} (tests/security/world.py)")
-        if aud.kind != "user" and needs_body(op) and not has_body_fixture(op):
+        if needs_body(op) and not has_body_fixture(op):
             problems.append(f"{op}: takes a body but tests/security/world.py has none for it")
     assert not problems, "\n".join(problems)
     # the matrix really covers something in every module that has protected routes
@@ -58,3 +60,13 @@ def test_restricted_routes_refuse_everyone_else(world, op):
     assert world.owner_view() == before, f"a refused {op} changed the owner's data"
     ok = world.call(op, allowed(aud), ids=throwaway_ids(world, op) if routes.destructive(op) else None)
     assert 200 <= ok.status_code < 300, f"{op} as {allowed(aud)}: {ok.status_code} {ok.text}"
+
+
+@pytest.mark.parametrize("op", USERS_OWN, ids=str)
+def test_users_own_routes_refuse_service_tokens(world, op):
+    before = world.owner_view()
+    for svc in SERVICES:
+        r = world.call(op, f"svc:{svc}", attack=True)
+        assert r.status_code == 403, f"{op} as svc:{svc}: {r.status_code} {r.text}"
+        assert r.json()["detail"]
+    assert world.owner_view() == before, f"a refused {op} changed the owner's data"

@@ -25,6 +25,7 @@ class World:
     tokens: dict[str, dict]  # principal name -> headers: owner, attacker, compliance, analyst, admin, svc:<m>
     ids: dict[str, str]  # path parameter -> the owner's resource
     user_ids: dict[str, str] = field(default_factory=dict)
+    attacker_wallet: str = ""
 
     def headers(self, who: str) -> dict:
         return self.tokens[who]
@@ -80,12 +81,23 @@ BODIES: tuple[tuple[str, Callable[[World, bool], Any]], ...] = (
      lambda w, a: {"decision": "approve", "reason": "documents match"}),
     (r"^POST /api/aml/alerts/\{alert_id\}/resolve$", lambda w, a: {"resolution": "reviewed", "unfreeze": False}),
     (r"^POST /api/wallet/internal/postings$", _posting),
+    # the caller's own: the service-token matrix sends these
+    (r"^POST /api/auth/logout$", lambda w, a: {"refresh_token": "not-a-refresh-token"}),
+    (r"^POST /api/auth/me/erasure$", lambda w, a: {"password": PASSWORD}),
+    (r"^POST /api/v2/wallet/create$", lambda w, a: {"currency": "EUR"}),
+    (r"^POST /api/payment/transfer$", lambda w, a: {"from_wallet_id": w.ids["wallet_id"],
+                                                    "to_wallet_id": w.attacker_wallet, "amount": "1.00"}),
+    (r"^POST /api/payment/(deposit|withdraw)$", lambda w, a: {"wallet_id": w.ids["wallet_id"], "amount": "1.00"}),
+    (r"^PUT /api/notifications/preferences$", lambda w, a: {"email": True, "sms": False, "in_app": True}),
+    (r"^POST /api/kyc/uploads$", lambda w, a: {"document_type": "passport", "content_type": "application/pdf"}),
+    (r"^POST /api/kyc/submit$", lambda w, a: {"document_type": "passport",
+                                              "document_url": "https://docs.example.com/passport.pdf"}),
 )
 
 
 def needs_body(op: Operation) -> bool:
     # wallet status reads its body itself (a bare string or an object), so OpenAPI shows none
-    return op.has_body or op.key.endswith("/status")
+    return op.has_body or bool(re.search(r"/wallet/\{wallet_id\}/status$", op.key))
 
 
 def body_for(op: Operation, world: World, attack: bool) -> Any:
@@ -220,4 +232,4 @@ def build(gw: httpx.Client) -> World:
            "posting_id": payment["id"], "notification_id": notification_id, "submission_id": submission_id,
            "alert_id": alert_id}
     assert set(ids) == set(RESOURCE_PARAMS)
-    return World(gw=gw, tokens=tokens, ids=ids, user_ids=users)
+    return World(gw=gw, tokens=tokens, ids=ids, user_ids=users, attacker_wallet=wallets["attacker"])
