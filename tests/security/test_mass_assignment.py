@@ -168,8 +168,9 @@ def alert_resolve(world, op):
     w = wallet_of(world, headers)
     alert_id = raise_alert(w, me)
     officer = world.gw.get("/api/auth/me", headers=world.headers("compliance")).json()["id"]
-    r = send(world, op, {**injected(victim), "resolution": "documented", "status": "open", "wallet_id": str(uuid.uuid4()),
-                         "severity": "low", "freeze": "lifted"}, world.headers("compliance"), alert_id=alert_id)
+    forged = {"status": "open", "wallet_id": str(uuid.uuid4()), "severity": "low", "freeze": "lifted"}
+    r = send(world, op, {**injected(victim), **forged, "resolution": "documented"}, world.headers("compliance"),
+             alert_id=alert_id)
     assert r.status_code == 200, r.text
     alert = r.json()
     assert (alert["status"], alert["resolved_by"], alert["wallet_id"], alert["user_id"]) == ("resolved", officer, w, me)
