@@ -92,8 +92,8 @@ def check(dbs: Databases, user_ids, *, delivered: bool = False, in_flight: bool 
         wallets = {r.id: r for r in _rows(wconn, "SELECT id, user_id, currency, balance_minor, status FROM wallets "
                                                  "WHERE kind = 'user' AND user_id = ANY(CAST(:u AS uuid[]))", u=users)}
         payments = {r.id: r for r in _rows(
-            pconn, "SELECT * FROM payments WHERE from_user_id = ANY(CAST(:u AS uuid[])) OR to_user_id = ANY(CAST(:u AS uuid[])) "
-                   "OR initiator_user_id = ANY(CAST(:u AS uuid[]))", u=users)}
+            pconn, "SELECT * FROM payments WHERE from_user_id = ANY(CAST(:u AS uuid[])) "
+                   "OR to_user_id = ANY(CAST(:u AS uuid[])) OR initiator_user_id = ANY(CAST(:u AS uuid[]))", u=users)}
         _ledger(wconn, wallets, report)
         _payments_and_postings(wconn, wallets, payments, report, in_flight)
         _money(wallets, payments, report)
@@ -112,15 +112,15 @@ def check(dbs: Databases, user_ids, *, delivered: bool = False, in_flight: bool 
 def _ledger(conn: Connection, wallets: dict, report: Report) -> None:
     ids = list(wallets)
     sums = {r.wallet_id: r.total for r in _rows(
-        conn, "SELECT wallet_id, sum(amount_minor) AS total FROM ledger_entries WHERE wallet_id = ANY(CAST(:w AS uuid[])) "
-              "GROUP BY wallet_id", w=ids)}
+        conn, "SELECT wallet_id, sum(amount_minor) AS total FROM ledger_entries "
+              "WHERE wallet_id = ANY(CAST(:w AS uuid[])) GROUP BY wallet_id", w=ids)}
     for w in wallets.values():
         report.expect(w.balance_minor >= 0, f"wallet {w.id} balance {w.balance_minor} is negative")
         report.expect(w.balance_minor == sums.get(w.id, 0),
                       f"wallet {w.id} balance {w.balance_minor} != sum of its entries {sums.get(w.id, 0)}")
     for p in _rows(conn, "SELECT e.posting_id, count(*) AS n, sum(e.amount_minor) AS total FROM ledger_entries e "
-                         "WHERE e.posting_id IN (SELECT posting_id FROM ledger_entries WHERE wallet_id = ANY(CAST(:w AS uuid[]))) "
-                         "GROUP BY e.posting_id", w=ids):
+                         "WHERE e.posting_id IN (SELECT posting_id FROM ledger_entries "
+                         "WHERE wallet_id = ANY(CAST(:w AS uuid[]))) GROUP BY e.posting_id", w=ids):
         report.expect(p.total == 0 and p.n == 2, f"posting {p.posting_id}: {p.n} entries summing to {p.total}")
 
 
@@ -233,8 +233,8 @@ def _delivered(dbs: Databases, events: dict, users: list[str], wallets: dict, pa
 
 def _kyc_effects(dbs: Databases, users: list[str], payments: dict, report: Report) -> None:
     with dbs.connect("auth") as aconn, dbs.connect("wallet") as wconn:
-        truth = {r.id: r.kyc_status for r in _rows(aconn, "SELECT id, kyc_status FROM users WHERE id = ANY(CAST(:u AS uuid[]))",
-                                                   u=users)}
+        truth = {r.id: r.kyc_status for r in _rows(
+            aconn, "SELECT id, kyc_status FROM users WHERE id = ANY(CAST(:u AS uuid[]))", u=users)}
         replica = {r.user_id: r.kyc_status for r in _rows(
             wconn, "SELECT user_id, kyc_status FROM kyc_replica WHERE user_id = ANY(CAST(:u AS uuid[]))", u=users)}
     for user, status in truth.items():

@@ -8,7 +8,6 @@ import time
 import uuid
 
 import httpx
-import pytest
 from sqlalchemy import event, text
 
 from tests import invariants

@@ -18,7 +18,8 @@ def test_the_checker_reports_money_created_and_a_posted_payment_marked_failed(ga
     with engine("wallet").begin() as conn:  # one cent out of nowhere
         conn.execute(text("UPDATE wallets SET balance_minor = balance_minor + 1 WHERE id = :w"), {"w": wb})
     with engine("payment").begin() as conn:  # Wallet posted it, Payment says it failed
-        conn.execute(text("UPDATE payments SET status = 'failed', completed_at = NULL, failed_at = now() WHERE id = :p"), {"p": paid})
+        conn.execute(text("UPDATE payments SET status = 'failed', completed_at = NULL, failed_at = now() "
+                          "WHERE id = :p"), {"p": paid})
     found = "\n".join(invariants.check(dbs, [a.id, b.id]).violations)
     assert f"wallet {wb} balance 401 != sum of its entries 400" in found
     assert "USD: balances sum to 1001, Payment recorded 1000" in found

@@ -167,8 +167,8 @@ class Ledger(RuleBasedStateMachine):
     def database_agrees_with_the_model(self):
         from finflow.db import engine
         with engine("wallet").connect() as conn:
-            rows = dict(conn.execute(text("SELECT id::text, balance_minor FROM wallets WHERE id = ANY(CAST(:w AS uuid[]))"),
-                                     {"w": self.wallets}).all())
+            rows = dict(conn.execute(text("SELECT id::text, balance_minor FROM wallets "
+                                          "WHERE id = ANY(CAST(:w AS uuid[]))"), {"w": self.wallets}).all())
         assert [rows[w] for w in self.wallets] == self.balance
         invariants.check(invariants.Databases.in_process(), [p.id for p in self.people]).assert_ok()
         FIGURES["invariant_checks"] += 1
