@@ -79,7 +79,7 @@ MODULES: tuple[Module, ...] = (
         route_prefixes=("/api/auth",),
         calls=(),
         subscriptions=(Subscription("kyc", ("KycDecisionMade",), feedback=True),),
-        emits=("UserRegistered", "UserKycStatusChanged", "UserRolesChanged"),
+        emits=("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased"),
         stores=("aurora:auth",),
         cascaded_validations=("token validation",),
         public_routes=(
@@ -116,7 +116,7 @@ MODULES: tuple[Module, ...] = (
         calls=("auth",),
         subscriptions=(
             # UserRolesChanged: who the compliance officers are, for AML alerts
-            Subscription("auth", ("UserRegistered", "UserKycStatusChanged", "UserRolesChanged")),
+            Subscription("auth", ("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased")),
             Subscription("wallet", ("WalletCreated", "WalletStatusChanged")),
             Subscription("payment", ("PaymentCompleted",)),
             Subscription("kyc", ("AmlAlertRaised",), feedback=True),
@@ -131,7 +131,8 @@ MODULES: tuple[Module, ...] = (
         route_prefixes=("/api/kyc", "/api/aml"),
         # AML freezes (and lifts) wallets through Wallet's API, and reads a wallet's age from it
         calls=("wallet", "auth"),
-        subscriptions=(Subscription("payment", ("PaymentCompleted",)),),
+        # UserErased: identity documents are deleted, the decision and AML records kept
+        subscriptions=(Subscription("payment", ("PaymentCompleted",)), Subscription("auth", ("UserErased",))),
         emits=("KycSubmitted", "KycDecisionMade", "AmlAlertRaised"),
         stores=("aurora:kyc", "s3:kyc-documents"),
         cascaded_validations=("token validation", "wallet status"),
@@ -141,7 +142,7 @@ MODULES: tuple[Module, ...] = (
         route_prefixes=("/api/reports",),
         calls=(),
         subscriptions=(
-            Subscription("auth", ("UserRegistered", "UserKycStatusChanged")),
+            Subscription("auth", ("UserRegistered", "UserKycStatusChanged", "UserErased")),
             Subscription("wallet", ("WalletCreated", "WalletStatusChanged")),
             Subscription("payment", ("PaymentCompleted", "PaymentFailed")),
             Subscription("kyc", ("KycSubmitted", "KycDecisionMade", "AmlAlertRaised")),

@@ -5,10 +5,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from finflow.http import Problem, documented, json_response, lambda_handler, make_resolver, principal
 from finflow.health import add_health
-from functions.auth import logic
+from functions.auth import erasure, logic
 from functions.auth.keys import key_ring
-from functions.auth.schemas import (ClientCredentials, LoginRequest, RefreshRequest, RegisterRequest,
-                                    RolesRequest, ServiceToken, TokenPair, User)
+from functions.auth.schemas import (ClientCredentials, Erasure, ErasureRequest, LoginRequest, RefreshRequest,
+                                    RegisterRequest, RolesRequest, ServiceToken, TokenPair, User)
 
 app = make_resolver("auth", "User Authentication")
 add_health(app, "auth")
@@ -59,6 +59,16 @@ def token(body: ClientCredentials) -> ServiceToken:
 @app.get("/api/auth/.well-known/jwks.json", responses=documented(200, None, public=True))
 def jwks():
     return json_response(key_ring().jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.post("/api/auth/me/erasure", responses=documented(202, Erasure, 403, 429))
+def erase_me(body: ErasureRequest):
+    return json_response(erasure.erase_me(principal(app), body.password), 202)
+
+
+@app.post("/api/auth/users/<user_id>/erasure", responses=documented(202, Erasure, 403, 404))
+def erase_user(user_id: str = Path(max_length=64)):
+    return json_response(erasure.erase_user(principal(app), user_id), 202)
 
 
 handler = lambda_handler(app, logic.obs)

@@ -86,11 +86,11 @@ def login(email: str, password: str, source: str = "unknown") -> TokenPair:
         if bcrypt.checkpw(given[:72], hashed) and len(given) <= 72 and creds is not None:
             store.clear_failures(conn, keys[0])
             return _new_session(conn, store.user_by_id(conn, creds.id))
-    _count_failure(keys)
+    count_failure(keys)
     raise Problem(401, "invalid email or password")
 
 
-def _count_failure(keys: list[str]) -> None:
+def count_failure(keys: list[str]) -> None:
     s = settings()
     with _db().begin() as conn:
         for key, limit in zip(keys, (s.login_max_failures_per_account, s.login_max_failures_per_source)):

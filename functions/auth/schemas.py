@@ -72,3 +72,15 @@ class ServiceToken(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+class ErasureRequest(Strict):
+    # the user erases their own account: their password again, not just a token that may be stolen
+    password: str = Field(min_length=1, max_length=128)
+
+
+class Erasure(BaseModel):
+    """An erasure done in Auth; the other modules follow through the UserErased event."""
+    user_id: str
+    erased_at: datetime
+    status: Literal["erased"] = "erased"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, case, func, insert, select, update
+from sqlalchemy import Connection, Row, String, Text, case, cast, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from functions.auth.tables import login_failures, refresh_tokens, users
@@ -26,7 +27,9 @@ def user_by_id(conn: Connection, user_id: str, *, for_update: bool = False) -> R
 
 
 def credentials_by_email(conn: Connection, email: str) -> Row | None:
-    return conn.execute(select(users.c.id, users.c.password_hash).where(users.c.email == email)).first()
+    # an erased user's placeholder email never logs in
+    return conn.execute(select(users.c.id, users.c.password_hash)
+                        .where(users.c.email == email, users.c.erased_at.is_(None))).first()
 
 
 def set_roles(conn: Connection, user_id: str, roles: list[str]) -> Row | None:
@@ -87,3 +90,32 @@ def count_failure(conn: Connection, key: str, *, window_seconds: int, limit: int
 
 def clear_failures(conn: Connection, key: str) -> None:
     conn.execute(login_failures.delete().where(login_failures.c.key == key))
+
+
+# --- erasure ------------------------------------------------------------------------------
+
+def erased_at(conn: Connection, user_id: str) -> datetime | None:
+    return conn.execute(select(users.c.erased_at).where(users.c.id == user_id)).scalar()
+
+
+def pseudonymise_user(conn: Connection, user_id: str, *, email: str, name: str, password_hash: str,
+                      erased_at: datetime) -> None:
+    conn.execute(update(users).where(users.c.id == user_id)
+                 .values(email=email, name=name, password_hash=password_hash, erased_at=erased_at))
+
+
+def revoke_sessions(conn: Connection, user_id: str) -> None:
+    """Every refresh token of the user, in every session family."""
+    conn.execute(update(refresh_tokens)
+                 .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+                 .values(revoked_at=func.now()))
+
+
+def pseudonymise_outbox(conn: Connection, outbox, user_id: str, *, email: str, name: str) -> None:
+    """Events already recorded about the user keep their shape, with the placeholders."""
+    about = func.coalesce(outbox.c.detail["data"]["id"].astext, outbox.c.detail["data"]["user_id"].astext)
+    data = outbox.c.detail["data"]
+    for field, value in (("email", email), ("name", name)):
+        conn.execute(update(outbox).where(about == user_id, data.has_key(field), data[field].astext.isnot(None))
+                     .values(detail=func.jsonb_set(outbox.c.detail, cast(["data", field], ARRAY(Text)),
+                                                   func.to_jsonb(cast(value, String)))))

@@ -17,6 +17,8 @@ users = Table(
     Column("kyc_status_at", DateTime(timezone=True)),
     Column("roles", ARRAY(String(32)), nullable=False, server_default="{customer}"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # set by an erasure: email and name are then placeholders and the password unusable
+    Column("erased_at", DateTime(timezone=True)),
 )
 
 refresh_tokens = Table(

@@ -135,6 +135,14 @@ class UserRolesChanged(Contract):
     changed_by: str
 
 
+class UserErased(Contract):
+    """A user's erasure (GDPR Art. 17): Auth has pseudonymised its own fields, revoked every
+    session and blocked login. Each module holding personal data of `user_id` pseudonymises
+    it too; financial and AML records are kept (docs/decisions.md)."""
+    user_id: str
+    erased_at: datetime
+
+
 class KycSubmitted(Contract):
     submission_id: str
     user_id: str
@@ -216,7 +224,7 @@ class AmlAlertRaised(Contract):
 
 EVENTS: dict[str, type[Contract]] = {
     "UserRegistered": UserRegistered, "UserKycStatusChanged": UserKycStatusChanged,
-    "UserRolesChanged": UserRolesChanged, "KycSubmitted": KycSubmitted, "KycDecisionMade": KycDecisionMade,
+    "UserRolesChanged": UserRolesChanged, "UserErased": UserErased, "KycSubmitted": KycSubmitted, "KycDecisionMade": KycDecisionMade,
     "WalletCreated": WalletCreated, "WalletStatusChanged": WalletStatusChanged,
     "PaymentCompleted": PaymentCompleted, "PaymentFailed": PaymentFailed, "AmlAlertRaised": AmlAlertRaised,
 }
@@ -444,6 +452,11 @@ class ReportingReadsAmlAlertRaised(Contract):
     created_at: datetime
 
 
+class ReadsUserErased(Contract):  # Notification, KYC and Reporting: whose personal data to pseudonymise
+    user_id: str
+    erased_at: datetime
+
+
 class ReadsServiceToken(Contract):  # finflow.service_auth, for every module that calls another
     access_token: str
     expires_in: int
@@ -465,6 +478,7 @@ CONSUMER_CONTRACTS: dict[tuple[str, str, str], type[Contract]] = {
     ("notification", "auth", "UserRegistered"): NotificationReadsUserRegistered,
     ("notification", "auth", "UserKycStatusChanged"): NotificationReadsUserKycStatusChanged,
     ("notification", "auth", "UserRolesChanged"): NotificationReadsUserRolesChanged,
+    ("notification", "auth", "UserErased"): ReadsUserErased,
     ("notification", "wallet", "WalletCreated"): NotificationReadsWalletCreated,
     ("notification", "wallet", "WalletStatusChanged"): NotificationReadsWalletStatusChanged,
     ("notification", "payment", "PaymentCompleted"): NotificationReadsPaymentCompleted,
@@ -472,8 +486,10 @@ CONSUMER_CONTRACTS: dict[tuple[str, str, str], type[Contract]] = {
     ("kyc", "auth", "ServiceToken"): ReadsServiceToken,
     ("kyc", "wallet", "WalletView"): KycReadsWalletView,
     ("kyc", "payment", "PaymentCompleted"): KycReadsPaymentCompleted,
+    ("kyc", "auth", "UserErased"): ReadsUserErased,
     ("reporting", "auth", "UserRegistered"): ReportingReadsUserRegistered,
     ("reporting", "auth", "UserKycStatusChanged"): ReportingReadsUserKycStatusChanged,
+    ("reporting", "auth", "UserErased"): ReadsUserErased,
     ("reporting", "wallet", "WalletCreated"): ReportingReadsWalletCreated,
     ("reporting", "wallet", "WalletStatusChanged"): ReportingReadsWalletStatusChanged,
     ("reporting", "payment", "PaymentCompleted"): ReportingReadsPaymentCompleted,
