@@ -12,4 +12,5 @@ handler = consumer_handler(logic.obs, {
     "WalletStatusChanged": logic.on_wallet_status_changed,
     "PaymentCompleted": logic.on_payment_completed,
     "AmlAlertRaised": logic.on_aml_alert,
+    "UserErased": logic.on_user_erased,
 })

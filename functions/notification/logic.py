@@ -117,8 +117,8 @@ def _known_contact(user_id: str) -> dict | None:
     """The contact from Auth's events; for a user none has reached us yet (events consumed
     out of order, users older than this module) asked once of Auth's API and kept."""
     found = store.contact(user_id)
-    if found and found.get("email"):
-        return found
+    if found and (found.get("email") or found.get("erased_at")):
+        return found  # an erased user is never looked up again
     if ids.canonical(user_id) is None:
         return found
     try:
@@ -158,7 +158,8 @@ def _in_app(key: dict, msg: Message) -> None:
     notification_id = str(uuid.uuid5(_IDS, f"{key['event_id']}|{key['user_id']}|{key['template']}"))
     store.insert_notification({"_id": notification_id, "user_id": key["user_id"], "type": msg.template,
                                "title": msg.title, "body": msg.body, "data": msg.data, "read": False,
-                               "event_id": key["event_id"], "created_at": store.now()})
+                               "event_id": key["event_id"], "created_at": store.now()}
+                              | ({"mentions": list(msg.mentions)} if msg.mentions else {}))
     store.finish_delivery(delivery, "sent", provider_id=notification_id)
 
 
@@ -181,6 +182,8 @@ def _send(key: dict, to: str, send: Callable[[], str]) -> bool:
 def notify(event_id: str, user_id: str, msg: Message) -> bool:
     """Send `msg` to `user_id` on every channel they allow, at most once per (event, user,
     template, channel). True if some send must be retried later."""
+    if (store.contact(user_id) or {}).get("erased_at"):
+        return False  # an erased user hears nothing more (and nothing about them is stored)
     prefs = preferences_of(user_id)
     key = {"event_id": event_id, "user_id": user_id, "template": msg.template}
     retry = False
@@ -270,6 +273,19 @@ def on_aml_alert(event: events.Event) -> None:
         obs.logger.warning("AML alert raised but no compliance officer is known", extra={"event_id": event.event_id})
     msg = messages.aml_alert(alert)
     _notify_all(event, [(officer["_id"], msg) for officer in officers])
+
+
+def on_user_erased(event: events.Event) -> None:
+    """Pseudonymise what Notification keeps of the user. Each step can be redone, and the
+    name is read before the contact loses it, so an interrupted erasure completes on retry."""
+    erased = contracts.consumers["notification"]["UserErased"].model_validate(event.data)
+    name = (store.contact(erased.user_id) or {}).get("name")
+    if name:
+        store.scrub_mentions(erased.user_id, name, "a former FinFlow user")
+    store.erase_user_documents(erased.user_id)
+    store.erase_contact(erased.user_id, erased.erased_at)
+    if not store.claim_erasure(event.event_id, erased.user_id):
+        obs.logger.info("erasure already applied", extra={"event_id": event.event_id})
 
 
 # --- the scheduled KYC reminder ----------------------------------------------------------------

@@ -14,6 +14,8 @@ class Message:
     title: str
     body: str
     data: dict[str, Any] = field(default_factory=dict)
+    # users named in the text (a counterparty): their erasure scrubs the name from it
+    mentions: tuple[str, ...] = ()
 
     @property
     def email_text(self) -> str:
@@ -80,20 +82,26 @@ def _payment_data(e: contracts.NotificationReadsPaymentCompleted, direction: str
             "currency": e.currency, "description": e.description}
 
 
+def _mentions(name: str | None, user_id: str | None) -> tuple[str, ...]:
+    return (user_id,) if name and user_id else ()
+
+
 def payment_messages(e: contracts.NotificationReadsPaymentCompleted, names: dict[str, str | None]) -> list[tuple[str, Message]]:
     """(user id, message) for each party of a completed payment; `names` maps user ids to names."""
     shown = _display(e.amount_minor, e.currency)
     out: list[tuple[str, Message]] = []
     if e.kind == "transfer":
         if e.from_user_id:
-            to = names.get(e.to_user_id or "") or "another FinFlow user"
-            out.append((e.from_user_id, Message("payment_sent", "Payment sent", f"You sent {shown} to {to}.",
-                                                _payment_data(e, "sent"))))
+            named = names.get(e.to_user_id or "")
+            out.append((e.from_user_id, Message("payment_sent", "Payment sent",
+                                                f"You sent {shown} to {named or 'another FinFlow user'}.",
+                                                _payment_data(e, "sent"), _mentions(named, e.to_user_id))))
         if e.to_user_id:
             sender = names.get(e.from_user_id or "")
             frm = f" from {sender}" if sender else ""
             out.append((e.to_user_id, Message("payment_received", "Payment received",
-                                              f"You received {shown}{frm}.", _payment_data(e, "received"))))
+                                              f"You received {shown}{frm}.", _payment_data(e, "received"),
+                                              _mentions(sender, e.from_user_id))))
     elif e.kind == "deposit" and e.to_user_id:
         out.append((e.to_user_id, Message("deposit_completed", "Deposit completed",
                                            f"You deposited {shown} into your {e.currency} wallet.",

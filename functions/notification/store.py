@@ -10,6 +10,7 @@ Collections (database `<FINFLOW_DB_PREFIX>notifications`):
   preferences    _id = user id: email, sms, in_app, phone
   notifications  the in-app notifications a user reads through the API
   deliveries     one document per (event, user, template, channel): the send claim
+  erasures       _id = UserErased event id: each erasure applied once
 """
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ def _create_indexes(db) -> None:
     db.notifications.create_index([("user_id", ASCENDING), ("read", ASCENDING), ("created_at", DESCENDING),
                                    ("_id", DESCENDING)], name="user_unread_newest_first")
     db.contacts.create_index([("roles", ASCENDING)], name="by_role")
+    db.notifications.create_index([("mentions", ASCENDING)], name="by_mention", sparse=True)
     db.contacts.create_index([("kyc_status", ASCENDING), ("registered_at", ASCENDING)], name="kyc_reminders")
 
 
@@ -84,10 +86,15 @@ def now() -> datetime:
 
 def upsert_contact(user_id: str, *, email: str | None = None, name: str | None = None,
                    registered_at: datetime | None = None) -> None:
+    """Contact details from an event; an erased contact learns none again (a late event)."""
     fields: dict[str, Any] = {k: v for k, v in (("email", email), ("name", name)) if v is not None}
     if registered_at is not None:
         fields["registered_at"] = ms(registered_at)
-    database().contacts.update_one({"_id": user_id}, {"$set": {**fields, "updated_at": now()}}, upsert=True)
+    try:
+        database().contacts.update_one({"_id": user_id, "erased_at": None},
+                                       {"$set": {**fields, "updated_at": now()}}, upsert=True)
+    except DuplicateKeyError:  # the contact exists and is erased: the upsert's insert collided
+        pass
 
 
 def _newest_wins(user_id: str, at_field: str, at: datetime, values: dict) -> bool:
@@ -128,6 +135,47 @@ def due_kyc_reminders(registered_before: datetime, after_id: str | None, limit: 
 
 def mark_kyc_reminded(user_id: str, at: datetime) -> None:
     database().contacts.update_one({"_id": user_id}, {"$set": {"kyc_reminded_at": ms(at)}})
+
+
+# --- erasure: personal data goes, a tombstone keeps late events from bringing it back ----------
+
+def erase_contact(user_id: str, at: datetime) -> None:
+    database().contacts.update_one(
+        {"_id": user_id}, {"$set": {"erased_at": ms(at), "updated_at": now()},
+                           "$unset": {"email": "", "name": "", "registered_at": ""}}, upsert=True)
+
+
+def scrub_mentions(user_id: str, name: str, replacement: str) -> int:
+    """Other users' notifications that name `user_id` say `replacement` instead."""
+    scrubbed = 0
+    for doc in database().notifications.find({"mentions": user_id}):
+        database().notifications.update_one(
+            {"_id": doc["_id"]}, {"$set": {"title": doc["title"].replace(name, replacement),
+                                           "body": doc["body"].replace(name, replacement)},
+                                  "$pull": {"mentions": user_id}})
+        scrubbed += 1
+    return scrubbed
+
+
+def erase_user_documents(user_id: str) -> None:
+    """The user's own notifications and preferences (phone), and the addresses sends went to."""
+    db = database()
+    db.notifications.delete_many({"user_id": user_id})
+    db.preferences.delete_one({"_id": user_id})
+    db.deliveries.update_many({"user_id": user_id}, {"$set": {"to": None}})
+
+
+def claim_erasure(event_id: str, user_id: str) -> bool:
+    """Record that this erasure event was applied; False if it was before."""
+    try:
+        database().erasures.insert_one({"_id": event_id, "user_id": user_id, "applied_at": now()})
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def erasures(user_id: str) -> list[dict]:
+    return list(database().erasures.find({"user_id": user_id}))
 
 
 # --- preferences ---------------------------------------------------------------------------
