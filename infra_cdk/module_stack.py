@@ -198,8 +198,11 @@ class ModuleStack(cdk.Stack):
                                s3.LifecycleRule(id="old-versions", noncurrent_version_expiration=cdk.Duration.days(30))],
                            removal_policy=cdk.RemovalPolicy.RETAIN)
         self.role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectAttributes"], resources=[bucket.arn_for_objects("*")]))
-        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+            # delete, every version included: a user's erasure removes their documents (functions/kyc/erasure.py)
+            actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectAttributes", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            resources=[bucket.arn_for_objects("*")]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                                                              resources=[bucket.bucket_arn]))
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], resources=[self.f.key.key_arn],
             conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Aws.REGION}.amazonaws.com"}}))

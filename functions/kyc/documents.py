@@ -48,3 +48,20 @@ def download_url(key: str) -> str:
 def bucket_check() -> None:
     """For /health: raises when the bucket cannot be reached."""
     client("s3").head_bucket(Bucket=_bucket())
+
+
+def delete_user_documents(user_id: str) -> int:
+    """Every version of every object under the user's upload prefix (submitted or not): the
+    bucket is versioned, and a plain delete would only hide the document. Repeating is a no-op."""
+    s3, deleted = client("s3"), 0
+    try:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=f"users/{user_id}/")
+        for page in pages:
+            found = page.get("Versions", []) + page.get("DeleteMarkers", [])
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in found]
+            if objects:
+                s3.delete_objects(Bucket=_bucket(), Delete={"Objects": objects, "Quiet": True})
+                deleted += len(objects)
+    except (ClientError, BotoCoreError) as exc:
+        raise DocumentsUnavailable(str(exc)) from exc
+    return deleted

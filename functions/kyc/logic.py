@@ -37,7 +37,8 @@ def publish() -> None:
 def to_submission(row) -> Submission:
     return Submission(id=row.id, user_id=row.user_id, document_type=row.document_type,
                       document_url=row.document_url, document_key=row.document_key, status=row.status,
-                      submitted_at=row.submitted_at, decided_at=row.decided_at, reason=row.reason)
+                      submitted_at=row.submitted_at, decided_at=row.decided_at, reason=row.reason,
+                      documents_erased_at=row.documents_erased_at)
 
 
 def to_reviewed(row, *, with_download: bool = False) -> ReviewedSubmission:

@@ -53,6 +53,8 @@ class Submission(BaseModel):
     submitted_at: datetime
     decided_at: datetime | None
     reason: str | None
+    # the user was erased: the document is gone, the decision record kept (AML record-keeping)
+    documents_erased_at: datetime | None = None
 
 
 class ReviewedSubmission(Submission):

@@ -177,3 +177,12 @@ def resolve(conn: Connection, alert_id: str, *, resolution: str, resolved_by: st
 
 def alerts_page(conn: Connection, status: str | None, after: tuple[datetime, str] | None, limit: int) -> list[Row]:
     return list(conn.execute(_queue(alerts, "created_at", status, after, limit)))
+
+
+# --- erasure ------------------------------------------------------------------------------
+
+def forget_documents(conn: Connection, user_id: str) -> int:
+    """The user's submissions keep their decision record, without the document's URL or key."""
+    return conn.execute(update(submissions)
+                        .where(submissions.c.user_id == user_id, submissions.c.documents_erased_at.is_(None))
+                        .values(document_url=None, document_key=None, documents_erased_at=func.now())).rowcount

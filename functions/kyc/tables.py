@@ -21,6 +21,8 @@ submissions = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("decided_by", String(64)),  # a compliance user's id, or "provider:<name>"
     Column("reason", Text),
+    # set by the user's erasure: document_url and document_key are then both NULL
+    Column("documents_erased_at", DateTime(timezone=True)),
 )
 
 # What AML has seen of PaymentCompleted: the windows of the rules are read from here.
