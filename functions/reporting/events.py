@@ -23,6 +23,8 @@ def handle(event: Event) -> None:
         projections.apply(conn, event)
     if event.detail_type in projections.PAYMENT_EVENTS and search.external():
         index_payment(str(event.data.get("payment_id")))
+    if event.detail_type == "UserErased" and search.external():
+        reindex_user(str(event.data.get("user_id")))
 
 
 def index_payment(payment_id: str) -> None:
@@ -30,6 +32,14 @@ def index_payment(payment_id: str) -> None:
         row = store.payment(conn, projections.canon(payment_id))
     if row is not None:
         search.engine().index([PaymentDoc.from_row(row)])
+
+
+def reindex_user(user_id: str) -> None:
+    """The search engine's copies of an erased user's payments, without descriptions."""
+    with db().connect() as conn:
+        rows = [store.payment(conn, p) for p in store.payment_ids_of(conn, projections.canon(user_id))]
+    if rows:
+        search.engine().index([PaymentDoc.from_row(r) for r in rows if r is not None])
 
 
 handler = consumer_handler(projections.obs, {t: handle for t in projections.PROJECTIONS})

@@ -90,13 +90,28 @@ def payment_completed(conn: Connection, event: Event) -> None:
     if not _new_payment(conn, status="completed", payment_id=canon(d.payment_id), kind=d.kind, currency=currency,
                         amount_minor=d.amount_minor, at=_utc(d.completed_at), from_wallet_id=source,
                         to_wallet_id=target, from_user_id=canon(d.from_user_id), to_user_id=canon(d.to_user_id),
-                        description=d.description):
+                        description=_description(conn, d)):
         return
     # deposits add, withdrawals subtract, transfers move; wallets in id order (no deadlocks)
     postings = [(w, u, sign * d.amount_minor) for w, u, sign in ((source, canon(d.from_user_id), -1),
                                                                  (target, canon(d.to_user_id), 1)) if w]
     for wallet_id, user_id, delta in sorted(postings):
         store.add_to_balance(conn, wallet_id, currency=currency, user_id=user_id, delta=delta)
+
+
+def _description(conn: Connection, d) -> str | None:
+    """Free text may name people: none is kept for a payment of an erased user (an erasure
+    that overtook this event)."""
+    if d.description is None or store.any_erased(conn, canon(d.from_user_id), canon(d.to_user_id)):
+        return None
+    return d.description
+
+
+def user_erased(conn: Connection, event: Event) -> None:
+    d = contracts.consumers["reporting"]["UserErased"].model_validate(event.data)
+    user_id = canon(d.user_id)
+    store.mark_erased(conn, user_id, _utc(d.erased_at))
+    store.forget_descriptions(conn, user_id)
 
 
 def payment_failed(conn: Connection, event: Event) -> None:
@@ -118,7 +133,7 @@ PROJECTIONS: dict[str, Callable[[Connection, Event], None]] = {
     "KycSubmitted": kyc_submitted, "KycDecisionMade": kyc_decision_made,
     "WalletCreated": wallet_created, "WalletStatusChanged": wallet_status_changed,
     "PaymentCompleted": payment_completed, "PaymentFailed": payment_failed,
-    "AmlAlertRaised": aml_alert_raised,
+    "AmlAlertRaised": aml_alert_raised, "UserErased": user_erased,
 }
 PAYMENT_EVENTS = ("PaymentCompleted", "PaymentFailed")
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, case, func, or_, tuple_
+from sqlalchemy import Connection, case, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from functions.reporting.tables import aml_alerts, daily, payments, submissions, users, wallets
+from functions.reporting.tables import aml_alerts, daily, erased_users, payments, submissions, users, wallets
 
 
 def _newer(table, excluded, at: str, event: str):
@@ -116,3 +116,27 @@ def add_to_daily(conn: Connection, *, day: date, currency: str, kind: str, statu
 
 def insert_alert(conn: Connection, **row) -> None:
     conn.execute(pg_insert(aml_alerts).values(**row).on_conflict_do_nothing())
+
+
+# --- erasure ------------------------------------------------------------------------------
+
+def mark_erased(conn: Connection, user_id: str, erased_at: datetime) -> None:
+    conn.execute(pg_insert(erased_users).values(user_id=user_id, erased_at=erased_at).on_conflict_do_nothing())
+
+
+def any_erased(conn: Connection, *user_ids: str | None) -> bool:
+    wanted = [u for u in user_ids if u]
+    return bool(wanted) and conn.execute(
+        select(func.count()).select_from(erased_users).where(erased_users.c.user_id.in_(wanted))).scalar_one() > 0
+
+
+def forget_descriptions(conn: Connection, user_id: str) -> list[str]:
+    """The user's payments (either side) lose their free-text description; their ids."""
+    mine = or_(payments.c.from_user_id == user_id, payments.c.to_user_id == user_id)
+    return list(conn.execute(update(payments).where(mine, payments.c.description.isnot(None))
+                             .values(description=None).returning(payments.c.payment_id)).scalars())
+
+
+def payment_ids_of(conn: Connection, user_id: str) -> list[str]:
+    mine = or_(payments.c.from_user_id == user_id, payments.c.to_user_id == user_id)
+    return list(conn.execute(select(payments.c.payment_id).where(mine)).scalars())

@@ -97,6 +97,14 @@ aml_alerts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Users erased (UserErased): their payments' free-text descriptions are dropped, also those
+# of payment events that arrive after the erasure. Amounts, ids and dates stay.
+erased_users = Table(
+    "erased_users", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+)
+
 processed_events = processed_events_table(metadata)
 
 # Search: keyset pages newest first, filtered by currency; any id; description words. The two
@@ -114,4 +122,4 @@ Index("kyc_submissions_user", submissions.c.user_id)
 Index("payments_daily_currency_day", daily.c.currency, daily.c.day)
 
 # What a rebuild empties (every table of the read model, and the claims of applied events).
-READ_MODEL = (users, submissions, wallets, payments, daily, aml_alerts, processed_events)
+READ_MODEL = (users, submissions, wallets, payments, daily, aml_alerts, erased_users, processed_events)
