@@ -125,18 +125,19 @@ def record_httpx(harvest: Harvest):
     original = httpx.Client.send
 
     def send(self, request, *args, **kwargs):
-        _quietly(harvest.body, request.content)
+        # a streamed body (a multipart upload) is never read here: that would consume it
+        _quietly(lambda: harvest.body(request.content))
         response = original(self, request, *args, **kwargs)
         if not kwargs.get("stream"):
-            _quietly(harvest.body, response.content)
+            _quietly(lambda: harvest.body(response.content))
         return response
 
     httpx.Client.send = send
     return lambda: setattr(httpx.Client, "send", original)
 
 
-def _quietly(fn, *args) -> None:
+def _quietly(fn) -> None:
     try:
-        fn(*args)
+        fn()
     except Exception:  # noqa: BLE001 - harvesting must never change what a test sees
         pass
