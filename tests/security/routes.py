@@ -75,7 +75,7 @@ RULES: tuple[tuple[str, Audience], ...] = (
 
 # Path parameters naming a resource someone owns: the security tests' world has one of each.
 RESOURCE_PARAMS = ("user_id", "wallet_id", "payment_id", "notification_id", "submission_id", "alert_id",
-                   "posting_id")
+                   "posting_id", "export_id")
 
 
 # Operations whose positive control would destroy the world's owner: it runs on a

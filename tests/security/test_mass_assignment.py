@@ -206,6 +206,7 @@ EXEMPT = {
     "POST /api/auth/token": "client credentials only; answers a service token",
     "POST /api/notifications/{notification_id}/read": "no body",
     "POST /api/auth/users/{user_id}/erasure": "no body",
+    "POST /api/auth/me/exports": "no body",
     "POST /api/auth/me/erasure": "the caller's password only; erases the caller's own account",
     "POST /api/wallet/internal/postings": "Payment's service token only; the posting contract is the body",
 }

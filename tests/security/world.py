@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import httpx
 
-from tests.security.routes import RESOURCE_PARAMS, Audience, Operation
+from tests.security.routes import RESOURCE_PARAMS, Audience, Operation, operations
 from tests.support import envelope, kyc_decision, service_headers, sqs_batch
 
 PASSWORD = "password123"
@@ -181,6 +181,10 @@ def throwaway_ids(world: World, op: Operation) -> dict[str, str]:
     return {"user_id": customer(world.gw, "Throwaway")[0]} if op.path_params else {}
 
 
+def named_params() -> set[str]:
+    return {p for op in operations() for p in op.path_params}
+
+
 def build(gw: httpx.Client) -> World:
     from devserver.lambda_runtime import LambdaContext
     from functions.auth.logic import ensure_admin
@@ -231,5 +235,9 @@ def build(gw: httpx.Client) -> World:
     ids = {"user_id": users["owner"], "wallet_id": wallets["owner"], "payment_id": payment["id"],
            "posting_id": payment["id"], "notification_id": notification_id, "submission_id": submission_id,
            "alert_id": alert_id}
-    assert set(ids) == set(RESOURCE_PARAMS)
+    if "export_id" in named_params():  # a data export of the owner's, where this build has them
+        r = gw.post("/api/auth/me/exports", headers=owner)
+        assert r.status_code == 202, r.text
+        ids["export_id"] = r.json()["export_id"]
+    assert named_params() & set(RESOURCE_PARAMS) <= set(ids)
     return World(gw=gw, tokens=tokens, ids=ids, user_ids=users, attacker_wallet=wallets["attacker"])
