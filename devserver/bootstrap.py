@@ -70,11 +70,12 @@ def create_event_routing(max_receive_count: int = 3) -> dict[str, list[str]]:
 
 
 def create_storage() -> None:
-    """The KYC documents bucket and the verified sender identity for notification email."""
+    """The KYC documents and user exports buckets, and the verified sender identity for notification email."""
     s = settings()
     s3 = client("s3")
-    try:
-        s3.create_bucket(Bucket=s.kyc_documents_bucket)
-    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        pass
+    for bucket in (s.kyc_documents_bucket, s.exports_bucket):
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            pass
     client("ses").verify_email_identity(EmailAddress=s.notification_sender)

@@ -79,7 +79,7 @@ MODULES: tuple[Module, ...] = (
         route_prefixes=("/api/auth",),
         calls=(),
         subscriptions=(Subscription("kyc", ("KycDecisionMade",), feedback=True),),
-        emits=("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased"),
+        emits=("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased", "UserExportRequested"),
         stores=("aurora:auth",),
         cascaded_validations=("token validation",),
         public_routes=(
@@ -94,7 +94,8 @@ MODULES: tuple[Module, ...] = (
         route_prefixes=("/api/wallet", "/api/v1/wallet", "/api/v2/wallet"),
         calls=("auth",),
         # Compliance freezes arrive through Wallet's API (immediate and attributed), not as events.
-        subscriptions=(Subscription("auth", ("UserKycStatusChanged",)),),
+        # UserExportRequested: every module holding data about a user writes its part of their export
+        subscriptions=(Subscription("auth", ("UserKycStatusChanged", "UserExportRequested")),),
         emits=("WalletCreated", "WalletStatusChanged"),
         stores=("aurora:wallet",),
         cascaded_validations=("KYC check", "token validation"),
@@ -103,7 +104,7 @@ MODULES: tuple[Module, ...] = (
         key="payment", letter="C", name="Payment Processing", port=8003,
         route_prefixes=("/api/payment",),
         calls=("wallet", "auth"),
-        subscriptions=(),
+        subscriptions=(Subscription("auth", ("UserExportRequested",)),),
         emits=("PaymentCompleted", "PaymentFailed"),
         stores=("aurora:payment",),
         cascaded_validations=("KYC check", "token validation", "wallet status"),
@@ -116,7 +117,8 @@ MODULES: tuple[Module, ...] = (
         calls=("auth",),
         subscriptions=(
             # UserRolesChanged: who the compliance officers are, for AML alerts
-            Subscription("auth", ("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased")),
+            Subscription("auth", ("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased",
+                                  "UserExportRequested")),
             Subscription("wallet", ("WalletCreated", "WalletStatusChanged")),
             Subscription("payment", ("PaymentCompleted",)),
             Subscription("kyc", ("AmlAlertRaised",), feedback=True),
@@ -132,7 +134,8 @@ MODULES: tuple[Module, ...] = (
         # AML freezes (and lifts) wallets through Wallet's API, and reads a wallet's age from it
         calls=("wallet", "auth"),
         # UserErased: identity documents are deleted, the decision and AML records kept
-        subscriptions=(Subscription("payment", ("PaymentCompleted",)), Subscription("auth", ("UserErased",))),
+        subscriptions=(Subscription("payment", ("PaymentCompleted",)),
+                       Subscription("auth", ("UserErased", "UserExportRequested"))),
         emits=("KycSubmitted", "KycDecisionMade", "AmlAlertRaised"),
         stores=("aurora:kyc", "s3:kyc-documents"),
         cascaded_validations=("token validation", "wallet status"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import (aws_ec2 as ec2, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda_,
-                     aws_logs as logs, aws_secretsmanager as sm)
+                     aws_logs as logs, aws_s3 as s3, aws_secretsmanager as sm)
 from constructs import Construct
 
 from functions import catalog
@@ -39,6 +39,7 @@ class FoundationStack(cdk.Stack):
                          description="every FinFlow event, for replay",
                          event_pattern=events.EventPattern(source=[m.source for m in catalog.MODULES]))
         self._secrets()
+        self.exports_bucket_name = self._exports_bucket()
         self.layers = [
             lambda_.LayerVersion(self, "CommonLayer", code=lambda_.Code.from_asset(str(assets.common_layer()), exclude=["**/__pycache__"]),
                                  compatible_runtimes=[lambda_.Runtime.PYTHON_3_13], description="finflow: FinFlow's shared library"),
@@ -95,6 +96,19 @@ class FoundationStack(cdk.Stack):
     # -- secrets -------------------------------------------------------------------------------
     def _secret(self, id: str, name: str, description: str) -> sm.Secret:
         return sm.Secret(self, id, secret_name=name, description=description, encryption_key=self.key)
+
+    def _exports_bucket(self) -> str:
+        """Users' data exports, one object per module (finflow.exports); kept a week, never public.
+        Named from pseudo parameters, so module roles name it without a cross-stack reference."""
+        name = f"{self.settings.prefix}-user-exports-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+        bucket = s3.Bucket(self, "Exports", bucket_name=name, encryption=s3.BucketEncryption.KMS,
+                           encryption_key=self.key, bucket_key_enabled=True, enforce_ssl=True,
+                           block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                           lifecycle_rules=[s3.LifecycleRule(id="expire-exports", expiration=cdk.Duration.days(7))],
+                           removal_policy=cdk.RemovalPolicy.DESTROY, auto_delete_objects=False)
+        acknowledge(bucket, "AwsSolutions-S1", "exports are short-lived copies a user downloads through links Auth "
+                                               "signs; Auth's API calls are the audit trail, not access logs")
+        return name
 
     def _secrets(self) -> None:
         s = self.settings

@@ -30,6 +30,11 @@ def _nag_arn(arn: str) -> str:
     return arn
 
 
+def exporters() -> set[str]:
+    """Modules writing a part of users' data exports: Auth and every consumer of the request."""
+    return {"auth", *catalog.subscribers("auth", "UserExportRequested")}
+
+
 def migrations_hash(key: str) -> str:
     folder = assets.ROOT / "functions" / key / "migrations"
     digest = hashlib.sha256()
@@ -111,6 +116,8 @@ class ModuleStack(cdk.Stack):
                     resources=[f.data.opensearch_domain_arn, f"{f.data.opensearch_domain_arn}/{name}*"]))
                 acknowledge(role, f"AwsSolutions-IAM5[Resource::{_nag_arn(f.data.opensearch_domain_arn)}/{name}*]",
                             f"the {name} indices (and their dated rollovers) of the reporting domain, nothing else")
+        if m.key in exporters():
+            self._export_permissions()
         if m.key == "notification":
             role.add_to_principal_policy(iam.PolicyStatement(
                 actions=["ses:SendEmail", "ses:SendRawEmail"],
@@ -118,6 +125,24 @@ class ModuleStack(cdk.Stack):
             role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
             acknowledge(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
                         "SES checks the sender identity and each recipient identity in the sandbox; the recipients are users' addresses")
+
+    def _export_permissions(self) -> None:
+        """Write this module's part of any user's export; Auth also lists and reads them (to sign links)."""
+        arn = f"arn:{cdk.Aws.PARTITION}:s3:::{self.f.exports_bucket_name}"
+        auth = self.m.key == "auth"
+        objects = f"{arn}/exports/*" if auth else f"{arn}/exports/*/{self.m.key}.json"
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            # Auth also deletes a user's exports when the user is erased
+            actions=["s3:PutObject"] + (["s3:GetObject", "s3:DeleteObject"] if auth else []), resources=[objects]))
+        if auth:
+            self.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[arn]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["kms:Encrypt", "kms:GenerateDataKey"] + (["kms:Decrypt"] if auth else []),
+            resources=[self.f.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Aws.REGION}.amazonaws.com"}}))
+        acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{_nag_arn(objects)}]",
+                    "one object per export, named by its export id; this module writes only its own part")
+        self.env_vars["EXPORTS_BUCKET"] = self.f.exports_bucket_name
 
     def _function(self, fn: catalog.Function) -> lambda_.Function:
         handler = fn.handler if self.built else "deploy_runtime.not_built.handler"

@@ -5,10 +5,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from finflow.http import Problem, documented, json_response, lambda_handler, make_resolver, principal
 from finflow.health import add_health
-from functions.auth import erasure, logic
+from functions.auth import erasure, export, logic
 from functions.auth.keys import key_ring
-from functions.auth.schemas import (ClientCredentials, Erasure, ErasureRequest, LoginRequest, RefreshRequest,
-                                    RegisterRequest, RolesRequest, ServiceToken, TokenPair, User)
+from functions.auth.schemas import (ClientCredentials, Erasure, ErasureRequest, ExportStatus, LoginRequest,
+                                    RefreshRequest, RegisterRequest, RolesRequest, ServiceToken, TokenPair, User)
 
 app = make_resolver("auth", "User Authentication")
 add_health(app, "auth")
@@ -69,6 +69,16 @@ def erase_me(body: ErasureRequest):
 @app.post("/api/auth/users/<user_id>/erasure", responses=documented(202, Erasure, 403, 404))
 def erase_user(user_id: str = Path(max_length=64)):
     return json_response(erasure.erase_user(principal(app), user_id), 202)
+
+
+@app.post("/api/auth/me/exports", responses=documented(202, ExportStatus, 403))
+def request_export():
+    return json_response(export.request(principal(app)), 202)
+
+
+@app.get("/api/auth/me/exports/<export_id>", responses=documented(200, None, 403, 404))
+def export_status(export_id: str = Path(max_length=64)) -> ExportStatus:
+    return export.status(principal(app), export_id)
 
 
 handler = lambda_handler(app, logic.obs)

@@ -13,11 +13,14 @@ from datetime import datetime, timezone
 
 import bcrypt
 
-from finflow import contracts, events, ids
+from sqlalchemy import select
+
+from finflow import contracts, events, exports, ids
 from finflow.db import engine
 from finflow.http import Principal, Problem, require_user
 from functions.auth import logic, store
 from functions.auth.schemas import Erasure
+from functions.auth.tables import exports as export_requests
 from functions.auth.tables import outbox
 
 ERASED_NAME = "Erased user"
@@ -60,11 +63,22 @@ def _erase(user_id: str, *, password: str | None = None) -> Erasure:
         store.revoke_sessions(conn, user_id)
         store.clear_failures(conn, f"account:{row.email}")
         store.pseudonymise_outbox(conn, outbox, user_id, email=email, name=ERASED_NAME)
+        _delete_exports(conn, user_id)  # inside the transaction: if S3 fails, nothing is erased yet
         events.record(conn, outbox, "UserErased",
                       contracts.UserErased(user_id=user_id, erased_at=erased_at).model_dump(mode="json"))
     events.publish_after_commit(_db(), outbox, "auth", logic.obs)
     logic.obs.logger.info("user erased", extra={"user_id": user_id})
     return Erasure(user_id=user_id, erased_at=erased_at)
+
+
+def _delete_exports(conn, user_id: str) -> None:
+    """The user's data exports are copies of everything: they go with the account. A part a
+    module writes after this (an export requested just before) expires with the bucket's rule."""
+    for export_id in conn.execute(select(export_requests.c.id).where(export_requests.c.user_id == user_id)).scalars():
+        try:
+            exports.delete(export_id)
+        except exports.ExportsUnavailable:
+            raise Problem(503, "the account cannot be erased right now; nothing was changed, try again later") from None
 
 
 def _check_password(user_id: str, password: str) -> None:

@@ -84,3 +84,12 @@ class Erasure(BaseModel):
     user_id: str
     erased_at: datetime
     status: Literal["erased"] = "erased"
+
+
+class ExportStatus(BaseModel):
+    """A data export: complete once every module holding data about the user wrote its part.
+    `parts` maps each module to a 5-minute download link, or null while it is not written yet."""
+    export_id: str
+    status: Literal["pending", "complete"]
+    requested_at: datetime
+    parts: dict[str, str | None]

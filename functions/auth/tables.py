@@ -40,5 +40,13 @@ login_failures = Table(
     Column("locked_until", DateTime(timezone=True)),
 )
 
+# a user's data export requests; the parts are in S3 (finflow.exports)
+exports = Table(
+    "exports", metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
+    Column("user_id", UUID(as_uuid=False), ForeignKey("users.id"), nullable=False, index=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)

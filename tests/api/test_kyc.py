@@ -338,4 +338,4 @@ def test_health_names_its_dependencies_from_the_catalog(gateway):
     body = r.json()
     assert body["service"] == "kyc-service"
     assert set(body["dependencies"]) == {"wallet-service", "auth-service"}
-    assert body["cascade_info"]["event_sources"] == ["payment-service"]
+    assert body["cascade_info"]["event_sources"] == ["auth-service", "payment-service"]  # AML; erasures and exports

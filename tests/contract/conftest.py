@@ -57,6 +57,7 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
     _ok(gw.put(f"/api/auth/users/{bob}/roles", json={"roles": ["customer", "analyst"]}, headers=admin_h))
     dave, _ = _person(gw, "Dave Contract")
     _ok(gw.post(f"/api/auth/users/{dave}/erasure", headers=admin_h), 202)  # UserErased
+    _ok(gw.post("/api/auth/me/exports", headers=alice_h), 202)  # UserExportRequested
     views["UserView"].append(_ok(gw.get(f"/api/auth/users/{alice}", headers=service_headers("wallet"))))
     creds = api_env["secrets"]["payment"]
     views["ServiceToken"].append(_ok(gw.post("/api/auth/token", json={

@@ -1,7 +1,9 @@
-"""A user's erasure over real HTTP, across every module, driven by Auth's UserErased event.
+"""A user's export and erasure over real HTTP, across every module, each driven by an event
+of Auth (UserExportRequested, UserErased).
 
 Alice is verified through a real KYC upload, holds a wallet, pays and is paid, has
-notifications and a phone number on file. She erases her account (with her password).
+notifications and a phone number on file. She exports her data (every module's part), then
+erases her account (with her password).
 Afterwards no module answers or keeps her email, name, phone or document; her login and
 sessions are dead; the money and the ledger are exactly as before; and each consumer
 applied the event once, also when the bus delivers it a second time.
@@ -120,6 +122,20 @@ def test_an_erased_user_is_gone_from_every_module_and_the_money_stays(http, devs
     as_admin = Account(alice.id, alice.email, "", admin_token, "")
     ledger_before = ledger_entries(http, as_admin, wallet["id"])
 
+    # before leaving, Alice takes her data with her: every module's part, through links Auth signs
+    r = http.post("/api/auth/me/exports", headers=alice.auth)
+    assert r.status_code == 202, r.text
+    export = until("every module's part of Alice's export", lambda: (e := http.get(
+        f"/api/auth/me/exports/{r.json()['export_id']}", headers=alice.auth).json())["status"] == "complete" and e)
+    parts = {m: httpx.get(url).json()["data"] for m, url in export["parts"].items()}
+    assert parts["auth"]["profile"]["email"] == alice.email
+    assert [w["id"] for w in parts["wallet"]["wallets"]] == [wallet["id"]]
+    assert len(parts["wallet"]["transactions"][wallet["id"]]) == len(ledger_before)
+    assert {p["description"] for p in parts["payment"]["payments"]} >= {"dinner"}
+    assert parts["notification"]["preferences"]["phone"] == phone
+    assert parts["notification"]["contact"]["name"] == name
+    assert [s["document_key"] for s in parts["kyc"]["submissions"]] == [key]
+
     wrong = http.post("/api/auth/me/erasure", json={"password": "not-it"}, headers=alice.auth)
     assert wrong.status_code == 403, wrong.text
     r = http.post("/api/auth/me/erasure", json={"password": alice.password}, headers=alice.auth)
@@ -152,6 +168,8 @@ def test_an_erased_user_is_gone_from_every_module_and_the_money_stays(http, devs
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "kyc" in b["Name"])
     versions = s3.list_object_versions(Bucket=bucket, Prefix=f"users/{alice.id}/")
     assert versions.get("Versions", []) + versions.get("DeleteMarkers", []) == []
+    exports_bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "exports" in b["Name"])
+    assert s3.list_objects_v2(Bucket=exports_bucket, Prefix=f"exports/{export['export_id']}/")["KeyCount"] == 0
     for module, sql in (("auth", "SELECT email, name FROM users"), ("auth", "SELECT detail::text FROM outbox"),
                         ("kyc", "SELECT document_url, document_key FROM submissions"),
                         ("reporting", "SELECT description FROM payments WHERE from_user_id = :u OR to_user_id = :u")):

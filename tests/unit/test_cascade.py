@@ -12,7 +12,7 @@ from tools import cascade
 def test_auth_reaches_everyone_payment_through_wallet():
     out = cascade.report("auth")
     direct = out.split("Direct dependents:")[1].split("Indirect")[0]
-    for line in ("wallet (async + sync)", "payment (sync)", "notification (async + sync)", "kyc (async + sync)",
+    for line in ("wallet (async + sync)", "payment (async + sync)", "notification (async + sync)", "kyc (async + sync)",
                  "reporting (async)"):
         assert line in direct
     assert "payment (also via wallet)" in out  # the seed's indirect dependency

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     page_size_max: int = Field(100, gt=0, alias="PAGE_SIZE_MAX")
 
     kyc_documents_bucket: str = Field("finflow-kyc-documents", alias="KYC_DOCUMENTS_BUCKET")
+    # users' data exports, one part per module (finflow.exports)
+    exports_bucket: str = Field("finflow-user-exports", alias="EXPORTS_BUCKET")
     # Document store (Notification): DocumentDB/MongoDB URI; unset means in-memory mongomock.
     documentdb_uri: str | None = Field(None, alias="DOCUMENTDB_URI")
     notification_sender: str = Field("notifications@finflow.dev", alias="NOTIFICATION_SENDER")

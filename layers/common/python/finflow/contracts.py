@@ -143,6 +143,14 @@ class UserErased(Contract):
     erased_at: datetime
 
 
+class UserExportRequested(Contract):
+    """A user asked for their data (GDPR Art. 15/20): each module holding data about
+    `user_id` writes its part of export `export_id` (finflow.exports)."""
+    export_id: str
+    user_id: str
+    requested_at: datetime
+
+
 class KycSubmitted(Contract):
     submission_id: str
     user_id: str
@@ -224,7 +232,8 @@ class AmlAlertRaised(Contract):
 
 EVENTS: dict[str, type[Contract]] = {
     "UserRegistered": UserRegistered, "UserKycStatusChanged": UserKycStatusChanged,
-    "UserRolesChanged": UserRolesChanged, "UserErased": UserErased, "KycSubmitted": KycSubmitted, "KycDecisionMade": KycDecisionMade,
+    "UserRolesChanged": UserRolesChanged, "UserErased": UserErased,
+    "UserExportRequested": UserExportRequested, "KycSubmitted": KycSubmitted, "KycDecisionMade": KycDecisionMade,
     "WalletCreated": WalletCreated, "WalletStatusChanged": WalletStatusChanged,
     "PaymentCompleted": PaymentCompleted, "PaymentFailed": PaymentFailed, "AmlAlertRaised": AmlAlertRaised,
 }
@@ -457,6 +466,11 @@ class ReadsUserErased(Contract):  # Notification, KYC and Reporting: whose perso
     erased_at: datetime
 
 
+class ReadsUserExportRequested(Contract):  # Wallet, Payment, Notification and KYC write their part
+    export_id: str
+    user_id: str
+
+
 class ReadsServiceToken(Contract):  # finflow.service_auth, for every module that calls another
     access_token: str
     expires_in: int
@@ -479,6 +493,9 @@ CONSUMER_CONTRACTS: dict[tuple[str, str, str], type[Contract]] = {
     ("notification", "auth", "UserKycStatusChanged"): NotificationReadsUserKycStatusChanged,
     ("notification", "auth", "UserRolesChanged"): NotificationReadsUserRolesChanged,
     ("notification", "auth", "UserErased"): ReadsUserErased,
+    ("notification", "auth", "UserExportRequested"): ReadsUserExportRequested,
+    ("wallet", "auth", "UserExportRequested"): ReadsUserExportRequested,
+    ("payment", "auth", "UserExportRequested"): ReadsUserExportRequested,
     ("notification", "wallet", "WalletCreated"): NotificationReadsWalletCreated,
     ("notification", "wallet", "WalletStatusChanged"): NotificationReadsWalletStatusChanged,
     ("notification", "payment", "PaymentCompleted"): NotificationReadsPaymentCompleted,
@@ -487,6 +504,7 @@ CONSUMER_CONTRACTS: dict[tuple[str, str, str], type[Contract]] = {
     ("kyc", "wallet", "WalletView"): KycReadsWalletView,
     ("kyc", "payment", "PaymentCompleted"): KycReadsPaymentCompleted,
     ("kyc", "auth", "UserErased"): ReadsUserErased,
+    ("kyc", "auth", "UserExportRequested"): ReadsUserExportRequested,
     ("reporting", "auth", "UserRegistered"): ReportingReadsUserRegistered,
     ("reporting", "auth", "UserKycStatusChanged"): ReportingReadsUserKycStatusChanged,
     ("reporting", "auth", "UserErased"): ReadsUserErased,

@@ -1,0 +1,80 @@
+"""A user's data export (GDPR Art. 15 and 20), requested from Auth.
+
+Auth writes its own part at once (profile and sessions), records the request and emits
+UserExportRequested; every module subscribed to it (the catalog says which) writes its own
+part to S3. The owner polls the export and downloads the parts with short-lived links.
+Asynchronous on purpose: a user's history may be large, and no module reads another's
+data to build it.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from finflow import contracts, events, exports, ids
+from finflow.db import engine
+from finflow.http import Principal, Problem, require_user
+from functions import catalog
+from functions.auth import logic, store
+from functions.auth.schemas import ExportStatus
+from functions.auth.tables import exports as export_requests
+from functions.auth.tables import outbox, refresh_tokens
+
+
+def modules() -> list[str]:
+    """Every module with a part: Auth, and each consumer of UserExportRequested."""
+    return ["auth", *catalog.subscribers("auth", "UserExportRequested")]
+
+
+def request(p: Principal) -> ExportStatus:
+    require_user(p)
+    export_id, now = str(uuid.uuid4()), datetime.now(timezone.utc)
+    with _db().connect() as conn:
+        if store.erased_at(conn, p.subject) is not None:
+            raise Problem(403, "this account was erased; there is nothing left to export")
+        profile = logic.get_user(p, p.subject)
+        sessions = conn.execute(select(refresh_tokens.c.family_id, refresh_tokens.c.created_at,
+                                       refresh_tokens.c.expires_at, refresh_tokens.c.used_at,
+                                       refresh_tokens.c.revoked_at)
+                                .where(refresh_tokens.c.user_id == p.subject)
+                                .order_by(refresh_tokens.c.created_at)).mappings().all()
+    # Auth's part first: if S3 fails, nothing is recorded and the request can simply be retried
+    try:
+        exports.write_part(export_id, p.subject, "auth", {"profile": profile.model_dump(mode="json"),
+                                                          "sessions": [dict(s) for s in sessions]})
+    except exports.ExportsUnavailable:
+        raise Problem(503, "exports cannot be written right now; nothing was recorded, try again later") from None
+    with _db().begin() as conn:
+        conn.execute(export_requests.insert().values(id=export_id, user_id=p.subject, requested_at=now))
+        events.record(conn, outbox, "UserExportRequested", contracts.UserExportRequested(
+            export_id=export_id, user_id=p.subject, requested_at=now).model_dump(mode="json"))
+    events.publish_after_commit(_db(), outbox, "auth", logic.obs)
+    return _status(export_id, now)
+
+
+def status(p: Principal, export_id: str) -> ExportStatus:
+    require_user(p)
+    export_id = ids.canonical(export_id)
+    row = None
+    if export_id is not None:
+        with _db().connect() as conn:
+            row = conn.execute(select(export_requests).where(export_requests.c.id == export_id)).first()
+    if row is None or row.user_id != p.subject:  # someone else's: the same answer as none
+        raise Problem(404, "export not found")
+    return _status(row.id, row.requested_at)
+
+
+def _status(export_id: str, requested_at: datetime) -> ExportStatus:
+    try:
+        ready = exports.ready_parts(export_id)
+    except exports.ExportsUnavailable:
+        raise Problem(503, "the export's parts cannot be read right now; try again later") from None
+    parts = {m: exports.download_url(export_id, m) if m in ready else None for m in modules()}
+    return ExportStatus(export_id=export_id, status="complete" if None not in parts.values() else "pending",
+                        requested_at=requested_at, parts=parts)
+
+
+def _db():
+    return engine("auth")
