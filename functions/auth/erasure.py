@@ -88,8 +88,9 @@ def _check_password(user_id: str, password: str) -> None:
         if row is None or store.erased_at(conn, user_id) is not None:
             return  # nothing to protect: _erase answers 404, or the erasure already done
         key = f"account:{row.email}"
-        if store.locked_until(conn, [key]) is not None:
-            raise Problem(429, "too many failed attempts; try again later")
+        if (until := store.locked_until(conn, [key])) is not None:
+            wait = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
+            raise Problem(429, "too many failed attempts; try again later", headers={"Retry-After": str(wait)})
         creds = store.credentials_by_email(conn, row.email)
     given = password.encode()
     if len(given) > 72 or not bcrypt.checkpw(given, creds.password_hash.encode()):

@@ -107,3 +107,14 @@ def test_an_admin_does_not_erase_themselves_by_id(api):
     admin = admin_login()
     res = call(api, "POST", f"/api/auth/users/{admin['user']['id']}/erasure", token=admin["access_token"])
     assert res.status == 403 and "me/erasure" in res.body["detail"], res
+
+
+def test_guessing_the_password_through_erasure_locks_like_login(api):
+    from finflow.config import settings
+    me = register_and_login()
+    for _ in range(settings().login_max_failures_per_account):
+        res = call(api, "POST", "/api/auth/me/erasure", {"password": "a-guess"}, token=me["access_token"])
+        assert res.status == 403, res
+    locked = call(api, "POST", "/api/auth/me/erasure", {"password": DEFAULT_PASSWORD}, token=me["access_token"])
+    assert locked.status == 429 and int(locked.header("Retry-After")) > 0, locked
+    assert stored_user(me["user"]["id"]).erased_at is None
