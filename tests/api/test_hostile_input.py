@@ -41,3 +41,15 @@ def test_postings_beyond_what_a_balance_holds_are_422(gateway, verified_customer
     assert overflow.status_code == 422, overflow.text
     assert "balance" in overflow.json()["detail"]
     assert gateway.get(f"/api/wallet/{wallet['id']}", headers=person.headers).json()["balance"] == "92233720368547758.07"
+
+
+@pytest.mark.parametrize("call", [
+    ("POST", "/api/auth/login", {"json": {"email": "a\u0000@example.com", "password": "x"}}),
+    ("POST", "/api/auth/register", {"json": {"email": "nul@example.com", "password": "password123", "name": "a\u0000b"}}),
+    ("GET", "/api/payment", {"params": {"cursor": "a\u0000"}}),
+])
+def test_nul_characters_are_a_422_anywhere(gateway, customer, call):
+    method, path, kw = call
+    r = gateway.request(method, path, headers=customer().headers, **kw)
+    assert r.status_code == 422, r.text
+    assert "NUL" in r.json()["detail"]

@@ -1,8 +1,8 @@
 """The callers the fuzzer and the soak act as, built over HTTP like any client would.
 
 A KYC-verified customer with funded wallets (so wallet, payment and notification routes
-answer past their KYC gate), the admin (role-restricted routes past their 403), and
-service tokens for the internal routes. Known ids let generated requests reach real
+answer past their KYC gate), an admin of the fuzzer's own (role-restricted routes past
+their 403), and service tokens for the internal routes. Known ids let generated requests reach real
 resources instead of only ever meeting 404.
 """
 from __future__ import annotations
@@ -83,6 +83,16 @@ def _first_notification(http: httpx.Client, account: Account, timeout: float = 1
     return []
 
 
+def _fuzz_admin(http: httpx.Client, devserver, tag: str) -> str:
+    """An admin of the fuzzer's own: wrong passwords it sends (erasure asks for one) lock
+    this account, never the session's admin."""
+    account = register(http, f"{tag}-admin")
+    admin = {"Authorization": f"Bearer {login(http, *devserver.admin)['access_token']}"}
+    r = http.put(f"/api/auth/users/{account.id}/roles", json={"roles": ["customer", "admin"]}, headers=admin)
+    assert r.status_code == 200, r.text
+    return login(http, account.email, account.password)["access_token"]
+
+
 def build(http: httpx.Client, devserver, tag: str = "fuzz") -> Principals:
     customer = register(http, tag)
     r = http.post("/api/kyc/submit", json={"document_type": "passport", "document_url": "https://docs.example/p"},
@@ -94,7 +104,7 @@ def build(http: httpx.Client, devserver, tag: str = "fuzz") -> Principals:
     eur = create_wallet(http, customer, "EUR")
     payment = deposit(http, customer, usd["id"], "1000.00", key=str(uuid.uuid4()))
     deposit(http, customer, eur["id"], "500.00")
-    admin = login(http, *devserver.admin)["access_token"]
+    admin = _fuzz_admin(http, devserver, tag)
     services = {m: service_token(http, devserver, m) for m in ("payment", "kyc")}
     # user ids name a bystander: the admin's role grants and erasures land on it, not on
     # the customer every later request acts as

@@ -67,8 +67,14 @@ def _headers(path: str, role: str, principals: callers.Principals) -> dict[str, 
     return principals.bearer(principals.admin_token if role == "admin" else principals.customer.access_token)
 
 
+# body fields naming a resource, and the kind of known id that fills them
+BODY_IDS = {"wallet_id": "wallet_id", "from_wallet_id": "wallet_id", "to_wallet_id": "wallet_id",
+            "debit_wallet_id": "wallet_id", "credit_wallet_id": "wallet_id", "posting_id": "posting_id"}
+
+
 def _cases(operation, principals: callers.Principals):
-    """Generated cases, valid and not; with a path id, also ones naming a real resource."""
+    """Generated cases, valid and not; with ids in the path or the body, also ones naming
+    real resources (random ids alone would only ever meet 404)."""
     strategies = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         strategies.append(operation.as_strategy(generation_mode=mode))
@@ -76,7 +82,20 @@ def _cases(operation, principals: callers.Principals):
         if names and all(principals.known.get(n) for n in names):
             strategies.append(st.fixed_dictionaries({n: st.sampled_from(principals.known[n]) for n in names})
                               .flatmap(lambda ids, m=mode: operation.as_strategy(generation_mode=m, path_parameters=ids)))
+    if operation.body:
+        strategies.append(operation.as_strategy().flatmap(lambda case: _known_body_ids(case, principals)))
     return st.one_of(strategies)
+
+
+def _known_body_ids(case, principals: callers.Principals):
+    fields = [k for k in (case.body if isinstance(case.body, dict) else {}) if principals.known.get(BODY_IDS.get(k, ""))]
+    if not fields:
+        return st.just(case)
+
+    def fill(ids: dict):
+        case.body = {**case.body, **ids}
+        return case
+    return st.fixed_dictionaries({k: st.sampled_from(principals.known[BODY_IDS[k]]) for k in fields}).map(fill)
 
 
 def _fuzz(operation, role: str, principals, session, base_url: str) -> int:

@@ -181,6 +181,11 @@ def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
 
 def _guard(event: dict) -> Problem | None:
     """Checks done before routing: what API Gateway or the framework would not say clearly."""
+    # PostgreSQL text cannot hold NUL: refused here once, not as a 5xx from whichever query
+    query = {**(event.get("queryStringParameters") or {}), **(event.get("multiValueQueryStringParameters") or {})}
+    texts = [event.get("path") or ""] + [v for vs in query.values() for v in (vs if isinstance(vs, list) else [vs])]
+    if any("\x00" in (v or "") for v in texts):
+        return Problem(422, NUL_DETAIL)
     body = event.get("body")
     if not body:
         return None
@@ -199,7 +204,25 @@ def _guard(event: dict) -> Problem | None:
         except (ValueError, TypeError):
             return Problem(415, "request body must be JSON (Content-Type: application/json)")
         event["headers"] = {**headers, name: "application/json"}
+    if not event.get("isBase64Encoded") and "\\u0000" in body and _has_nul(body):
+        return Problem(422, NUL_DETAIL)
     return None
+
+
+NUL_DETAIL = "text must not contain NUL (\\u0000) characters"
+
+
+def _has_nul(body: str) -> bool:
+    def walk(value) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(walk(k) or walk(v) for k, v in value.items())
+        return isinstance(value, list) and any(walk(v) for v in value)
+    try:
+        return walk(json.loads(body))
+    except ValueError:
+        return False  # not JSON: the route's validation says so
 
 
 def _utf8(encoded: str | bytes) -> bool:
