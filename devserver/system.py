@@ -223,8 +223,11 @@ class DevSystem:
         self.stop_event.set()
         for _, server in self.servers:
             server.shutdown()
-        for pool in [*self.pools.values(), *self._shared]:
-            pool.stop()
+        stopping = [threading.Thread(target=pool.stop) for pool in [*self.pools.values(), *self._shared]]
+        for t in stopping:  # all pools at once, as above for each pool's workers
+            t.start()
+        for t in stopping:
+            t.join()
         if self.moto:
             self.moto.stop()
         if self.collector:

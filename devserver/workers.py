@@ -87,15 +87,18 @@ class _Worker:
         except (EOFError, OSError) as exc:
             raise InvocationError(f"worker exited ({self.process.exitcode})") from exc
 
+    def signal_stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+
     def invoke(self, handler_path: str, event: dict, trace: str | None = None):
         self.conn.send((handler_path, event, trace))
         return self._recv()
 
     def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
+        self.signal_stop()
         self.process.join(timeout=2)
         if self.process.is_alive():
             self.process.kill()
@@ -178,11 +181,17 @@ class FunctionPool:
         return result
 
     def stop(self) -> None:
+        workers = []
         while True:
             try:
-                worker = self._idle.get_nowait()
+                workers.append(self._idle.get_nowait())
             except queue.Empty:
                 break
+        # every worker told first, so they exit together: after a busy run a pool holds up
+        # to max_workers of them, and one by one they outlasted a Ctrl-C's patience
+        for worker in workers:
+            worker.signal_stop()
+        for worker in workers:
             worker.stop()
             with self._lock:
                 self._count -= 1
