@@ -77,12 +77,17 @@ rebuild-reporting: install
 clean-local:
 	rm -rf .local cdk.out
 
-# Deeper fuzzing and the soak (not part of `make test`): FUZZ_EXAMPLES per operation and
-# generation mode, FUZZ_SEED for other examples; SOAK_SECONDS of SOAK_CLIENTS clients.
+# Deeper fuzzing, the ledger model and the soak (not part of `make test`): FUZZ_EXAMPLES per
+# operation and generation mode, FUZZ_SEED for other examples; LEDGER_MODEL_EXAMPLES runs of
+# LEDGER_MODEL_STEPS steps; SOAK_SECONDS of SOAK_CLIENTS clients.
 # Figures in .local/fuzz.json and .local/soak.json.
 FUZZ_EXAMPLES ?= 50
+LEDGER_MODEL_EXAMPLES ?= 50
+LEDGER_MODEL_STEPS ?= 30
 SOAK_SECONDS ?= 60
 fuzz: install
+	LEDGER_MODEL_EXAMPLES=$(LEDGER_MODEL_EXAMPLES) LEDGER_MODEL_STEPS=$(LEDGER_MODEL_STEPS) \
+	  $(PY) -m pytest -q tests/api/test_ledger_model.py
 	FINFLOW_FUZZ=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SOAK_SECONDS=$(SOAK_SECONDS) \
 	  $(PY) -m pytest -q -s tests/e2e/test_fuzz_openapi.py tests/e2e/test_soak.py
 
