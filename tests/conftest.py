@@ -1,14 +1,13 @@
 """Shared fixtures: one real PostgreSQL and one moto server per test session."""
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.support import Person, kyc_decision
+from tests.support import Person, in_process_gateway, kyc_decision
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,19 +75,8 @@ def api_env(pg_server_url, moto_endpoint):
 @pytest.fixture
 def gateway(api_env):
     """An httpx client on the in-process gateway; every module's outbound calls use it too."""
-    import httpx
-    from devserver import inprocess
-    from finflow import service_auth, service_client
-    from functions.auth import authorizer
-    gw = inprocess.gateway()
-    transport = inprocess.transport(gw)
-    service_client.route_all_http_through(transport)
-    service_auth.forget_tokens()
-    authorizer.forget_keys()
-    with httpx.Client(transport=transport, base_url="http://gateway.test") as client:
-        client.functions = gw.pools  # tests take a module down with functions["auth.api"].enabled = False
+    with in_process_gateway() as client:
         yield client
-    service_client.route_all_http_through(None)
 
 
 @pytest.fixture

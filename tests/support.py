@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -43,3 +44,27 @@ def envelope(source: str, detail_type: str, data: dict, *, event_id: str | None 
             "account": "000000000000", "time": occurred_at, "region": "us-east-1", "resources": [],
             "detail": {"event_id": event_id or str(uuid.uuid4()), "occurred_at": occurred_at, "version": 1,
                        "correlation_id": "test", "data": data}}
+
+
+@contextmanager
+def in_process_gateway():
+    """An httpx client on a fresh in-process gateway, through which every module's outbound
+    calls go too; `client.functions` are its function pools (tests take a module down with
+    `functions["auth.api"].enabled = False`)."""
+    import httpx
+    from devserver import inprocess
+    from finflow import service_auth, service_client
+    from functions.auth import authorizer
+    from functions.notification import channels
+    gw = inprocess.gateway()
+    transport = inprocess.transport(gw)
+    service_client.route_all_http_through(transport)
+    service_auth.forget_tokens()
+    authorizer.forget_keys()
+    channels.reset_clients()
+    try:
+        with httpx.Client(transport=transport, base_url="http://gateway.test") as client:
+            client.functions = gw.pools
+            yield client
+    finally:
+        service_client.route_all_http_through(None)

@@ -119,17 +119,6 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
 @pytest.fixture(scope="session")
 def real_payloads(api_env) -> dict[str, list[dict]]:
     """{contract name: [real payloads]} for every view and event, produced once per session."""
-    import httpx
-    from devserver import inprocess
-    from finflow import service_auth, service_client
-    from functions.auth import authorizer
-    gw = inprocess.gateway()
-    transport = inprocess.transport(gw)
-    service_client.route_all_http_through(transport)
-    service_auth.forget_tokens()
-    authorizer.forget_keys()
-    try:
-        with httpx.Client(transport=transport, base_url="http://gateway.test") as client:
-            return _drive(client, api_env)
-    finally:
-        service_client.route_all_http_through(None)
+    from tests.support import in_process_gateway
+    with in_process_gateway() as client:
+        return _drive(client, api_env)
