@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from finflow import contracts, events, ids, money
 from finflow.config import settings
 from finflow.db import engine, reading
@@ -223,12 +225,19 @@ def _posting(row) -> contracts.PostingRequest:
 
 def _drive(row) -> Outcome | None:
     """Send the posting of a leased pending payment and record what Wallet answered.
-    None: no answer (the payment stays pending, lease released for the next try)."""
+    None: no answer, or none recorded (the payment stays pending, lease released for the
+    next try)."""
     try:
         return _post_and_record(row)
+    except DBAPIError:
+        # Payment's database failed while recording Wallet's answer (e.g. its connection
+        # dropped): the money may have moved, the payment is still pending. Free the lease, so
+        # a retry with the same key (or the reconciler) resolves it now rather than in 30 s.
+        obs.logger.warning("recording the posting's outcome failed: payment stays pending",
+                           extra={"payment_id": row.id}, exc_info=True)
+        _release(row.id)
+        return None
     except Exception:
-        # e.g. the database connection dropped while recording Wallet's answer: free the
-        # lease, so a retry with the same key (or the reconciler) resolves it now, not in 30 s
         _release(row.id)
         raise
 
