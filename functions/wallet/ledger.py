@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy.exc import IntegrityError
 
-from finflow import contracts, ids
+from finflow import contracts, ids, money
 from finflow.http import Problem
 from functions.wallet import store
 from functions.wallet.logic import db
@@ -53,13 +53,10 @@ def _check(req: contracts.PostingRequest, wallets: dict, wallet_id: str | None, 
         raise Problem(409, f"{role.capitalize()} wallet is not active", code="wallet-not-active")
 
 
-BIGINT_MAX = 2**63 - 1  # what an amount or a balance column holds
-
-
 def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     """Apply a posting; returns (result, created). A replay returns the first result."""
-    if req.amount_minor > BIGINT_MAX:
-        raise Problem(422, f"amount_minor must be at most {BIGINT_MAX}", code="invalid-posting")
+    if req.amount_minor > money.MAX_MINOR:
+        raise Problem(422, f"amount_minor must be at most {money.MAX_MINOR}", code="invalid-posting")
     if req.debit_wallet_id is None and req.credit_wallet_id is None or req.debit_wallet_id == req.credit_wallet_id:
         raise Problem(422, "a posting needs two different sides", code="invalid-posting")
     # the same wallet spelt another way (upper case, no hyphens) is the same wallet
@@ -80,7 +77,8 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
             _check(req, wallets, req.credit_wallet_id, "destination")
             if req.debit_wallet_id and wallets[req.debit_wallet_id].balance_minor < req.amount_minor:
                 raise Problem(422, "Insufficient funds", code="insufficient-funds")
-            if req.credit_wallet_id and wallets[req.credit_wallet_id].balance_minor > BIGINT_MAX - req.amount_minor:
+            if (req.credit_wallet_id
+                    and wallets[req.credit_wallet_id].balance_minor > money.MAX_MINOR - req.amount_minor):
                 raise Problem(422, "the destination's balance would exceed the largest a wallet can hold")
             entries = []
             for wallet_id, delta in ((req.debit_wallet_id, -req.amount_minor), (req.credit_wallet_id, req.amount_minor)):

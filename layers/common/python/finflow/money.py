@@ -22,7 +22,7 @@ def _currencies() -> frozenset[str]:
 
 # Minor units end up in BIGINT / DynamoDB number columns; refusing anything above
 # int64 also keeps a value like "1e999999" from turning into a giant int.
-_INT64_MAX = 2**63 - 1
+MAX_MINOR = 2**63 - 1
 
 # Strings must be plain decimals: Decimal() alone would also take "NaN",
 # "Infinity", "1_000", "1e5" and non-ASCII digits, none of which a client means.
@@ -73,7 +73,7 @@ def to_minor(amount: object, currency: str, *, max_minor: int | None = None) -> 
         raise MoneyError("amount must be a finite number")
     if value <= 0:
         raise MoneyError("amount must be greater than zero")
-    limit = _INT64_MAX if max_minor is None else min(max_minor, _INT64_MAX)
+    limit = MAX_MINOR if max_minor is None else min(max_minor, MAX_MINOR)
     # Decimal comparisons are exact, so check the size before any arithmetic that
     # could be rounded to the context precision.
     if value > Decimal(limit).scaleb(-exp):
