@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from finflow.http import Problem, documented, json_response, lambda_handler, make_resolver, principal
+from finflow.http import documented, json_response, lambda_handler, make_resolver, principal
 from finflow.health import add_health
 from functions.auth import erasure, export, logic
 from functions.auth.keys import key_ring

@@ -13,14 +13,11 @@ from datetime import datetime, timezone
 
 import bcrypt
 
-from sqlalchemy import select
-
 from finflow import contracts, events, exports, ids
 from finflow.db import engine
 from finflow.http import Principal, Problem, require_user
 from functions.auth import logic, store
 from functions.auth.schemas import Erasure
-from functions.auth.tables import exports as export_requests
 from functions.auth.tables import outbox
 
 ERASED_NAME = "Erased user"
@@ -74,7 +71,7 @@ def _erase(user_id: str, *, password: str | None = None) -> Erasure:
 def _delete_exports(conn, user_id: str) -> None:
     """The user's data exports are copies of everything: they go with the account. A part a
     module writes after this (an export requested just before) expires with the bucket's rule."""
-    for export_id in conn.execute(select(export_requests.c.id).where(export_requests.c.user_id == user_id)).scalars():
+    for export_id in store.export_ids_of(conn, user_id):
         try:
             exports.delete(export_id)
         except exports.ExportsUnavailable:
@@ -88,9 +85,7 @@ def _check_password(user_id: str, password: str) -> None:
         if row is None or store.erased_at(conn, user_id) is not None:
             return  # nothing to protect: _erase answers 404, or the erasure already done
         key = f"account:{row.email}"
-        if (until := store.locked_until(conn, [key])) is not None:
-            wait = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
-            raise Problem(429, "too many failed attempts; try again later", headers={"Retry-After": str(wait)})
+        logic.refuse_if_locked(conn, [key], "too many failed attempts; try again later")
         creds = store.credentials_by_email(conn, row.email)
     given = password.encode()
     if len(given) > 72 or not bcrypt.checkpw(given, creds.password_hash.encode()):

@@ -11,16 +11,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-
 from finflow import contracts, events, exports, ids
 from finflow.db import engine
 from finflow.http import Principal, Problem, require_user
 from functions import catalog
 from functions.auth import logic, store
 from functions.auth.schemas import ExportStatus
-from functions.auth.tables import exports as export_requests
-from functions.auth.tables import outbox, refresh_tokens
+from functions.auth.tables import outbox
 
 
 def modules() -> list[str]:
@@ -35,19 +32,15 @@ def request(p: Principal) -> ExportStatus:
         if store.erased_at(conn, p.subject) is not None:
             raise Problem(403, "this account was erased; there is nothing left to export")
         profile = logic.get_user(p, p.subject)
-        sessions = conn.execute(select(refresh_tokens.c.family_id, refresh_tokens.c.created_at,
-                                       refresh_tokens.c.expires_at, refresh_tokens.c.used_at,
-                                       refresh_tokens.c.revoked_at)
-                                .where(refresh_tokens.c.user_id == p.subject)
-                                .order_by(refresh_tokens.c.created_at)).mappings().all()
+        sessions = store.sessions_of(conn, p.subject)
     # Auth's part first: if S3 fails, nothing is recorded and the request can simply be retried
     try:
         exports.write_part(export_id, p.subject, "auth", {"profile": profile.model_dump(mode="json"),
-                                                          "sessions": [dict(s) for s in sessions]})
+                                                          "sessions": sessions})
     except exports.ExportsUnavailable:
         raise Problem(503, "exports cannot be written right now; nothing was recorded, try again later") from None
     with _db().begin() as conn:
-        conn.execute(export_requests.insert().values(id=export_id, user_id=p.subject, requested_at=now))
+        store.insert_export(conn, export_id=export_id, user_id=p.subject, requested_at=now)
         events.record(conn, outbox, "UserExportRequested", contracts.UserExportRequested(
             export_id=export_id, user_id=p.subject, requested_at=now).model_dump(mode="json"))
     events.publish_after_commit(_db(), outbox, "auth", logic.obs)
@@ -60,7 +53,7 @@ def status(p: Principal, export_id: str) -> ExportStatus:
     row = None
     if export_id is not None:
         with _db().connect() as conn:
-            row = conn.execute(select(export_requests).where(export_requests.c.id == export_id)).first()
+            row = store.export_request(conn, export_id)
     if row is None or row.user_id != p.subject:  # someone else's: the same answer as none
         raise Problem(404, "export not found")
     return _status(row.id, row.requested_at)

@@ -74,10 +74,8 @@ def login(email: str, password: str, source: str = "unknown") -> TokenPair:
     email = email.strip().lower()
     keys = [f"account:{email}", f"source:{source}"]
     with _db().begin() as conn:
-        if (until := store.locked_until(conn, keys)) is not None:
-            # Same answer whether or not the account exists, and no password is checked.
-            wait = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
-            raise Problem(429, "too many failed logins; try again later", headers={"Retry-After": str(wait)})
+        # Same answer whether or not the account exists, and no password is checked.
+        refuse_if_locked(conn, keys, "too many failed logins; try again later")
         creds = store.credentials_by_email(conn, email)
         hashed = creds.password_hash.encode() if creds else _DUMMY_HASH
         given = password.encode()
@@ -88,6 +86,13 @@ def login(email: str, password: str, source: str = "unknown") -> TokenPair:
             return _new_session(conn, store.user_by_id(conn, creds.id))
     count_failure(keys)
     raise Problem(401, "invalid email or password")
+
+
+def refuse_if_locked(conn, keys: list[str], detail: str) -> None:
+    """429 with Retry-After while failed attempts keep any of `keys` locked."""
+    if (until := store.locked_until(conn, keys)) is not None:
+        wait = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
+        raise Problem(429, detail, headers={"Retry-After": str(wait)})
 
 
 def count_failure(keys: list[str]) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, Row, String, Text, case, cast, func, insert, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from functions.auth.tables import login_failures, refresh_tokens, users
+from functions.auth.tables import exports, login_failures, refresh_tokens, users
 
 _USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.kyc_status, users.c.roles, users.c.created_at)
 
@@ -119,3 +119,25 @@ def pseudonymise_outbox(conn: Connection, outbox, user_id: str, *, email: str, n
         conn.execute(update(outbox).where(about == user_id, data.has_key(field), data[field].astext.isnot(None))
                      .values(detail=func.jsonb_set(outbox.c.detail, cast(["data", field], ARRAY(Text)),
                                                    func.to_jsonb(cast(value, String)))))
+
+
+# --- data exports ---------------------------------------------------------------------------
+
+def sessions_of(conn: Connection, user_id: str) -> list[dict]:
+    """The user's refresh tokens as an export shows them: families and dates, never a hash."""
+    t = refresh_tokens.c
+    return [dict(r) for r in conn.execute(
+        select(t.family_id, t.created_at, t.expires_at, t.used_at, t.revoked_at)
+        .where(t.user_id == user_id).order_by(t.created_at)).mappings()]
+
+
+def insert_export(conn: Connection, *, export_id: str, user_id: str, requested_at: datetime) -> None:
+    conn.execute(insert(exports).values(id=export_id, user_id=user_id, requested_at=requested_at))
+
+
+def export_request(conn: Connection, export_id: str) -> Row | None:
+    return conn.execute(select(exports).where(exports.c.id == export_id)).first()
+
+
+def export_ids_of(conn: Connection, user_id: str) -> list[str]:
+    return list(conn.execute(select(exports.c.id).where(exports.c.user_id == user_id)).scalars())
