@@ -240,6 +240,12 @@ def subscribers(producer: str, detail_type: str) -> tuple[str, ...]:
     )
 
 
+def export_parts() -> tuple[str, ...]:
+    """The modules that write a part of a user's data export: Auth, which takes the request,
+    and every consumer of its UserExportRequested."""
+    return ("auth", *subscribers("auth", "UserExportRequested"))
+
+
 def cascade_info(key: str) -> dict:
     """The `/health` cascade block: what this module depends on, directly and through others."""
     m = BY_KEY[key]

@@ -30,11 +30,6 @@ def _nag_arn(arn: str) -> str:
     return arn
 
 
-def exporters() -> set[str]:
-    """Modules writing a part of users' data exports: Auth and every consumer of the request."""
-    return {"auth", *catalog.subscribers("auth", "UserExportRequested")}
-
-
 def migrations_hash(key: str) -> str:
     folder = assets.ROOT / "functions" / key / "migrations"
     digest = hashlib.sha256()
@@ -116,7 +111,7 @@ class ModuleStack(cdk.Stack):
                     resources=[f.data.opensearch_domain_arn, f"{f.data.opensearch_domain_arn}/{name}*"]))
                 acknowledge(role, f"AwsSolutions-IAM5[Resource::{_nag_arn(f.data.opensearch_domain_arn)}/{name}*]",
                             f"the {name} indices (and their dated rollovers) of the reporting domain, nothing else")
-        if m.key in exporters():
+        if m.key in catalog.export_parts():
             self._export_permissions()
         if m.key == "notification":
             role.add_to_principal_policy(iam.PolicyStatement(

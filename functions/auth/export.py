@@ -20,11 +20,6 @@ from functions.auth.schemas import ExportStatus
 from functions.auth.tables import outbox
 
 
-def modules() -> list[str]:
-    """Every module with a part: Auth, and each consumer of UserExportRequested."""
-    return ["auth", *catalog.subscribers("auth", "UserExportRequested")]
-
-
 def request(p: Principal) -> ExportStatus:
     require_user(p)
     export_id, now = str(uuid.uuid4()), datetime.now(timezone.utc)
@@ -64,7 +59,7 @@ def _status(export_id: str, requested_at: datetime) -> ExportStatus:
         ready = exports.ready_parts(export_id)
     except exports.ExportsUnavailable:
         raise Problem(503, "the export's parts cannot be read right now; try again later") from None
-    parts = {m: exports.download_url(export_id, m) if m in ready else None for m in modules()}
+    parts = {m: exports.download_url(export_id, m) if m in ready else None for m in catalog.export_parts()}
     return ExportStatus(export_id=export_id, status="complete" if None not in parts.values() else "pending",
                         requested_at=requested_at, parts=parts)
 
