@@ -37,9 +37,9 @@ def index_payment(payment_id: str) -> None:
 def reindex_user(user_id: str) -> None:
     """The search engine's copies of an erased user's payments, without descriptions."""
     with db().connect() as conn:
-        rows = [store.payment(conn, p) for p in store.payment_ids_of(conn, projections.canon(user_id))]
+        rows = store.payments_of(conn, projections.canon(user_id))
     if rows:
-        search.engine().index([PaymentDoc.from_row(r) for r in rows if r is not None])
+        search.engine().index([PaymentDoc.from_row(r) for r in rows])
 
 
 handler = consumer_handler(projections.obs, {t: handle for t in projections.PROJECTIONS})

@@ -137,6 +137,7 @@ def forget_descriptions(conn: Connection, user_id: str) -> list[str]:
                              .values(description=None).returning(payments.c.payment_id)).scalars())
 
 
-def payment_ids_of(conn: Connection, user_id: str) -> list[str]:
+def payments_of(conn: Connection, user_id: str) -> list:
+    """The user's payments, either side, in one query."""
     mine = or_(payments.c.from_user_id == user_id, payments.c.to_user_id == user_id)
-    return list(conn.execute(select(payments.c.payment_id).where(mine)).scalars())
+    return list(conn.execute(payments.select().where(mine)))
