@@ -134,9 +134,8 @@ def _replayable(operation):
 
 @_replayable
 def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
-    key, digest, (source, destination) = _start(p, "transfer", req, key, req.from_wallet_id, req.to_wallet_id)
+    key, digest, (source, dst) = _start(p, "transfer", req, key, req.from_wallet_id, req.to_wallet_id)
     src = _owned(source, p, "Source wallet")
-    dst = destination
     if dst is None:
         raise Problem(404, "Destination wallet not found")
     if dst.status != "active":

@@ -60,12 +60,16 @@ def problem_code(response: httpx.Response) -> tuple[str, str]:
     return code or f"http-{response.status_code}", detail or f"HTTP {response.status_code}"
 
 
+def _broken(contract: str, exc: Exception) -> ServiceUnavailable:
+    obs.logger.error("wallet answer breaks the contract", extra={"model": contract, "error": str(exc)})
+    return ServiceUnavailable("wallet", f"answer does not match {contract}")
+
+
 def _parse(model, response: httpx.Response):
     try:
         return model.model_validate(response.json())
     except (ValueError, ValidationError) as exc:
-        obs.logger.error("wallet answer breaks the contract", extra={"model": model.__name__, "error": str(exc)})
-        raise ServiceUnavailable("wallet", f"answer does not match {model.__name__}") from None
+        raise _broken(model.__name__, exc) from None
 
 
 def _unexpected(response: httpx.Response, what: str) -> ServiceUnavailable:
@@ -93,8 +97,7 @@ def checks(user_id: str, wallet_ids: list[str]) -> tuple[
         if len(views) != len(asked):
             raise ValueError(f"{len(views)} wallets answered for {len(asked)} asked")
     except (ValueError, TypeError, KeyError, ValidationError) as exc:
-        obs.logger.error("wallet answer breaks the contract", extra={"model": "PaymentChecks", "error": str(exc)})
-        raise ServiceUnavailable("wallet", "answer does not match PaymentChecks") from None
+        raise _broken("PaymentChecks", exc) from None
     answers = iter(views)
     return kyc, [next(answers) if w else None for w in canonical]
 
