@@ -53,14 +53,13 @@ def in_process_gateway():
     `functions["auth.api"].enabled = False`)."""
     import httpx
     from devserver import inprocess
-    from finflow import service_auth, service_client
-    from functions.auth import authorizer
+    from finflow import service_auth, service_client, token_check
     from functions.notification import channels
     gw = inprocess.gateway()
     transport = inprocess.transport(gw)
     service_client.route_all_http_through(transport)
     service_auth.forget_tokens()
-    authorizer.forget_keys()
+    token_check.forget_keys()
     channels.reset_clients()
     try:
         with httpx.Client(transport=transport, base_url="http://gateway.test") as client:

@@ -41,11 +41,12 @@ class Result(NamedTuple):
 @pytest.fixture
 def auth_jwks(api_env, monkeypatch):
     """Point the authorizer's JWKS fetch at Auth's real key ring (no HTTP), with a cold cache."""
-    from functions.auth import authorizer, keys
-    monkeypatch.setattr(authorizer, "fetch_jwks", lambda: keys.key_ring().jwks())
-    authorizer.forget_keys()
+    from finflow import token_check
+    from functions.auth import keys
+    monkeypatch.setattr(token_check, "fetch_jwks", lambda: keys.key_ring().jwks())
+    token_check.forget_keys()
     yield
-    authorizer.forget_keys()
+    token_check.forget_keys()
 
 
 def auth_handler() -> Callable[[dict, Any], dict]:

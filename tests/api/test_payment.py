@@ -34,12 +34,11 @@ class World:
 def world(api_env) -> World:
     """Built once per module (every test using it only compares before/after snapshots)."""
     from devserver import inprocess
-    from finflow import service_auth, service_client
-    from functions.auth import authorizer
+    from finflow import service_auth, service_client, token_check
     transport = inprocess.transport()
     service_client.route_all_http_through(transport)
     service_auth.forget_tokens()
-    authorizer.forget_keys()
+    token_check.forget_keys()
     try:
         with httpx.Client(transport=transport, base_url="http://gateway.test") as gw:
             return _build_world(gw)

@@ -206,7 +206,7 @@ def test_scenario3_key_rotation_loses_no_session(gateway, customer):
     from finflow import aws
     from finflow.config import settings
     from finflow.tokens import KeyRing
-    from functions.auth import authorizer
+    from finflow import token_check
     person = customer()
     old_token = _login(gateway, person)
     old_kid = jwt.get_unverified_header(old_token)["kid"]
@@ -215,7 +215,7 @@ def test_scenario3_key_rotation_loses_no_session(gateway, customer):
     rotated = ring.rotated()
     aws.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps(rotated.to_secret()))
     aws.forget_secrets()
-    authorizer.forget_keys()
+    token_check.forget_keys()
     kids = [k["kid"] for k in gateway.get("/api/auth/.well-known/jwks.json").json()["keys"]]
     assert kids == [rotated.active_kid, old_kid]  # two kids published during the rotation
     assert _me(gateway, old_token).status_code == 200  # the session in flight survives

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from finflow import service_auth, service_client
-from functions.auth import authorizer
+from finflow import token_check
 
 class TokenEndpoint:
     """A fake Auth: POST /api/auth/token and the JWKS, failing with the queued errors first."""
@@ -47,11 +47,11 @@ def auth_endpoint(monkeypatch):
 
     monkeypatch.setattr(service_auth, "secret_json", lambda _id: {"client_id": "payment", "client_secret": "s"})
     service_auth.forget_tokens()
-    authorizer.forget_keys()
+    token_check.forget_keys()
     yield install
     service_client.route_all_http_through(None)
     service_auth.forget_tokens()
-    authorizer.forget_keys()
+    token_check.forget_keys()
 
 
 def test_concurrent_callers_in_one_container_share_one_token_fetch(auth_endpoint):
@@ -71,7 +71,7 @@ def test_a_timed_out_token_fetch_is_retried(auth_endpoint):
 
 def test_a_timed_out_jwks_fetch_is_retried(auth_endpoint):
     endpoint = auth_endpoint(TokenEndpoint("timeout"))
-    assert authorizer.fetch_jwks()["keys"][0]["kid"] == "k1"
+    assert token_check.fetch_jwks()["keys"][0]["kid"] == "k1"
     assert endpoint.calls == 2
 
 
@@ -79,5 +79,5 @@ def test_the_fakes_answer_when_nothing_fails(auth_endpoint):
     # the fakes themselves answer: failures above come from the code under test
     endpoint = auth_endpoint(TokenEndpoint())
     assert service_auth.service_token("payment") == "svc-token"
-    assert authorizer.fetch_jwks()["keys"][0]["kid"] == "k1"
+    assert token_check.fetch_jwks()["keys"][0]["kid"] == "k1"
     assert endpoint.calls == 2

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     jwt_keys_secret_id: str = Field("finflow/auth/jwt-keys", alias="JWT_KEYS_SECRET_ID")
     jwks_url: str | None = Field(None, alias="JWKS_URL")
     jwks_cache_seconds: int = Field(300, alias="JWKS_CACHE_SECONDS")
+    # Verify bearer tokens in the API function itself: set where no gateway authorizer runs in
+    # front of it (LocalStack's community edition); behind the authorizer its context is trusted.
+    verify_tokens: bool = Field(False, alias="FINFLOW_VERIFY_TOKENS")
     access_token_seconds: int = Field(1800, alias="ACCESS_TOKEN_SECONDS")
     refresh_token_seconds: int = Field(30 * 24 * 3600, alias="REFRESH_TOKEN_SECONDS")
     service_token_seconds: int = Field(900, alias="SERVICE_TOKEN_SECONDS")
