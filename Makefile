@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
 .PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
-        rebuild-reporting bench cascade schemas test-contract fuzz
+        rebuild-reporting bench cascade schemas test-contract fuzz localstack-up localstack-down
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ test-infra: install
 
 test-localstack: install
 	$(PY) -m pytest -q -rs tests/localstack
+
+# A real LocalStack (Lambda in Docker) and a PostgreSQL on 127.0.0.1: tools/localstack/README.md
+localstack-up:
+	tools/localstack/up
+
+localstack-down:
+	tools/localstack/down
 
 # -- infrastructure (CDK) ----------------------------------------------------------------
 # jsii runs on the machine's Node (20 works, with a warning we silence); no CLI, no network.
