@@ -127,9 +127,11 @@ class DevSystem:
         aws.client.cache_clear()
 
     def _migrate(self, pg: str) -> None:
+        """Every module that keeps Alembic migrations gets its database, as the tests do:
+        the Aurora owners and Notification (its PostgreSQL adapter, used unless DOCUMENTDB_URI is set)."""
         from finflow import migrations
         for m in self.modules:
-            if any(s.startswith("aurora:") for s in m.stores):
+            if (ROOT / "functions" / m.key / "migrations").is_dir():
                 ensure_database(pg, f"{self.options.db_prefix}{m.key}")
                 migrations.upgrade(m.key)
 

@@ -40,17 +40,17 @@ CLAIMING_CONSUMERS = ("auth", "wallet", "kyc", "reporting")  # consumers with a 
 class Databases:
     """How the checker reaches each module's database."""
     connect: Callable[[str], Connection]
-    notifications: Callable[[], object] | None = None  # Notification's document store, when reachable
+    notifications: Callable[[], object] | None = None  # Notification's store (its port), when reachable
 
     @classmethod
     def in_process(cls) -> "Databases":
         from finflow.db import engine
         from functions.notification import store
-        return cls(connect=lambda m: engine(m).connect(), notifications=store.database)
+        return cls(connect=lambda m: engine(m).connect(), notifications=store.adapter)
 
     @classmethod
     def at(cls, database_url: str, prefix: str = "") -> "Databases":
-        """A devserver's databases (its `database` line); Notification's store lives in its workers."""
+        """A devserver's databases (its `database` line); Notification's records are checked in process only."""
         engines: dict[str, Engine] = {}
 
         def connect(module: str) -> Connection:
@@ -290,10 +290,11 @@ def _recipients(data: dict) -> list[tuple[str, str]]:
 def _notification_effects(store, payment_events: list, report: Report) -> None:
     completed = [e for e in payment_events if e.detail_type == "PaymentCompleted"]
     ids = [str(e.event_id) for e in completed]
+    wanted = set(ids)
     seen = Counter((d["event_id"], d["user_id"], d["type"])
-                   for d in store.notifications.find({"event_id": {"$in": ids}}))
+                   for d in store.all_records("notifications") if d["event_id"] in wanted)
     sent = Counter((d["event_id"], d["user_id"], d["template"], d["channel"])
-                   for d in store.deliveries.find({"event_id": {"$in": ids}, "status": "sent"}))
+                   for event_id in wanted for d in store.deliveries(event_id=event_id, status="sent"))
     for e in completed:
         for user, template in _recipients(e.detail["data"]):
             n = seen[(str(e.event_id), user, template)]

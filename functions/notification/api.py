@@ -12,7 +12,7 @@ from functions.notification import logic, store
 from functions.notification.schemas import Notification, NotificationPage, Preferences, PreferencesOut
 
 app = make_resolver("notification", "Notification")
-add_health(app, "notification", checks={"document_store": store.ping})
+add_health(app, "notification", checks={"store": store.ping})  # DocumentDB or PostgreSQL (store.py)
 
 
 @app.get("/api/notifications", responses=documented(200, None, 403))

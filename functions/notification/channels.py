@@ -1,4 +1,4 @@
-"""The outbound channels: email through SES, SMS through SNS (in-app is a stored document,
+"""The outbound channels: email through SES, SMS through SNS (in-app is a stored record,
 see store.py). Each send either returns the provider's message id or raises SendError
 saying whether the message certainly did not go out (and whether trying again can help).
 

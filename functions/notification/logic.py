@@ -1,7 +1,7 @@
 """Notification's rules: who hears about what, on which channels, at most once.
 
 Every notification goes through `notify`: per channel the user allows, a delivery is
-claimed in the `deliveries` collection (unique per event, user, template and channel)
+claimed in the store (unique per event, user, template and channel)
 before anything is sent, so a redelivered event sends nothing twice. In-app comes first
 and is idempotent on its own (its id is derived from that key), so a failing email never
 loses it. An email or SMS that certainly did not go out (`failed`) is tried again when
@@ -59,20 +59,20 @@ def put_preferences(p: Principal, body: Preferences) -> PreferencesOut:
     if body.sms and not body.phone:
         raise Problem(422, "sms notifications need a phone number (E.164, e.g. +14155550123)")
     prefs = PreferencesOut(email=body.email, sms=body.sms, in_app=body.in_app, phone=body.phone)
-    store.save_preferences(p.subject, prefs.model_dump())
+    store.save_preferences(p.subject, **prefs.model_dump())
     return prefs
 
 
 # --- reading in-app notifications ----------------------------------------------------------
 
 def _out(doc: dict) -> Notification:
-    return Notification(id=doc["_id"], type=doc["type"], title=doc["title"], body=doc["body"],
-                        data=doc.get("data") or {}, read=bool(doc.get("read")), created_at=doc["created_at"])
+    return Notification(id=doc["id"], type=doc["type"], title=doc["title"], body=doc["body"],
+                        data=doc["data"], read=doc["read"], created_at=doc["created_at"])
 
 
 def _encode_cursor(doc: dict) -> str:
     millis = (store.ms(doc["created_at"]) - _EPOCH) // timedelta(milliseconds=1)
-    return base64.urlsafe_b64encode(f"n:{millis}:{doc['_id']}".encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(f"n:{millis}:{doc['id']}".encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
@@ -156,10 +156,9 @@ def _in_app(key: dict, msg: Message) -> None:
     if store.claim_delivery(delivery, to=None, retry_from=("sending", "failed")) is None:
         return
     notification_id = str(uuid.uuid5(_IDS, f"{key['event_id']}|{key['user_id']}|{key['template']}"))
-    store.insert_notification({"_id": notification_id, "user_id": key["user_id"], "type": msg.template,
-                               "title": msg.title, "body": msg.body, "data": msg.data, "read": False,
-                               "event_id": key["event_id"], "created_at": store.now()}
-                              | ({"mentions": list(msg.mentions)} if msg.mentions else {}))
+    store.insert_notification({"id": notification_id, "user_id": key["user_id"], "type": msg.template,
+                               "title": msg.title, "body": msg.body, "data": msg.data, "mentions": list(msg.mentions),
+                               "event_id": key["event_id"], "created_at": store.now()})
     store.finish_delivery(delivery, "sent", provider_id=notification_id)
 
 
@@ -272,7 +271,7 @@ def on_aml_alert(event: events.Event) -> None:
     if not officers:
         obs.logger.warning("AML alert raised but no compliance officer is known", extra={"event_id": event.event_id})
     msg = messages.aml_alert(alert)
-    _notify_all(event, [(officer["_id"], msg) for officer in officers])
+    _notify_all(event, [(officer["id"], msg) for officer in officers])
 
 
 def on_user_erased(event: events.Event) -> None:
@@ -304,10 +303,10 @@ def send_kyc_reminders(at: datetime | None = None, *, batch: int = 100,
         if not due:
             break
         for found in due:
-            after = found["_id"]
-            if notify(f"kyc-reminder:{found['_id']}", found["_id"], messages.kyc_reminder()):
+            after = found["id"]
+            if notify(f"kyc-reminder:{found['id']}", found["id"], messages.kyc_reminder()):
                 retry += 1
                 continue
-            store.mark_kyc_reminded(found["_id"], at)
+            store.mark_kyc_reminded(found["id"], at)
             reminded += 1
     return {"reminded": reminded, "retry_later": retry}

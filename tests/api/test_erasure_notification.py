@@ -25,14 +25,14 @@ def erased(user_id: str, event_id: str | None = None) -> dict:
 
 
 def everything_about(user_id: str, *personal: str) -> list[str]:
-    """Every stored document that is the user's or mentions one of `personal` (email, name, phone)."""
+    """Every stored record that is the user's or mentions one of `personal` (email, name, phone)."""
     from functions.notification import store
-    db, found = store.database(), []
-    for collection in ("contacts", "preferences", "notifications", "deliveries"):
-        for doc in db[collection].find():
-            text = str(doc)
+    found = []
+    for kind in ("contacts", "preferences", "notifications", "deliveries"):
+        for record in store.all_records(kind):
+            text = str(record)
             if any(p in text for p in personal):
-                found.append(f"{collection}: {text}")
+                found.append(f"{kind}: {text}")
     return found
 
 
@@ -68,7 +68,7 @@ def test_late_events_bring_nothing_back_and_the_erasure_applies_once(gateway, cu
         "email": lea.email, "name": "Lea Late"})) == {"batchItemFailures": []}
     assert everything_about(lea.id, lea.email, "Lea Late") == []
     assert inbox(gateway, lea) == []
-    assert [e["_id"] for e in store.erasures(lea.id)] == [event["detail"]["event_id"]]
+    assert [e["event_id"] for e in store.erasures(lea.id)] == [event["detail"]["event_id"]]
 
 
 def test_a_malformed_erasure_is_left_for_retry_not_half_applied(gateway, customer):

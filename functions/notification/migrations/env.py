@@ -1,0 +1,3 @@
+from finflow.migrations import run_env
+
+run_env("notification")
