@@ -18,7 +18,7 @@ from devserver.console import Console
 from devserver.embedded_postgres import ensure_database, server_url
 from devserver.gateway import Gateway
 from devserver.throttle import TokenBucket
-from devserver.workers import FunctionPool, SharedFunction
+from devserver.workers import FunctionPool
 from functions import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,11 +46,6 @@ def _handler_present(handler: str) -> bool:
         return False
 
 
-def _in_memory_store(m: catalog.Module) -> bool:
-    """The document store falls back to mongomock (per process) when no DOCUMENTDB_URI is set."""
-    return any(s.startswith("documentdb:") for s in m.stores) and not os.environ.get("DOCUMENTDB_URI")
-
-
 def built_modules() -> list[catalog.Module]:
     """Modules whose code is present in this build (the catalog lists all six)."""
     return [m for m in catalog.MODULES if _handler_present(f"functions.{m.key}.api.handler")]
@@ -64,7 +59,6 @@ class DevSystem:
         self.servers: list[tuple[str, BaseWSGIServer]] = []
         self.moto = None
         self.modules = built_modules()
-        self._shared: list[FunctionPool] = []
         self.collector: tracing.Collector | None = None
 
     # -- start-up, in dependency order ----------------------------------------------
@@ -147,15 +141,7 @@ class DevSystem:
 
     def _start_functions(self) -> None:
         for m in self.modules:
-            present = [fn for fn in m.functions if _handler_present(fn.handler)]
-            if _in_memory_store(m):
-                # one container for all of the module's functions, so they see one store
-                shared = FunctionPool(f"{m.key}", present[0].handler, max_workers=1)
-                for fn in present:
-                    self.pools[f"{m.key}.{fn.name}"] = SharedFunction(shared, f"{m.key}-{fn.name}", fn.handler)
-                self._shared.append(shared)
-                continue
-            for fn in present:
+            for fn in (fn for fn in m.functions if _handler_present(fn.handler)):
                 self.pools[f"{m.key}.{fn.name}"] = FunctionPool(f"{m.key}-{fn.name}", fn.handler,
                                                                 self.options.max_workers)
         warm = [p for name, p in self.pools.items() if name.endswith((".api", ".authorizer"))]
@@ -225,7 +211,7 @@ class DevSystem:
         self.stop_event.set()
         for _, server in self.servers:
             server.shutdown()
-        stopping = [threading.Thread(target=pool.stop) for pool in [*self.pools.values(), *self._shared]]
+        stopping = [threading.Thread(target=pool.stop) for pool in self.pools.values()]
         for t in stopping:  # all pools at once, as above for each pool's workers
             t.start()
         for t in stopping:

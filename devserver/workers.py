@@ -155,25 +155,24 @@ class FunctionPool:
             except queue.Empty:
                 continue
 
-    def invoke(self, event: dict, timeout: float = 30.0, handler_path: str | None = None,
-               trace: str | None = None, name: str | None = None):
+    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None):
         """trace: the caller's X-Amzn-Trace-Id; this invocation's function segment is written
         under it (what the Lambda service does) and the function's SDK traces under that."""
         if not self.enabled:
-            raise InvocationError(f"{name or self.name} is down")
+            raise InvocationError(f"{self.name} is down")
         worker = self._acquire(timeout)
         segment_id, started = tracing.new_id(), time.time()
         inner = tracing.header(tracing.parse(trace)["Root"], segment_id) if tracing.sampled(trace) else None
         status = "error"
         try:
-            status, result = worker.invoke(handler_path or self.handler_path, event, inner)
+            status, result = worker.invoke(self.handler_path, event, inner)
         except InvocationError:
             with self._lock:
                 self._count -= 1
             raise
         finally:
             if inner:
-                tracing.segment(name or self.name, trace, segment_id, started, time.time(),
+                tracing.segment(self.name, trace, segment_id, started, time.time(),
                                 origin="AWS::Lambda::Function", fault=status == "error")
         self._idle.put(worker)
         if status == "error":
@@ -195,28 +194,3 @@ class FunctionPool:
             worker.stop()
             with self._lock:
                 self._count -= 1
-
-
-class SharedFunction:
-    """A function that runs in another function's workers: used where the functions of a
-    module share in-process state locally (mongomock has no server to share through)."""
-
-    def __init__(self, pool: FunctionPool, name: str, handler_path: str):
-        self.pool, self.name, self.handler_path = pool, name, handler_path
-
-    @property
-    def enabled(self) -> bool:
-        return self.pool.enabled
-
-    @enabled.setter
-    def enabled(self, value: bool) -> None:
-        self.pool.enabled = value
-
-    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None):
-        return self.pool.invoke(event, timeout, handler_path=self.handler_path, trace=trace, name=self.name)
-
-    def warm(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
