@@ -333,3 +333,41 @@ def test_preferences_are_replaced_as_a_whole(adapter):
 
 def test_ping(adapter):
     adapter.ping()
+
+
+# --- which adapter ---------------------------------------------------------------------------------
+
+def test_the_adapter_is_chosen_once_from_settings_and_none_is_a_clear_error(api_env, monkeypatch):
+    import mongomock
+
+    from finflow import config
+    from functions.notification import store_mongo
+    from functions.notification.store_postgres import PostgresStore
+
+    def selected(**env):
+        for name in ("DOCUMENTDB_URI", "DATABASE_URL", "DB_SECRET_ARN"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        config.settings.cache_clear()
+        store.reset_for_tests()
+        return store.adapter()
+
+    # no DocumentDB server here: the client pymongo would open is mongomock's
+    monkeypatch.setattr(store_mongo, "MongoClient", lambda uri, **kw: mongomock.MongoClient(tz_aware=True))
+    try:
+        both = selected(DOCUMENTDB_URI="mongodb://docdb.internal:27017/?retryWrites=false",
+                        DATABASE_URL=api_env["DATABASE_URL"])
+        assert isinstance(both, store_mongo.MongoStore)
+        assert isinstance(selected(DATABASE_URL=api_env["DATABASE_URL"]), PostgresStore)
+        nothing = selected()
+        assert isinstance(nothing, PostgresStore)  # no in-memory fallback
+        with pytest.raises(RuntimeError, match="DOCUMENTDB_URI.*DATABASE_URL / DB_SECRET_ARN"):
+            store.contact(new_id())
+        monkeypatch.setenv("DOCUMENTDB_URI", "mongodb://docdb.internal:27017/")
+        config.settings.cache_clear()
+        assert store.adapter() is nothing  # decided once per process
+    finally:
+        monkeypatch.undo()
+        config.settings.cache_clear()
+        store.reset_for_tests()
