@@ -52,25 +52,26 @@ def bodies(p: Principal, **kw) -> list[str]:
 
 
 def test_a_redelivered_transfer_tells_each_party_once_then_an_erasure_leaves_no_name(on_adapter, api_env):
-    zoe, registered_zoe = user("Zoe Zebra")
+    name = f"Zoe Z{uuid.uuid4().hex[:8]}"  # the database is the session's: no other test's name
+    zoe, registered_zoe = user(name)
     max_, registered_max = user("Max")
     assert deliver(registered_zoe, registered_max) == {"batchItemFailures": []}
     event = transfer(zoe, max_, "5.00", 500)
     assert deliver(event, event) == {"batchItemFailures": []}
     assert deliver(event) == {"batchItemFailures": []}
 
-    assert bodies(max_).count("You received $5.00 from Zoe Zebra.") == 1
+    assert bodies(max_).count(f"You received $5.00 from {name}.") == 1
     assert bodies(zoe).count("You sent $5.00 to Max.") == 1
     max_email = registered_max["detail"]["data"]["email"]
     assert [m["body"].splitlines()[0] for m in emails_to(api_env, max_email)
-            if "$5.00" in m["body"]] == ["You received $5.00 from Zoe Zebra."]
+            if "$5.00" in m["body"]] == [f"You received $5.00 from {name}."]
 
     erased = envelope("finflow.auth", "UserErased", {"user_id": zoe.subject,
                                                      "erased_at": datetime.now(timezone.utc).isoformat()})
     assert deliver(erased, erased) == {"batchItemFailures": []}
     assert deliver(registered_zoe) == {"batchItemFailures": []}  # late: brings nothing back
     assert "You received $5.00 from a former FinFlow user." in bodies(max_)
-    assert not [b for b in bodies(max_) if "Zoe" in b]
+    assert not [b for b in bodies(max_) if name in b]
     assert bodies(zoe) == []
     found = on_adapter.contact(zoe.subject)
     assert (found["email"], found["name"]) == (None, None) and found["erased_at"]
