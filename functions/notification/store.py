@@ -1,7 +1,9 @@
 """Notification's data access, as a port: the operations its logic needs, served by one of
 two adapters chosen once per process from settings.
 
-- `DOCUMENTDB_URI` set: DocumentDB (MongoDB API) through pymongo, store_mongo.py (AWS).
+- `DOCUMENTDB_SECRET_ARN` (AWS: the cluster's secret, read at first use) or `DOCUMENTDB_URI`
+  (local use, LocalStack; it wins when both are set) set: DocumentDB (MongoDB API) through
+  pymongo, store_mongo.py.
 - otherwise: PostgreSQL, Notification's own database `notification` through finflow.db
   (DATABASE_URL, or DB_SECRET_ARN in AWS), store_postgres.py (`make dev`, LocalStack).
   With neither set, the first use fails and says what to set.
@@ -141,9 +143,12 @@ _adapter: NotificationStore | None = None
 
 def _select() -> NotificationStore:
     s = settings()
-    if s.documentdb_uri:
+    if s.documentdb_uri or s.documentdb_secret_arn:
         from functions.notification.store_mongo import MongoStore
-        return MongoStore.connect(s.documentdb_uri, f"{s.db_name_prefix}notifications")
+        name = f"{s.db_name_prefix}notifications"
+        if s.documentdb_uri:
+            return MongoStore.connect(s.documentdb_uri, name)
+        return MongoStore.from_secret(s.documentdb_secret_arn, name)
     from functions.notification.store_postgres import PostgresStore
     return PostgresStore()
 

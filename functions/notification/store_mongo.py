@@ -1,5 +1,11 @@
 """Notification's store on DocumentDB (MongoDB API) through pymongo: the adapter used when
-`DOCUMENTDB_URI` is set (AWS). The port and its records: store.py.
+`DOCUMENTDB_SECRET_ARN` (AWS) or `DOCUMENTDB_URI` (local use, LocalStack) is set. The port
+and its records: store.py.
+
+In AWS the functions get the cluster's secret, never a password: `from_secret` reads it
+(host, port, username, password) at first use and connects with DocumentDB's documented
+settings, TLS verified against the Amazon RDS root CAs shipped beside this file
+(rds-ca-bundle.pem: its header says where it comes from and how to refresh it).
 
 One client per process (a warm Lambda container reuses it). Indexes are created when the
 adapter is made; `create_index` is idempotent. The documents keep the shape they always had
@@ -17,12 +23,36 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from finflow.aws import secret_json
 from functions.notification.store import DELIVERY_KEY, KINDS, check_fields, check_key, ms, now
+
+# The Amazon RDS root CAs DocumentDB's certificates chain to; in the function's code asset.
+CA_FILE = Path(__file__).with_name("rds-ca-bundle.pem")
+# DocumentDB's documented client settings: TLS (the cluster's parameter group enforces it), its
+# replica set is always rs0, reads may go to replicas, and it does not support retryable writes.
+DOCUMENTDB_OPTIONS = {"tls": True, "tlsCAFile": str(CA_FILE), "replicaSet": "rs0",
+                      "readPreference": "secondaryPreferred", "retryWrites": False}
+# short timeouts: a dead cluster fails an invocation instead of hanging it
+_CLIENT_OPTIONS = {"tz_aware": True, "appname": "finflow-notification",
+                   "serverSelectionTimeoutMS": 3000, "connectTimeoutMS": 3000, "socketTimeoutMS": 5000}
+
+
+def secret_client_args(secret: dict) -> tuple[str, dict]:
+    """The host URI and MongoClient keywords for a DocumentDB cluster secret ({host, port,
+    username, password, ...}, as CDK's DatabaseSecret attached to the cluster holds). The
+    credentials go as keywords, so the URI carries no password and needs no escaping."""
+    missing = [k for k in ("host", "username", "password") if not secret.get(k)]
+    if missing:
+        raise RuntimeError(f"the DocumentDB secret has no {', '.join(missing)}: is it attached to the cluster?")
+    uri = f"mongodb://{secret['host']}:{int(secret.get('port') or 27017)}/"
+    return uri, {"username": secret["username"], "password": secret["password"], "authSource": "admin",
+                 **DOCUMENTDB_OPTIONS}
 
 _KEY = {"contacts": "id", "preferences": "user_id", "notifications": "id", "deliveries": "id",
         "erasures": "event_id"}  # the port's name for each collection's _id
@@ -47,11 +77,16 @@ class MongoStore:
         self._create_indexes()
 
     @classmethod
-    def connect(cls, uri: str, name: str) -> "MongoStore":
-        # short timeouts: a dead cluster fails an invocation instead of hanging it
-        client = MongoClient(uri, tz_aware=True, appname="finflow-notification",
-                             serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, socketTimeoutMS=5000)
+    def connect(cls, uri: str, name: str, **options: Any) -> "MongoStore":
+        """`uri` as given (DOCUMENTDB_URI: local use and LocalStack carry their options in it)."""
+        client = MongoClient(uri, **_CLIENT_OPTIONS, **options)
         return cls(client[name])
+
+    @classmethod
+    def from_secret(cls, secret_id: str, name: str) -> "MongoStore":
+        """The cluster named by its Secrets Manager secret (DOCUMENTDB_SECRET_ARN, AWS)."""
+        uri, options = secret_client_args(secret_json(secret_id))
+        return cls.connect(uri, name, **options)
 
     def _create_indexes(self) -> None:
         db = self.db

@@ -1,6 +1,7 @@
 """Notification's store on PostgreSQL: its own database `notification` through finflow.db
-(DATABASE_URL's server locally, DB_SECRET_ARN in AWS), the adapter used when no
-`DOCUMENTDB_URI` is set. The port and its records: store.py; the tables: tables.py.
+(DATABASE_URL's server locally, DB_SECRET_ARN in AWS), the adapter used when neither
+`DOCUMENTDB_URI` nor `DOCUMENTDB_SECRET_ARN` is set. The port and its records: store.py; the
+tables: tables.py.
 
 Each operation is one statement or one transaction. The claims the logic relies on are
 single statements against a constraint (INSERT ... ON CONFLICT), so of two concurrent
@@ -39,7 +40,7 @@ class PostgresStore:
     def _engine(self) -> Engine:
         s = settings()
         if not (s.database_url or s.db_secret_arn):
-            raise RuntimeError("Notification has no store: set DOCUMENTDB_URI (DocumentDB/MongoDB), or "
+            raise RuntimeError("Notification has no store: set DOCUMENTDB_URI or DOCUMENTDB_SECRET_ARN (DocumentDB), or "
                                "DATABASE_URL / DB_SECRET_ARN for its PostgreSQL database 'notification'")
         return db.engine(MODULE)
 

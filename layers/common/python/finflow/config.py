@@ -61,8 +61,11 @@ class Settings(BaseSettings):
     kyc_documents_bucket: str = Field("finflow-kyc-documents", alias="KYC_DOCUMENTS_BUCKET")
     # users' data exports, one part per module (finflow.exports)
     exports_bucket: str = Field("finflow-user-exports", alias="EXPORTS_BUCKET")
-    # Document store (Notification): DocumentDB/MongoDB URI; unset means in-memory mongomock.
+    # Document store (Notification, functions/notification/store.py): a DocumentDB/MongoDB URI
+    # (local use, LocalStack) or, in AWS, the DocumentDB cluster's secret (host, port, username,
+    # password), read at first use; with neither, Notification keeps its records in PostgreSQL.
     documentdb_uri: str | None = Field(None, alias="DOCUMENTDB_URI")
+    documentdb_secret_arn: str | None = Field(None, alias="DOCUMENTDB_SECRET_ARN")
     notification_sender: str = Field("notifications@finflow.dev", alias="NOTIFICATION_SENDER")
     # Notification's daily job reminds users still pending KYC this long after registering.
     kyc_reminder_after_hours: int = Field(24, ge=0, alias="KYC_REMINDER_AFTER_HOURS")
