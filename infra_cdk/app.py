@@ -31,6 +31,9 @@ def stack_id(key: str) -> str:
 FEATURE_FLAGS = {
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,  # no legacy ACL on the access-log bucket
     "@aws-cdk/core:defaultCrossStackReferences": "strong",  # an export in use cannot be deleted
+    # a new layer version publishes a new function version: without it the `live` alias keeps
+    # the old dependencies after a layer-only change (infra_cdk/deployment.py)
+    "@aws-cdk/aws-lambda:recognizeLayerVersion": True,
 }
 
 

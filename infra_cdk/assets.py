@@ -3,13 +3,15 @@
 - a module's code: `functions/__init__.py`, `functions/catalog.py`, `functions/<module>/`
   and the deploy-time handlers (`infra_cdk/runtime` as package `deploy_runtime`);
 - the common layer: `layers/common` as it is (`python/finflow`);
-- the dependencies layer: `pip install --platform manylinux2014_x86_64 --only-binary=:all:`
-  of pyproject's runtime dependencies for the Lambda runtime's CPython, cached by a hash
-  of that list so a synth downloads nothing once the cache exists.
+- the dependencies layer: `pip install --platform <PLATFORMS[arch]> --only-binary=:all:`
+  of pyproject's runtime dependencies for the Lambda runtime's CPython, one per Lambda
+  architecture side by side (`deps-<arch>-<hash>`), cached by a hash of that list and the
+  platforms so a synth downloads nothing once the cache exists.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".local" / "cdk-assets"
 LAMBDA_PYTHON = "3.13"
-PLATFORM = "manylinux2014_x86_64"
+# pip's platform tags per Lambda architecture. aarch64 also takes manylinux_2_28 (the python3.13
+# runtime is Amazon Linux 2023, glibc 2.34): psycopg-binary 3.3 ships aarch64 wheels only under
+# that tag, and with manylinux2014 alone pip silently falls back to psycopg 3.2.
+PLATFORMS = {"x86_64": ("manylinux2014_x86_64",), "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64")}
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
@@ -29,8 +34,8 @@ def runtime_dependencies() -> list[str]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
 
 
-def deps_layer_key() -> str:
-    spec = "\n".join(sorted(runtime_dependencies()) + [LAMBDA_PYTHON, PLATFORM])
+def deps_layer_key(arch: str = "x86_64") -> str:
+    spec = "\n".join(sorted(runtime_dependencies()) + [LAMBDA_PYTHON, *PLATFORMS[arch]])
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
@@ -44,9 +49,10 @@ def _publish(built: Path, final: Path) -> Path:
     return final
 
 
-def deps_layer() -> Path:
-    """The dependencies layer folder (`python/...`), built once per dependency list."""
-    out = CACHE / f"deps-{deps_layer_key()}"
+def deps_layer(arch: str = "x86_64") -> Path:
+    """The dependencies layer folder (`python/...`) for a Lambda architecture (`x86_64` or
+    `arm64`), built once per dependency list."""
+    out = CACHE / f"deps-{arch}-{deps_layer_key(arch)}"
     if out.is_dir():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -54,13 +60,15 @@ def deps_layer() -> Path:
     target = building / "python"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--platform", PLATFORM, "--only-binary=:all:", "--python-version", LAMBDA_PYTHON,
+         *(arg for tag in PLATFORMS[arch] for arg in ("--platform", tag)), "--only-binary=:all:",
+         "--python-version", LAMBDA_PYTHON,
          "--implementation", "cp", "--target", str(target), *runtime_dependencies()],
         check=True)
     for junk in target.rglob("__pycache__"):
         shutil.rmtree(junk, ignore_errors=True)
-    for stale in CACHE.glob("deps-*"):  # layers of older dependency lists
-        shutil.rmtree(stale, ignore_errors=True)
+    for stale in CACHE.glob("deps-*"):  # this architecture's layers of older dependency lists (and unlabelled ones)
+        if stale.name.startswith(f"deps-{arch}-") or (arch == "x86_64" and stale.name.count("-") == 1):
+            shutil.rmtree(stale, ignore_errors=True)
     return _publish(building, out)
 
 
@@ -94,5 +102,30 @@ def module_code(key: str) -> Path:
             shutil.rmtree(stale, ignore_errors=True)
     return final
 
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def bundled_code(key: str) -> Path:
+    """A module's code with both layers' contents beside it, for targets that do not apply
+    layers (LocalStack's community edition): one folder, importable as it is in AWS."""
+    code, deps = module_code(key), deps_layer()
+    name = f"bundle-{key}-{code.name.rsplit('-', 1)[-1]}-{deps.name.rsplit('-', 1)[-1]}-{_tree_digest(common_layer())}"
+    final = CACHE / name
+    if final.is_dir():
+        return final
+    building = Path(tempfile.mkdtemp(prefix=f"building-bundle-{key}-", dir=CACHE))
+    for source in (deps / "python", common_layer() / "python", code):  # hard links: the deps are 50+ MB
+        shutil.copytree(source, building, ignore=_IGNORE, copy_function=os.link, dirs_exist_ok=True)
+    for stale in CACHE.glob(f"bundle-{key}-*"):
+        if stale != final and time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+    return _publish(building, final)
+
+
 if __name__ == "__main__":
-    print(f"dependencies layer: {deps_layer().relative_to(ROOT)}")
+    for arch in PLATFORMS:
+        print(f"dependencies layer ({arch}): {deps_layer(arch).relative_to(ROOT)}")

@@ -28,7 +28,9 @@ class DataStores:
     master_secret: sm.ISecret  # {host, port, username, password, dbname}: creates module roles and databases
     db_host: str  # what module secrets point at (the proxy on AWS)
     db_port: int
-    documentdb_uri: str | None = None
+    documentdb_uri: str | None = None  # a plain URI (LocalStack's parameter); never one with a password in AWS
+    # AWS: the DocumentDB cluster's secret (host, port, username, password), which Notification reads at first use
+    documentdb_secret: sm.ISecret | None = None
     opensearch_endpoint: str | None = None
     opensearch_domain_arn: str | None = None
     # store kind ("aurora", "documentdb", "opensearch") -> (connectable, port) a module's functions may reach
@@ -71,7 +73,8 @@ def aws_data_stores(scope: Construct, settings: DeploySettings, vpc: ec2.IVpc, k
     stores.db_host = stores.proxy.endpoint
     stores.network["aurora"] = (proxy_sg, PROXY_PORT)
 
-    # DocumentDB (Notification). Its URI goes to the function as DOCUMENTDB_URI (see docs/decisions.md).
+    # DocumentDB (Notification). Its functions get the cluster's secret, DOCUMENTDB_SECRET_ARN, and
+    # build the connection from it at first use: no password in their environment (docs/decisions.md).
     docdb_sg = ec2.SecurityGroup(scope, "DocDbSg", vpc=vpc, description="DocumentDB: reachable from the document store owner only",
                                  allow_all_outbound=False)
     docdb_sg.add_ingress_rule(rotation_sg, ec2.Port.tcp(DOCDB_PORT), "secret rotation")
@@ -100,9 +103,7 @@ def aws_data_stores(scope: Construct, settings: DeploySettings, vpc: ec2.IVpc, k
         acknowledge(documents, f"AwsSolutions-DOC5[LogExport::{category}]",
                     f"DocumentDB exports only the 'audit' and 'profiler' logs; {category} is an audit event category, "
                     "enabled by the parameter audit_logs=all and exported with 'audit'")
-    password = docdb_secret.secret_value_from_json("password").unsafe_unwrap()
-    stores.documentdb_uri = (f"mongodb://finflow:{password}@{documents.cluster_endpoint.socket_address}/"
-                             "?tls=true&tlsCAFile=global-bundle.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false")
+    stores.documentdb_secret = attached  # its ARN: the secret once it carries the cluster's host and port
     stores.network["documentdb"] = (docdb_sg, DOCDB_PORT)
 
     # OpenSearch (Reporting's search index): IAM-authorised, the account's roles decide who may query.

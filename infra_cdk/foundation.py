@@ -7,11 +7,12 @@ from aws_cdk import (aws_ec2 as ec2, aws_events as events, aws_iam as iam, aws_k
 from constructs import Construct
 
 from functions import catalog
-from infra_cdk import assets
+from infra_cdk import assets, deployment
 from infra_cdk.api import FinFlowApi
+from infra_cdk.deploy_steps import deploy_step
 from infra_cdk.data import DataStores, aws_data_stores, module_db_secret
-from infra_cdk.lambdas import FunctionSpec, lambda_role, make_function
-from infra_cdk.localstack import parameter_data_stores
+from infra_cdk.lambdas import FunctionSpec, architecture, lambda_role, make_function
+from infra_cdk.localstack import api_host, parameter_data_stores
 from infra_cdk.nag import acknowledge
 from infra_cdk.settings import DeploySettings
 
@@ -19,8 +20,11 @@ from infra_cdk.settings import DeploySettings
 VPC_CIDR = "10.40.0.0/16"
 
 
-def aurora_modules() -> list[str]:
-    return [m.key for m in catalog.MODULES if any(s.startswith("aurora:") for s in m.stores)]
+def postgres_modules(settings: DeploySettings) -> list[str]:
+    """Modules with a database of their own on the PostgreSQL server: Aurora's owners, and where
+    there is no DocumentDB (LocalStack), its owners too, on their PostgreSQL adapter."""
+    kinds = ("aurora:",) if settings.aws else ("aurora:", "documentdb:")
+    return [m.key for m in catalog.MODULES if any(s.startswith(kinds) for s in m.stores)]
 
 
 class FoundationStack(cdk.Stack):
@@ -40,11 +44,13 @@ class FoundationStack(cdk.Stack):
                          event_pattern=events.EventPattern(source=[m.source for m in catalog.MODULES]))
         self._secrets()
         self.exports_bucket_name = self._exports_bucket()
-        self.layers = [
+        # LocalStack's community edition does not apply layers: there `code()` carries their contents
+        self.layers = [] if not settings.aws else [
             lambda_.LayerVersion(self, "CommonLayer", code=lambda_.Code.from_asset(str(assets.common_layer()), exclude=["**/__pycache__"]),
                                  compatible_runtimes=[lambda_.Runtime.PYTHON_3_13], description="finflow: FinFlow's shared library"),
-            lambda_.LayerVersion(self, "DepsLayer", code=lambda_.Code.from_asset(str(assets.deps_layer())),
-                                 compatible_runtimes=[lambda_.Runtime.PYTHON_3_13], description="FinFlow's third-party packages"),
+            lambda_.LayerVersion(self, "DepsLayer", code=lambda_.Code.from_asset(str(assets.deps_layer(architecture(settings).name))),
+                                 compatible_runtimes=[lambda_.Runtime.PYTHON_3_13], compatible_architectures=[architecture(settings)],
+                                 description="FinFlow's third-party packages"),
         ]
         self.admin_sg = ec2.SecurityGroup(self, "AdminSg", vpc=self.vpc, description="database setup and secret rotation") if self.vpc else None
         self.data: DataStores = (aws_data_stores(self, settings, self.vpc, self.key, self.admin_sg, list(self.db_secrets.values()))
@@ -54,8 +60,10 @@ class FoundationStack(cdk.Stack):
         # the catalog's authorizer function (Auth's code) guards the gateway, so it deploys with it
         owner, spec = next((m, fn) for m in catalog.MODULES for fn in m.functions if fn.kind == "authorizer")
         authorizer = self._function("Authorizer", settings.function_name(owner.key, spec.name), spec.handler,
-                                    assets.module_code(owner.key), in_vpc=False, environment={"JWKS_CACHE_SECONDS": "300"})
-        self.api = FinFlowApi(self, "Gateway", settings=settings, authorizer_fn=authorizer)
+                                    self.code(owner.key), in_vpc=False, environment={"JWKS_CACHE_SECONDS": "300"})
+        live = deployment.publish(self, "Authorizer", authorizer, module=owner.key, function=spec, settings=settings)
+        self.api = FinFlowApi(self, "Gateway", settings=settings, authorizer_fn=live,
+                              localstack_host=None if settings.aws else api_host(self))
         authorizer.add_environment("FINFLOW_API_URL", self.api.url)
         self.module_sgs = {m.key: self._module_sg(m) for m in catalog.MODULES} if self.vpc else {}
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="FinFlow's API (every /api route)")
@@ -112,7 +120,7 @@ class FoundationStack(cdk.Stack):
 
     def _secrets(self) -> None:
         s = self.settings
-        self.db_secrets = {key: module_db_secret(self, s, self.key, key) for key in aurora_modules()}
+        self.db_secrets = {key: module_db_secret(self, s, self.key, key) for key in postgres_modules(s)}
         self.jwt_keys = self._secret("JwtKeys", s.secret_name("auth", "jwt-keys"), "Auth's JWT signing key ring")
         self.service_clients = self._secret("ServiceClients", s.secret_name("auth", "service-clients"),
                                             "Auth's registry of service clients (SHA-256 of each secret)")
@@ -128,10 +136,15 @@ class FoundationStack(cdk.Stack):
     def service_credentials_prefix(self) -> str:
         return self.settings.secret_name("service-credentials")
 
-    def _function(self, id: str, name: str, handler: str, code_dir, *, in_vpc: bool, environment: dict | None = None,
+    def code(self, key: str) -> lambda_.Code:
+        """A module's function code (key "foundation": the deploy-time handlers alone); with the
+        layers' contents on targets that do not apply layers."""
+        return lambda_.Code.from_asset(str(assets.module_code(key) if self.layers else assets.bundled_code(key)))
+
+    def _function(self, id: str, name: str, handler: str, code: lambda_.Code, *, in_vpc: bool, environment: dict | None = None,
                   timeout: int = 29, security_groups=None) -> lambda_.Function:
         role = lambda_role(self, f"{id}Role", f"FinFlow {name}")
-        fn = make_function(self, id, FunctionSpec(name=name, handler=handler, code=lambda_.Code.from_asset(str(code_dir)),
+        fn = make_function(self, id, FunctionSpec(name=name, handler=handler, code=code,
                                                   role=role, environment=environment or {}, in_vpc=in_vpc,
                                                   timeout_seconds=timeout, security_groups=security_groups or []),
                            settings=self.settings, layers=self.layers, vpc=self.vpc)
@@ -153,16 +166,16 @@ class FoundationStack(cdk.Stack):
     def _database_setup(self) -> None:
         """One role and database per Aurora-owning module, and the proxy's address in each module secret."""
         fn = self._function("DatabaseSetup", self.settings.function_name("foundation", "db-setup"),
-                            "deploy_runtime.db_setup.handler", assets.module_code("foundation"), in_vpc=True, timeout=300,
+                            "deploy_runtime.db_setup.handler", self.code("foundation"), in_vpc=True, timeout=300,
                             security_groups=[self.admin_sg] if self.admin_sg else None)
         self.data.master_secret.grant_read(fn)
         for secret in self.db_secrets.values():
             secret.grant_read(fn)
             secret.grant_write(fn)
-        self.db_setup = cdk.CustomResource(self, "DatabaseSetupRun", service_token=fn.function_arn, resource_type="Custom::FinFlowDatabases",
-                                           properties={"MasterSecretArn": self.data.master_secret.secret_arn,
-                                                       "ModuleSecretArns": {k: s.secret_arn for k, s in self.db_secrets.items()},
-                                                       "Host": self.data.db_host, "Port": str(self.data.db_port)})
+        self.db_setup = deploy_step(self, "DatabaseSetupRun", settings=self.settings, fn=fn, resource_type="Custom::FinFlowDatabases",
+                                    properties={"MasterSecretArn": self.data.master_secret.secret_arn,
+                                                "ModuleSecretArns": {k: s.secret_arn for k, s in self.db_secrets.items()},
+                                                "Host": self.data.db_host, "Port": str(self.data.db_port)})
         if self.data.proxy is not None:
             self.db_setup.node.add_dependency(self.data.proxy)
         if self.settings.aws:  # rotation only once the role exists in the database
@@ -178,13 +191,13 @@ class FoundationStack(cdk.Stack):
 
     def _seed_secrets(self) -> None:
         fn = self._function("SecretsSeeder", self.settings.function_name("foundation", "secrets-seeder"),
-                            "deploy_runtime.seed_secrets.handler", assets.module_code("foundation"), in_vpc=True, timeout=120,
+                            "deploy_runtime.seed_secrets.handler", self.code("foundation"), in_vpc=True, timeout=120,
                             security_groups=[self.admin_sg] if self.admin_sg else None)
         for secret in (self.jwt_keys, self.service_clients, *self.credentials.values()):
             secret.grant_read(fn)
             secret.grant_write(fn)
-        cdk.CustomResource(self, "SecretsSeed", service_token=fn.function_arn, resource_type="Custom::FinFlowSecrets",
-                           properties={"Generation": self.settings.secrets_generation,
-                                       "JwtKeysSecretArn": self.jwt_keys.secret_arn,
-                                       "ServiceClientsSecretArn": self.service_clients.secret_arn,
-                                       "CredentialSecretArns": {k: s.secret_arn for k, s in self.credentials.items()}})
+        deploy_step(self, "SecretsSeed", settings=self.settings, fn=fn, resource_type="Custom::FinFlowSecrets",
+                    properties={"Generation": self.settings.secrets_generation,
+                                "JwtKeysSecretArn": self.jwt_keys.secret_arn,
+                                "ServiceClientsSecretArn": self.service_clients.secret_arn,
+                                "CredentialSecretArns": {k: s.secret_arn for k, s in self.credentials.items()}})

@@ -1,5 +1,5 @@
 """One way to make a FinFlow Lambda function: Python 3.13, the two layers, its own log
-group, X-Ray on AWS, in the VPC when there is one."""
+group, X-Ray on AWS, in the VPC when there is one; arm64 on AWS, x86_64 on LocalStack."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,6 +11,13 @@ from constructs import Construct
 from infra_cdk.settings import DeploySettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
+
+
+def architecture(settings: DeploySettings) -> lambda_.Architecture:
+    """arm64 (Graviton) on AWS: every runtime dependency has an aarch64 wheel for cp313, and the
+    dependencies layer is built for it (`assets.deps_layer("arm64")`). x86_64 on LocalStack,
+    which runs the functions in containers on its (x86_64) host."""
+    return lambda_.Architecture.ARM_64 if settings.aws else lambda_.Architecture.X86_64
 
 
 @dataclass
@@ -40,7 +47,7 @@ def make_function(scope: Construct, id: str, spec: FunctionSpec, *, settings: De
     use_vpc = vpc is not None and spec.in_vpc
     fn = lambda_.Function(
         scope, id, function_name=spec.name, runtime=RUNTIME, handler=spec.handler, code=spec.code,
-        layers=layers, role=spec.role, environment=env, log_group=log_group,
+        architecture=architecture(settings), layers=layers, role=spec.role, environment=env, log_group=log_group,
         timeout=cdk.Duration.seconds(spec.timeout_seconds), memory_size=spec.memory_mb,
         tracing=lambda_.Tracing.ACTIVE if settings.aws else lambda_.Tracing.DISABLED,
         vpc=vpc if use_vpc else None,

@@ -41,3 +41,10 @@ def parameter_data_stores(scope: Construct, settings: DeploySettings, key: kms.I
     master.node.add_dependency(password)
     return DataStores(master_secret=master, db_host=values["PostgresHost"], db_port=values["PostgresPort"],
                       documentdb_uri=values["DocumentDbUri"], opensearch_endpoint=values["OpenSearchEndpoint"])
+
+
+def api_host(scope: Construct) -> str:
+    """The host LocalStack's API answers on, seen from its Lambda containers and the deployer alike."""
+    return cdk.CfnParameter(scope, "LocalStackHost", type="String", default="localhost.localstack.cloud",
+                            description="LocalStack's host for its Lambda containers and the deployer "
+                                        "(127.0.0.1 when the containers share the host's network)").value_as_string

@@ -10,7 +10,8 @@ from aws_cdk import (aws_events as events, aws_events_targets as targets, aws_ia
 from constructs import Construct
 
 from functions import catalog
-from infra_cdk import assets
+from infra_cdk import assets, deployment
+from infra_cdk.deploy_steps import deploy_step
 from infra_cdk.foundation import FoundationStack
 from infra_cdk.lambdas import FunctionSpec, lambda_role, make_function
 from infra_cdk.nag import acknowledge
@@ -45,19 +46,22 @@ class ModuleStack(cdk.Stack):
         # before any grant: a grant on Foundation's key then stays in this stack's policies
         self.add_stack_dependency(foundation)
         self.built = assets.handler_present(f"functions.{module.key}.api.handler")
-        self.code = lambda_.Code.from_asset(str(assets.module_code(module.key)))
+        self.code = foundation.code(module.key)
         self.role = lambda_role(self, "Role", f"FinFlow {module.key}: every function of the module")
         sms = ("SMS are published to phone numbers, which have no ARN",) if module.key == "notification" else ()
         foundation.tracing_and_vpc_acknowledgements(self.role, in_vpc=True, also=sms)
         self.env_vars = self._environment()
         self._permissions()
         self.functions: dict[str, lambda_.Function] = {}
+        self.live: dict[str, lambda_.Alias] = {}  # what every trigger invokes (deployment.py)
         self.queues: dict[str, tuple[sqs.Queue, sqs.Queue]] = {}
-        for fn in module.functions:
+        for fn in deployment.invoked_functions(module):
             if fn.kind == "authorizer":
                 continue  # the gateway's, in Foundation
-            if fn.kind == "api" or (self.built and assets.handler_present(fn.handler)):
-                self.functions[fn.name] = self._function(fn)
+            self.functions[fn.name] = self._function(fn)
+            self.live[fn.name] = deployment.publish(self, f"{fn.name.title().replace('-', '')}Function",
+                                                    self.functions[fn.name], module=module.key, function=fn, settings=self.s)
+        deployment.module_alarm(self, module, self.s)
         self._api_permission()
         self._subscriptions()
         self._schedules()
@@ -69,13 +73,19 @@ class ModuleStack(cdk.Stack):
         env = {"FINFLOW_API_URL": f.api.url, "EVENT_BUS_NAME": f.bus.event_bus_name,
                "SERVICE_CREDENTIALS_PREFIX": f.service_credentials_prefix, "FINFLOW_DB_POOL_SIZE": "2",
                "FINFLOW_SERVICE": m.service, "KYC_AUTO_VERIFY": str(self.s.kyc_auto_verify).lower()}
+        if not self.s.aws:
+            # no authorizer runs on LocalStack (api.py): each function checks tokens itself; and a
+            # call that starts a cold container there takes seconds, not the 2 s allowed on AWS
+            env |= {"FINFLOW_VERIFY_TOKENS": "true", "SERVICE_TIMEOUT_SECONDS": "10"}
         if m.key in f.db_secrets:
             env["DB_SECRET_ARN"] = f.db_secrets[m.key].secret_arn
         if m.key == "auth":
             env |= {"JWT_KEYS_SECRET_ID": f.jwt_keys.secret_arn, "SERVICE_CLIENTS_SECRET_ID": f.service_clients.secret_arn}
         for store in m.stores:
             kind, _, name = store.partition(":")
-            if kind == "documentdb" and f.data.documentdb_uri:
+            if kind == "documentdb" and f.data.documentdb_secret is not None:
+                env["DOCUMENTDB_SECRET_ARN"] = f.data.documentdb_secret.secret_arn  # AWS: no password here
+            elif kind == "documentdb" and f.data.documentdb_uri:
                 env["DOCUMENTDB_URI"] = f.data.documentdb_uri
             if kind == "opensearch" and f.data.opensearch_endpoint:
                 env |= {"OPENSEARCH_ENDPOINT": f.data.opensearch_endpoint, "OPENSEARCH_INDEX": name}
@@ -96,6 +106,8 @@ class ModuleStack(cdk.Stack):
         owned = [f.credentials[m.key]] + ([f.db_secrets[m.key]] if m.key in f.db_secrets else [])
         if m.key == "auth":
             owned += [f.jwt_keys, f.service_clients]
+        if f.data.documentdb_secret is not None and any(s.startswith("documentdb:") for s in m.stores):
+            owned.append(f.data.documentdb_secret)  # the cluster's login, read at first use (store_mongo.py)
         self._read_secrets(*owned)
         if m.emits:
             role.add_to_principal_policy(iam.PolicyStatement(
@@ -152,7 +164,7 @@ class ModuleStack(cdk.Stack):
     def _api_permission(self) -> None:
         api = self.f.api.api
         lambda_.CfnPermission(self, "ApiInvoke", action="lambda:InvokeFunction", principal="apigateway.amazonaws.com",
-                              function_name=self.functions["api"].function_name,
+                              function_name=self.live["api"].function_arn,  # the alias's (qualified) ARN
                               source_arn=api.arn_for_execute_api(method="*", path="/*", stage="*"))
 
     def _subscriptions(self) -> None:
@@ -173,7 +185,7 @@ class ModuleStack(cdk.Stack):
                                                           detail_type=list(sub.detail_types)),
                         targets=[targets.SqsQueue(queue)])
             self.queues[sub.producer] = (queue, dlq)
-            consumer = self.functions.get("events")
+            consumer = self.live.get("events")
             if consumer is not None:  # a module not in this build leaves its events queued (14 days)
                 consumer.add_event_source(sources.SqsEventSource(
                     queue, batch_size=10, max_batching_window=cdk.Duration.seconds(1), report_batch_item_failures=True))
@@ -184,7 +196,7 @@ class ModuleStack(cdk.Stack):
                 events.Rule(self, f"{fn.name.title().replace('-', '')}Schedule",
                             rule_name=self.s.function_name(self.m.key, fn.name),
                             schedule=events.Schedule.rate(cdk.Duration.minutes(fn.schedule_minutes)),
-                            targets=[targets.LambdaFunction(self.functions[fn.name], retry_attempts=0)])
+                            targets=[targets.LambdaFunction(self.live[fn.name], retry_attempts=0)])
 
     def _migrations(self) -> None:
         if self.m.key not in self.f.db_secrets or not (assets.ROOT / "functions" / self.m.key / "migrations").is_dir():
@@ -194,8 +206,8 @@ class ModuleStack(cdk.Stack):
             role=self.role, environment=self.env_vars, timeout_seconds=600,
             security_groups=[self.f.module_sgs[self.m.key]] if self.f.module_sgs else []),
             settings=self.s, layers=self.f.layers, vpc=self.f.vpc)
-        run = cdk.CustomResource(self, "Migrations", service_token=fn.function_arn, resource_type="Custom::FinFlowMigrations",
-                                 properties={"Module": self.m.key, "MigrationsHash": migrations_hash(self.m.key)})
+        run = deploy_step(self, "Migrations", settings=self.s, fn=fn, resource_type="Custom::FinFlowMigrations",
+                          properties={"Module": self.m.key, "MigrationsHash": migrations_hash(self.m.key)})
         for other in self.functions.values():  # nothing serves traffic on an old schema
             other.node.add_dependency(run)
 

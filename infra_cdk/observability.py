@@ -3,7 +3,9 @@
 module's own fault from a cascade out of the modules it calls.
 
 Metrics are found by the names the module stacks give their functions and queues, so this
-stack needs no export from them; it deploys last.
+stack needs no export from them; it deploys last. Alarm names come from `infra_cdk.deployment`,
+which also names the module stacks' deploy alarms (`-deploy-errors`, `-deploy-p99`, 1-minute,
+no action: CodeDeploy's rollback is theirs); each module dashboard shows those as its deploy gates.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from aws_cdk import (aws_cloudwatch as cw, aws_cloudwatch_actions as cw_actions,
 from constructs import Construct
 
 from functions import catalog
+from infra_cdk import deployment
+from infra_cdk.deployment import function_alarm_name, module_alarm_name
 from infra_cdk.module_stack import CONSUMER_TIMEOUT, queue_name
 from infra_cdk.settings import DeploySettings
 
@@ -59,14 +63,15 @@ class ObservabilityStack(cdk.Stack):
             tag = f"{m.key.capitalize()}{fn.name.title().replace('-', '')}"
             errors, throttles = lambda_metric(name, "Errors", "Sum"), lambda_metric(name, "Throttles", "Sum")
             p99 = lambda_metric(name, "Duration", "p99")
+            named = {what: function_alarm_name(self.s, m.key, fn.name, what) for what in ("errors", "throttles", "p99")}
             alarms += [
-                errors.create_alarm(self, f"{tag}Errors", alarm_name=f"{name}-errors", threshold=1, evaluation_periods=1,
+                errors.create_alarm(self, f"{tag}Errors", alarm_name=named["errors"], threshold=1, evaluation_periods=1,
                                     comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                                     treat_missing_data=cw.TreatMissingData.NOT_BREACHING, alarm_description=f"{name} raised errors"),
-                throttles.create_alarm(self, f"{tag}Throttles", alarm_name=f"{name}-throttles", threshold=1, evaluation_periods=1,
+                throttles.create_alarm(self, f"{tag}Throttles", alarm_name=named["throttles"], threshold=1, evaluation_periods=1,
                                        comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                                        treat_missing_data=cw.TreatMissingData.NOT_BREACHING, alarm_description=f"{name} was throttled"),
-                p99.create_alarm(self, f"{tag}Latency", alarm_name=f"{name}-p99", threshold=0.8 * TIMEOUTS_MS[fn.kind],
+                p99.create_alarm(self, f"{tag}Latency", alarm_name=named["p99"], threshold=0.8 * TIMEOUTS_MS[fn.kind],
                                  evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
                                  alarm_description=f"{name} p99 latency above 80% of its timeout"),
             ]
@@ -84,10 +89,22 @@ class ObservabilityStack(cdk.Stack):
             widgets.append(cw.GraphWidget(title=f"from {sub.producer}: queue and DLQ depth", width=8, left=[
                 cw.Metric(namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
                           dimensions_map={"QueueName": name}, statistic="Maximum", period=PERIOD), depth]))
+        widgets.append(self._deploy_gates(m))
         cw.Dashboard(self, f"{m.key.capitalize()}Dashboard", dashboard_name=f"{self.s.prefix}-{m.key}", widgets=[widgets])
-        return cw.CompositeAlarm(self, f"{m.key.capitalize()}Failing", composite_alarm_name=f"{self.s.prefix}-{m.key}-failing",
+        return cw.CompositeAlarm(self, f"{m.key.capitalize()}Failing",
+                                 composite_alarm_name=module_alarm_name(self.s, m.key, "failing"),
                                  alarm_description=f"{m.service}: any of its alarms",
                                  alarm_rule=cw.AlarmRule.any_of(*alarms))
+
+    def _deploy_gates(self, m: catalog.Module) -> cw.IWidget:
+        """The module stack's deploy alarms, by name: what CodeDeploy watches while it shifts m's
+        aliases (and, for the module alarm, while it shifts the aliases of what m consumes)."""
+        names = [deployment.module_errors_alarm(self.s, m.key)]
+        for fn in deployment.invoked_functions(m):
+            names += [deployment.errors_alarm(self.s, m.key, fn.name), deployment.latency_alarm(self.s, m.key, fn.name)]
+        alarms = [cw.Alarm.from_alarm_name(self, f"{m.key.capitalize()}Gate{i}", name) for i, name in enumerate(names)]
+        return cw.AlarmStatusWidget(title=f"{m.key}: deploy gates (a deployment rolls back while one is in ALARM)",
+                                    alarms=alarms, width=24, height=3)
 
     # -- cascades -----------------------------------------------------------------------------
     def _cascade_alarms(self, m: catalog.Module) -> dict[str, cw.CompositeAlarm]:
@@ -99,13 +116,14 @@ class ObservabilityStack(cdk.Stack):
         out: dict[str, cw.CompositeAlarm] = {}
         own_rule = (cw.AlarmRule.all_of(failing, cw.AlarmRule.not_(cw.AlarmRule.any_of(*(self.module_alarms[d] for d in deps))))
                     if deps else cw.AlarmRule.from_alarm(failing, cw.AlarmState.ALARM))
-        out["own"] = cw.CompositeAlarm(self, f"{m.key.capitalize()}OwnFault", composite_alarm_name=f"{self.s.prefix}-{m.key}-own-fault",
+        out["own"] = cw.CompositeAlarm(self, f"{m.key.capitalize()}OwnFault",
+                                       composite_alarm_name=module_alarm_name(self.s, m.key, "own-fault"),
                                        alarm_description=f"{m.service} fails while {', '.join(deps) or 'nothing it calls'} is healthy: its own fault",
                                        alarm_rule=own_rule)
         out["own"].add_alarm_action(action)
         for d in deps:
             alarm = cw.CompositeAlarm(self, f"{m.key.capitalize()}Because{d.capitalize()}",
-                                      composite_alarm_name=f"{self.s.prefix}-{m.key}-failing-because-{d}",
+                                      composite_alarm_name=module_alarm_name(self.s, m.key, f"failing-because-{d}"),
                                       alarm_description=f"{m.service} fails while {catalog.module(d).service} fails: a cascade",
                                       alarm_rule=cw.AlarmRule.all_of(failing, self.module_alarms[d]))
             alarm.add_alarm_action(action)

@@ -1,4 +1,8 @@
-"""A minimal CloudFormation custom-resource responder (what cfn-response does), stdlib only."""
+"""A minimal CloudFormation custom-resource responder (what cfn-response does), stdlib only.
+
+The same handler also runs as a deploy step invoked directly (no `ResponseURL`): where
+CloudFormation cannot run custom resources (LocalStack's community edition), the deploy
+invokes each step itself (`infra_cdk.deploy_steps`) and a failure fails the invocation."""
 from __future__ import annotations
 
 import json
@@ -25,7 +29,9 @@ def _respond(event: dict, status: str, physical_id: str, data: dict, reason: str
 
 def custom_resource(apply: Callable[[dict], dict | None]) -> Callable[[dict, Any], None]:
     """Wrap `apply(properties) -> data` (run on Create and Update; Delete keeps the data)."""
-    def handler(event: dict, context: Any) -> None:
+    def handler(event: dict, context: Any) -> dict | None:
+        if "ResponseURL" not in event:  # a deploy step: the caller reads the result or the error
+            return {"Status": "SUCCESS", "Data": apply(event["ResourceProperties"]) or {}}
         physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
         try:
             data = {}
@@ -35,4 +41,5 @@ def custom_resource(apply: Callable[[dict], dict | None]) -> Callable[[dict, Any
         except Exception as exc:  # noqa: BLE001 - every failure must reach CloudFormation, or it waits an hour
             log.error("custom resource failed: %s", traceback.format_exc())
             _respond(event, "FAILED", physical_id, {}, f"{type(exc).__name__}: {exc}")
+        return None
     return handler

@@ -27,13 +27,15 @@ def test_deploy_to_aws_names_the_make_targets_and_the_pinned_cli():
     assert re.search(r"^synth: ", makefile, re.M) and re.search(r"^deploy: ", makefile, re.M)
 
 
-def test_deploy_to_localstack_pins_the_version_the_test_expects():
-    from tests.localstack.test_localstack_journey import PINNED
+def test_deploy_to_localstack_names_the_targets_and_pins_what_the_tier_runs():
     text = section("Deploy to LocalStack")
-    assert f"localstack/localstack:{PINNED}" in text and f"**{PINNED}**" in text
-    assert "make deploy-localstack" in text and "make test-localstack" in text
+    pinned = re.search(r"localstack/localstack:(\S+)", (ROOT / "tools/localstack/docker-compose.yml").read_text()).group(1)
+    assert f"localstack/localstack:{pinned}" in text and f"**{pinned}**" in text
+    for command in ("make localstack-up", "make deploy-localstack", "make test-localstack", "make localstack-down"):
+        assert command in text, command
     assert f"aws-cdk-local@{make_variable('CDKLOCAL_VERSION')}" in text
+    # the tier runs exactly the README's target, and that target deploys with the LocalStack context
+    assert '"make", "--no-print-directory", "deploy-localstack"' in (ROOT / "tests/localstack/conftest.py").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    # the test runs exactly the README's target, and that target deploys with the LocalStack context
-    assert '"make", "deploy-localstack"' in (ROOT / "tests/localstack/test_localstack_journey.py").read_text()
-    assert "-c target=localstack" in makefile.split("deploy-localstack:")[1].split("\n\n")[0]
+    assert "tools/localstack/deploy" in makefile.split("deploy-localstack:")[1].split("\n\n")[0]
+    assert "-c target=localstack" in (ROOT / "tools/localstack/deploy").read_text()

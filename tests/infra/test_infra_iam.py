@@ -45,11 +45,16 @@ def test_a_module_reads_only_its_own_secrets(aws, key):
         if any(a.startswith("secretsmanager:") for a in as_list(st["Action"])):
             for resource in as_list(st["Resource"]):
                 logical_id, secret = foundation_resource(aws, resource)
+                if secret["Type"] == "AWS::SecretsManager::SecretTargetAttachment":  # a secret once attached to its cluster
+                    logical_id = secret["Properties"]["SecretId"]["Ref"]
+                    secret = aws.templates[stack_id("foundation")]["Resources"][logical_id]
                 assert secret["Type"] == "AWS::SecretsManager::Secret", logical_id
                 names.add(secret["Properties"]["Name"])
     own = {f"{SETTINGS_PREFIX}/service-credentials/{key}"}
     if any(s.startswith("aurora:") for s in catalog.module(key).stores):
         own.add(f"{SETTINGS_PREFIX}/{key}/db")
+    if any(s.startswith("documentdb:") for s in catalog.module(key).stores):  # the cluster's login (AWS)
+        own.add(f"{SETTINGS_PREFIX}/documentdb/master")
     if key == "auth":  # the signing keys and the registry of service clients are Auth's
         own |= {f"{SETTINGS_PREFIX}/auth/jwt-keys", f"{SETTINGS_PREFIX}/auth/service-clients"}
     assert names == own

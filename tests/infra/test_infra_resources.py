@@ -111,12 +111,12 @@ def test_every_route_prefix_reaches_the_module_behind_the_authorizer(aws, key):
             method = all_methods[("ANY", path)]
             assert method["AuthorizationType"] == "CUSTOM" and method["AuthorizerId"], path
             uri = json.dumps(method["Integration"]["Uri"])
-            assert f"function:finflow-dev-{key}-api/invocations" in uri, path
+            assert f"function:finflow-dev-{key}-api:live/invocations" in uri, path  # its live alias
             assert method["Integration"]["Type"] == "AWS_PROXY"
     for verb, path in public_routes(m):
         method = all_methods[(verb, path)]
         assert method["AuthorizationType"] == "NONE", (verb, path)
-        assert f"function:finflow-dev-{key}-api/invocations" in json.dumps(method["Integration"]["Uri"])
+        assert f"function:finflow-dev-{key}-api:live/invocations" in json.dumps(method["Integration"]["Uri"])
 
 
 def test_only_catalog_public_routes_skip_the_authorizer(aws):
@@ -139,13 +139,15 @@ def test_module_functions_are_traced_in_the_vpc_with_their_configuration(aws, ke
     m = catalog.module(key)
     assert ("DB_SECRET_ARN" in env) == any(s.startswith("aurora:") for s in m.stores)
     assert ("KYC_DOCUMENTS_BUCKET" in env) == any(s.startswith("s3:") for s in m.stores)
-    assert ("DOCUMENTDB_URI" in env) == any(s.startswith("documentdb:") for s in m.stores)
+    assert ("DOCUMENTDB_SECRET_ARN" in env) == any(s.startswith("documentdb:") for s in m.stores)
     built = __import__("infra_cdk.assets", fromlist=["x"]).handler_present(f"functions.{key}.api.handler")
     assert api["Handler"] == (f"functions.{key}.api.handler" if built else "deploy_runtime.not_built.handler")
     gateway = [p["Properties"] for p in aws.resources(stack_id(key), "AWS::Lambda::Permission").values()
                if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
     assert len(gateway) == 1
-    target = aws.templates[stack_id(key)]["Resources"][gateway[0]["FunctionName"]["Ref"]]
+    alias = aws.templates[stack_id(key)]["Resources"][gateway[0]["FunctionName"]["Ref"]]  # the qualified ARN
+    assert alias["Type"] == "AWS::Lambda::Alias" and alias["Properties"]["Name"] == "live"
+    target = aws.templates[stack_id(key)]["Resources"][alias["Properties"]["FunctionName"]["Ref"]]
     assert target["Properties"]["FunctionName"] == f"finflow-dev-{key}-api"
     assert "Fn::ImportValue" in json.dumps(gateway[0]["SourceArn"])  # Foundation's API, not any API
 

@@ -53,6 +53,15 @@ def test_a_custom_resource_reports_success_with_data_and_failure_with_the_reason
     assert "ZeroDivisionError" in received[1]["Reason"]
 
 
+def test_invoked_as_a_deploy_step_a_handler_answers_itself_and_a_failure_fails_the_invocation():
+    # no ResponseURL: infra_cdk.deploy_steps invoked it (targets without custom resources)
+    step = {"RequestType": "Create", "ResourceProperties": {"Value": "x"}}
+    assert cfn.custom_resource(lambda props: {"Echo": props["Value"]})(step, None) == {
+        "Status": "SUCCESS", "Data": {"Echo": "x"}}
+    with pytest.raises(ZeroDivisionError):
+        cfn.custom_resource(lambda props: 1 / 0)(step, None)
+
+
 @pytest.fixture
 def secretsmanager(moto_endpoint, monkeypatch):
     client = boto3.client("secretsmanager", endpoint_url=moto_endpoint, region_name="us-east-1",

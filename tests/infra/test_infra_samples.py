@@ -63,7 +63,7 @@ def test_an_api_sample_reaches_a_route(aws, path):
     method, route = event["httpMethod"], event["path"]
     module = catalog.module_for_path(route)
     served_by = gateway_method(aws, method, route)
-    assert f"function:finflow-dev-{module.key}-api/invocations" in json.dumps(served_by["Integration"]["Uri"])
+    assert f"function:finflow-dev-{module.key}-api:live/invocations" in json.dumps(served_by["Integration"]["Uri"])
     public = served_by["AuthorizationType"] == "NONE"
     # a public route's event has no authorizer context; a protected one carries the principal
     assert (event["requestContext"]["authorizer"] is None) == public, sample_id(path)
