@@ -12,7 +12,8 @@ from finflow.config import settings
 from finflow.service_client import client_for
 from finflow.tokens import TokenError, unverified_kid, verify
 
-_jwks: dict[str, Any] = {"keys": [], "fetched": 0.0}
+# "never fetched" is -inf: a fresh microVM's monotonic clock may read less than the cache age
+_jwks: dict[str, Any] = {"keys": [], "fetched": float("-inf")}
 _lock = Lock()
 _MIN_REFETCH_SECONDS = 10.0  # an unknown kid may mean rotation; refetch, but not on every call
 
@@ -28,7 +29,8 @@ def fetch_jwks() -> dict:
     # timeout, retries with jitter and a breaker, like every outbound call
     url = httpx.URL(jwks_url())
     origin = f"{url.scheme}://{url.netloc.decode()}"
-    response = client_for("auth-jwks", origin, timeout=2.0).request("GET", url.raw_path.decode())
+    response = client_for("auth-jwks", origin, timeout=settings().service_timeout_seconds).request(
+        "GET", url.raw_path.decode())
     response.raise_for_status()
     return response.json()
 
@@ -44,7 +46,7 @@ def _keys(force: bool = False) -> dict:
 
 def forget_keys() -> None:
     with _lock:
-        _jwks.update(keys=[], fetched=0.0)
+        _jwks.update(keys=[], fetched=float("-inf"))
 
 
 def authorize(token: str) -> dict:
