@@ -55,13 +55,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 TARGET ?= aws
 STAGE ?= dev
 CDK_CLI := npx --yes aws-cdk@$(CDK_CLI_VERSION)
-CDKLOCAL := npx --yes --package aws-cdk@$(CDK_CLI_VERSION) --package aws-cdk-local@$(CDKLOCAL_VERSION) cdklocal
 CDK_CLI_VERSION := 2.1148.1
 CDKLOCAL_VERSION := 3.0.4
-# The stores LocalStack's community edition lacks, as seen from its Lambda containers (README).
-LOCALSTACK_PARAMETERS ?= --parameters FinFlow-Foundation:PostgresHost=host.docker.internal \
-  --parameters FinFlow-Foundation:DocumentDbUri=mongodb://host.docker.internal:27017/?retryWrites=false
-
 synth: install
 	rm -rf cdk.out
 	CDK_OUTDIR=cdk.out $(PY) -m infra_cdk.app -c target=$(TARGET) -c stage=$(STAGE)
@@ -70,11 +65,10 @@ synth: install
 deploy: install
 	$(CDK_CLI) deploy --all --no-notices --require-approval broadening -c target=aws -c stage=$(STAGE)
 
+# Every stack on a running LocalStack (make localstack-up), then the deploy steps its community
+# edition cannot run as custom resources; outputs in .local/localstack-outputs.json.
 deploy-localstack: install
-	mkdir -p .local
-	$(CDKLOCAL) bootstrap --no-notices -c target=localstack
-	$(CDKLOCAL) deploy --all --no-notices --require-approval never -c target=localstack -c stage=$(STAGE) \
-	  -c kyc_auto_verify=true --outputs-file .local/localstack-outputs.json $(LOCALSTACK_PARAMETERS)
+	CDK_CLI_VERSION=$(CDK_CLI_VERSION) CDKLOCAL_VERSION=$(CDKLOCAL_VERSION) STAGE=$(STAGE) PY=$(PY) tools/localstack/deploy
 
 # Reporting's read model rebuilt from the producers' outboxes (DATABASE_URL: what `make dev`
 # prints as "database"); ARGS="--order shuffled --seed 7", or "--source archive" in AWS.

@@ -1,83 +1,184 @@
-"""The deployed app on LocalStack: `make deploy-localstack`, then the seed's Test 1 through
-the LocalStack API URL (register, 403 before KYC, KYC submitted and auto-verified, wallet).
-
-Skipped, saying why, when no LocalStack answers at LOCALSTACK_ENDPOINT (default
-http://localhost:4566). README, "Deploy to LocalStack", has the commands this runs.
-"""
+"""Every stack deployed on LocalStack, called through its API Gateway: the seed's Test 1 and
+Test 2 verbatim, a transfer whose PaymentCompleted reaches Notification, KYC and Reporting
+through the deployed rules and queues, the migrations the deploy applied, concurrent calls,
+and a second deploy with no change. The tests run in this order (the redeploy last)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
 import uuid
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://localhost:4566")
-OUTPUTS = ROOT / ".local" / "localstack-outputs.json"
-PINNED = "4.14.0"  # the last tag that starts without an auth token
+from functions import catalog
+from tests.localstack.support import ROOT, run_step, until
+
+pytestmark = pytest.mark.localstack
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # curl -d without -H, as the seed sends
 
 
-def localstack_version() -> str | None:
-    try:
-        r = httpx.get(f"{ENDPOINT}/_localstack/health", timeout=2.0)
-        return r.json().get("version") if r.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        return None
+@dataclass
+class User:
+    id: str
+    email: str
+    password: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
-@pytest.fixture(scope="module")
-def api_url() -> str:
-    version = localstack_version()
-    if version is None:
-        pytest.skip(f"no LocalStack answers at {ENDPOINT}: start localstack/localstack:{PINNED} as README "
-                    "'Deploy to LocalStack' says (needs Docker), or set LOCALSTACK_ENDPOINT")
-    subprocess.run(["make", "deploy-localstack"], cwd=ROOT, check=True, timeout=1800,
-                   env={**os.environ, "AWS_ENDPOINT_URL": ENDPOINT})
-    outputs = json.loads(OUTPUTS.read_text())
-    return outputs["FinFlow-Foundation"]["ApiUrl"].rstrip("/")
+def problem_detail(r: httpx.Response, status: int) -> str:
+    assert r.status_code == status, f"expected {status}, got {r.status_code}: {r.text}"
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    return r.json()["detail"]
 
 
-def until(what: str, check, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout:.0f}s")
-        time.sleep(2.0)
+def register(http: httpx.Client, tag: str, password: str = "pass123") -> User:
+    email = f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
+    r = http.post("/api/auth/register", content=json.dumps({"email": email, "password": password, "name": "Test User"}),
+                  headers=FORM)
+    assert r.status_code == 201, r.text
+    assert r.json()["kyc_status"] == "pending"
+    user_id = r.json()["id"]
+    r = http.post("/api/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return User(id=user_id, email=email, password=password, token=r.json()["access_token"])
 
 
-def test_seed_1_kyc_cascade_through_the_localstack_api(api_url):
-    email = f"seed1-{uuid.uuid4().hex[:8]}@example.com"
-    with httpx.Client(base_url=api_url, timeout=60.0) as http:  # first calls start cold containers
-        r = http.post("/api/auth/register", json={"email": email, "password": "pass123", "name": "Test User"})
-        assert r.status_code == 201, r.text
-        assert r.json()["kyc_status"] == "pending"
-        r = http.post("/api/auth/login", json={"email": email, "password": "pass123"})
+def kyc_verified(http: httpx.Client, user: User) -> None:
+    """The user's KYC, verified by the deployed KYC module (kyc_auto_verify), known to Wallet."""
+    r = http.post("/api/kyc/submit", headers=user.auth,
+                  json={"document_type": "passport", "document_url": "https://example.com/passport.pdf"})
+    assert r.status_code == 202, r.text
+
+    def verified() -> bool:
+        r = http.get("/api/auth/me", headers=user.auth)
         assert r.status_code == 200, r.text
-        auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return r.json()["kyc_status"] == "verified"
+    until(f"KYC verification of {user.email} (KycDecisionMade -> bus -> Auth's queue)", verified)
 
-        # no token: the gateway's own 401 problem+json
-        r = http.post("/api/wallet/create")
-        assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
 
-        r = http.post("/api/wallet/create", headers=auth)
-        assert r.status_code == 403 and r.json()["detail"] == "KYC verification required", r.text
+def funded_wallet(http: httpx.Client, user: User, amount: str) -> dict:
+    r = http.post("/api/wallet/create", headers=user.auth)
+    assert r.status_code == 201, r.text
+    wallet = r.json()
+    r = http.post("/api/payment/deposit", json={"wallet_id": wallet["id"], "amount": amount},
+                  headers=user.auth | {"Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code == 201 and r.json()["status"] == "completed", r.text
+    return wallet
 
-        r = http.post("/api/kyc/submit", headers=auth,
-                      json={"document_type": "passport", "document_url": "https://example.com/passport.pdf"})
-        assert r.status_code == 202, r.text
 
-        # KycDecisionMade -> bus -> Auth's queue -> Auth; Wallet then lets the user in
-        def wallet():
-            r = http.post("/api/wallet/create", headers=auth)
-            assert r.status_code in (201, 403), r.text
-            return r.json() if r.status_code == 201 else None
-        created = until("wallet creation after KYC auto-verification", wallet)
-        assert created["currency"] == "USD" and created["status"] == "active" and created["balance"] == "0.00"
+def balance(http: httpx.Client, user: User, wallet_id: str) -> str:
+    r = http.get(f"/api/wallet/{wallet_id}", headers=user.auth)
+    assert r.status_code == 200, r.text
+    return r.json()["balance"]
+
+
+def test_the_deploy_applied_every_modules_migrations(deployed, database):
+    from alembic.script import ScriptDirectory
+
+    from finflow.migrations import alembic_config, version_table
+
+    migrated = [m.key for m in catalog.MODULES if (ROOT / "functions" / m.key / "migrations").is_dir()]
+    assert len(migrated) >= 5, migrated
+    for module in migrated:
+        head = ScriptDirectory.from_config(alembic_config(module)).get_current_head()
+        with database(module) as conn:
+            applied = conn.execute(f"SELECT version_num FROM {version_table(module)}").fetchall()
+        assert applied == [(head,)], f"{module}: the deploy left {applied}, the code's head is {head}"
+
+
+def test_seed_1_kyc_validation_cascade(http):
+    # 1. curl -X POST /api/auth/register -d '{"email":...,"password":"pass123","name":"Test User"}'
+    user = register(http, "seed1")
+    # no token: a 401 problem+json (the functions check tokens themselves on LocalStack)
+    assert problem_detail(http.post("/api/wallet/create"), 401)
+    # 2. curl -X POST /api/wallet/create -H "Authorization: Bearer <token>" -> 403
+    assert problem_detail(http.post("/api/wallet/create", headers=user.auth), 403) == "KYC verification required"
+    # 3./4. KYC submitted and verified by the KYC module: KycDecisionMade -> bus -> Auth -> Wallet
+    kyc_verified(http, user)
+
+    # 5. the same request now creates the wallet
+    def created():
+        r = http.post("/api/wallet/create", headers=user.auth)
+        assert r.status_code in (201, 403), r.text
+        return r.json() if r.status_code == 201 else None
+    wallet = until("wallet creation after KYC verification", created, timeout=60)
+    assert wallet["user_id"] == user.id and wallet["currency"] == "USD"
+    assert wallet["balance"] == "0.00" and wallet["status"] == "active" and wallet["id"]
+
+
+def test_seed_2_wallet_status_change(http):
+    owner, other = register(http, "seed2-owner"), register(http, "seed2-other")
+    for user in (owner, other):
+        kyc_verified(http, user)
+    source, destination = funded_wallet(http, owner, "100.00"), funded_wallet(http, other, "0.01")
+
+    # 1. curl -X PUT /api/wallet/<id>/status -H "Authorization: Bearer <token>" -d '"frozen"'
+    r = http.put(f"/api/wallet/{source['id']}/status", content='"frozen"', headers=FORM | owner.auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == source["id"] and r.json()["status"] == "frozen"
+
+    # 2. curl -X POST /api/payment/transfer -d '{"from_wallet_id":...,"to_wallet_id":...,"amount":100}'
+    body = json.dumps({"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": 100})
+    assert problem_detail(http.post("/api/payment/transfer", content=body, headers=FORM), 401)
+    r = http.post("/api/payment/transfer", content=body, headers=FORM | owner.auth)
+    assert problem_detail(r, 400) == "Source wallet is frozen"
+    assert balance(http, owner, source["id"]) == "100.00"
+    assert balance(http, other, destination["id"]) == "0.01"
+
+
+def test_a_transfer_and_its_payment_completed_reaching_notification_kyc_and_reporting(http, database):
+    payer, payee = register(http, "payer"), register(http, "payee")
+    for user in (payer, payee):
+        kyc_verified(http, user)
+    source, destination = funded_wallet(http, payer, "50.00"), funded_wallet(http, payee, "1.00")
+    r = http.post("/api/payment/transfer", headers=payer.auth | {"Idempotency-Key": str(uuid.uuid4())},
+                  json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "12.34",
+                        "description": "rent share"})
+    assert r.status_code == 201 and r.json()["status"] == "completed", r.text
+    payment = r.json()
+    assert balance(http, payer, source["id"]) == "37.66"
+    assert balance(http, payee, destination["id"]) == "13.34"
+
+    with database("payment") as conn:
+        row = conn.execute("SELECT event_id FROM outbox WHERE detail_type = 'PaymentCompleted' "
+                           "AND detail->'data'->>'payment_id' = %s", (payment["id"],)).fetchone()
+    assert row, f"Payment recorded no PaymentCompleted for {payment['id']}"
+    event_id = str(row[0])
+
+    for consumer in ("kyc", "reporting"):
+        def applied(consumer=consumer):
+            with database(consumer) as conn:
+                return conn.execute("SELECT 1 FROM processed_events WHERE event_id = %s", (event_id,)).fetchone()
+        until(f"PaymentCompleted {event_id} applied by {consumer} (rule -> SQS -> {consumer}'s consumer)", applied)
+
+    def notified():
+        r = http.get("/api/notifications", headers=payee.auth)
+        assert r.status_code == 200, r.text
+        return [n for n in r.json()["items"] if payment["id"] in json.dumps(n) or "12.34" in json.dumps(n)]
+    until("the payee's notification of the transfer (PaymentCompleted -> Notification)", notified)
+
+
+def test_concurrent_calls_are_served_at_once(http, api_url):
+    """Each call is one Lambda container; with host networking they must not wait on each other's ports."""
+    user = register(http, "concurrent")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: httpx.get(f"{api_url}/api/auth/me", headers=user.auth, timeout=90.0),
+                                range(8)))
+    assert [r.status_code for r in answers] == [200] * 8, [r.text for r in answers]
+
+
+def test_a_second_deploy_with_no_change_succeeds_and_keeps_every_session(http, deployed):
+    user = register(http, "redeploy")
+    output = run_step("redeploy (make deploy-localstack)", ["make", "--no-print-directory", "deploy-localstack"],
+                      timeout=1800)
+    assert "deploy steps" in output
+    r = http.get("/api/auth/me", headers=user.auth)  # the signing keys were kept
+    assert r.status_code == 200, r.text
+    r = http.post("/api/auth/login", json={"email": user.email, "password": user.password})
+    assert r.status_code == 200, r.text
