@@ -12,7 +12,7 @@ from typing import Any
 import jwt  # noqa: F401 - finflow.tokens defers it, but every token is parsed here: load it at init
 
 from finflow.observability import for_module
-from finflow.token_check import authorize
+from finflow.token_check import authorize, bearer_token, principal_context
 from finflow.tokens import TokenError
 
 obs = for_module("auth")
@@ -36,16 +36,13 @@ def _policy(effect: str, method_arn: str, principal_id: str, context: dict) -> d
 
 @obs.logger.inject_lambda_context(log_event=False)
 def handler(event: dict, context: Any) -> dict:
-    header = event.get("authorizationToken") or ""
-    scheme, _, token = header.partition(" ")
+    token = bearer_token(event.get("authorizationToken") or "")
     method_arn = event.get("methodArn", "*")
-    if scheme.lower() != "bearer" or not token:
+    if token is None:
         return _policy("Deny", method_arn, "anonymous", {"reason": "expected 'Authorization: Bearer <token>'"})
     try:
-        claims = authorize(token.strip())
+        claims = authorize(token)
     except TokenError as exc:
         obs.logger.info("token refused", extra={"reason": str(exc)})
         return _policy("Deny", method_arn, "anonymous", {"reason": _safe(str(exc))})
-    return _policy("Allow", method_arn, claims["sub"], {
-        "sub": claims["sub"], "roles": ",".join(claims["roles"]), "kind": claims["kind"],
-        "ver": claims["ver"], "jti": claims["jti"]})
+    return _policy("Allow", method_arn, claims["sub"], principal_context(claims))

@@ -129,20 +129,19 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     return Principal(subject=str(subject), roles=roles, kind=str(ctx.get("kind", "user")))
 
 
-def _verified_context(header: str) -> dict[str, str]:
+def _verified_context(header: str) -> dict:
     """What the authorizer would have passed on, from the token itself; its refusals alike."""
-    from finflow.token_check import authorize
+    from finflow.token_check import authorize, bearer_token, principal_context
     from finflow.tokens import TokenError
 
-    scheme, _, token = header.partition(" ")
+    token = bearer_token(header)
     challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    if scheme.lower() != "bearer" or not token.strip():
+    if token is None:
         raise Problem(401, "missing bearer token", headers=challenge)
     try:
-        claims = authorize(token.strip())
+        return principal_context(authorize(token))
     except TokenError as exc:
         raise Problem(401, str(exc), headers=challenge) from exc
-    return {"sub": claims["sub"], "roles": ",".join(claims["roles"]), "kind": claims["kind"]}
 
 
 def require_role(p: Principal, *roles: str) -> None:

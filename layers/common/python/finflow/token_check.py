@@ -59,3 +59,15 @@ def authorize(token: str) -> dict:
         if "unknown key" not in str(exc):
             raise
         return verify(token, _keys(force=True), issuer=s.jwt_issuer, audience=s.jwt_audience)
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None for any other header."""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def principal_context(claims: dict) -> dict:
+    """The principal as the authorizer passes it on to the module (API Gateway's context values)."""
+    return {"sub": claims["sub"], "roles": ",".join(claims["roles"]), "kind": claims["kind"],
+            "ver": claims["ver"], "jti": claims["jti"]}
