@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+import pytest
 
 
 def kyc_decision(user_id: str, status: str, decided_at: str | None = None) -> None:
@@ -67,3 +70,13 @@ def in_process_gateway():
             yield client
     finally:
         service_client.route_all_http_through(None)
+
+
+def until(what: str, check, timeout: float, every: float = 0.2):
+    """Poll `check()` until it returns something truthy, and return that; fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout:.0f}s", pytrace=False)
+        time.sleep(every)
+    return result

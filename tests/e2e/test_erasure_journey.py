@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests import support
 from tests.e2e.support import (Account, create_wallet, deposit, ledger_entries, login, transfer, unique_email,
                                verified_user)
 
@@ -30,12 +30,7 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def until(what: str, check, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout:.0f}s")
-        time.sleep(POLL)
-    return result
+    return support.until(what, check, timeout, POLL)
 
 
 def database(devserver, module: str):

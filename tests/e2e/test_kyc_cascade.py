@@ -5,11 +5,11 @@ the source wallet, and Payment refuses it until compliance lifts the freeze."""
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 import pytest
 
+from tests import support
 from tests.e2e.support import (Account, assert_problem, deposit, get_wallet, login, register, transfer,
                                unique_email)
 
@@ -22,15 +22,7 @@ POLL = 0.2
 
 
 def until(what: str, check, timeout: float = WAIT):
-    """Poll `check()` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout:.0f}s")
-        time.sleep(POLL)
+    return support.until(what, check, timeout, POLL)
 
 
 def kyc_verified(http: httpx.Client, devserver, tag: str) -> Account:

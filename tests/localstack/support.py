@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import support
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("FINFLOW_LOCALSTACK_HOME", ROOT / ".local" / "localstack"))
 OUTPUTS = ROOT / ".local" / "localstack-outputs.json"
@@ -40,12 +42,5 @@ def endpoints() -> dict[str, str]:
 
 
 def until(what: str, check, timeout: float = 120.0, every: float = 2.0):
-    """Poll `check` until it returns something truthy; fail saying what did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout:.0f}s", pytrace=False)
-        time.sleep(every)
+    """LocalStack's pace: containers start in seconds."""
+    return support.until(what, check, timeout, every)
