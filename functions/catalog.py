@@ -209,6 +209,18 @@ def transitive_calls(key: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def dependents(key: str, feedback: bool = True) -> dict[str, set[str]]:
+    """Modules that read `key` directly: {module: kinds}, "sync" (it calls `key`) and "async"
+    (it consumes `key`'s events; feedback subscriptions too unless `feedback` is False)."""
+    found: dict[str, set[str]] = {}
+    for m in MODULES:
+        if key in m.calls:
+            found.setdefault(m.key, set()).add("sync")
+        if any(s.producer == key and (feedback or not s.feedback) for s in m.subscriptions):
+            found.setdefault(m.key, set()).add("async")
+    return found
+
+
 def deploy_dependencies(key: str) -> tuple[str, ...]:
     """Modules that must be deployed before `key`: sync calls plus non-feedback producers."""
     m = BY_KEY[key]

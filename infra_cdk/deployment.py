@@ -12,9 +12,9 @@ when an alarm fires — the function's own, and those of the modules that consum
   back. Consumers deploy after producers, so a producer's group names those alarms — no
   cross-stack reference, no cycle. Every alarm name is made here, both where an alarm is
   created and where it is watched.
-- CodeDeploy is AWS-only: LocalStack's community edition has no CodeDeploy, so there the
-  aliases and versions exist (and everything invokes the alias) but a deploy moves the alias
-  at once, as CloudFormation does without an update policy.
+- AWS only: LocalStack's community edition has no CodeDeploy, and its AWS::Lambda::Alias
+  cannot be updated (a redeploy with new code fails "Alias already exists"), so there every
+  trigger invokes the function itself; the deploy alarms exist on both targets.
 - `-c ignore_deploy_alarms=true` deploys with the alarms switched off (a hotfix while a
   watched alarm is already in ALARM, which would otherwise stop every deployment at once).
 """
@@ -84,21 +84,14 @@ def module_errors_alarm(s: DeploySettings, module: str) -> str:
     return module_alarm_name(s, module, "deploy-errors")
 
 
-def consumers(key: str) -> dict[str, str]:
-    """The modules consuming `key`, per the catalog: "calls" (synchronously, through any of
-    their functions) or "subscribes" (to its events, through their consumer only)."""
-    out = {m.key: "calls" for m in catalog.MODULES if key in m.calls}
-    for m in catalog.MODULES:
-        if m.key != key and any(sub.producer == key for sub in m.subscriptions):
-            out.setdefault(m.key, "subscribes")
-    return dict(sorted(out.items()))
-
-
 def consumer_alarms(s: DeploySettings, key: str) -> list[str]:
-    """The alarms of the modules consuming `key` that its deployments watch."""
+    """The alarms of the modules consuming `key` (catalog.dependents) that its deployments
+    watch: a caller's whole module alarm (any of its functions may call), else the consumer's."""
     names = []
-    for consumer, how in consumers(key).items():
-        if how == "calls":
+    for consumer, kinds in sorted(catalog.dependents(key).items()):
+        if consumer == key:
+            continue
+        if "sync" in kinds:
             names.append(module_errors_alarm(s, consumer))
         else:
             events = [fn for fn in invoked_functions(catalog.module(consumer)) if fn.kind == "consumer"]

@@ -53,7 +53,7 @@ class ModuleStack(cdk.Stack):
         self.env_vars = self._environment()
         self._permissions()
         self.functions: dict[str, lambda_.Function] = {}
-        self.live: dict[str, lambda_.Alias] = {}  # what every trigger invokes (deployment.py)
+        self.live: dict[str, lambda_.IFunction] = {}  # what every trigger invokes (deployment.publish)
         self.queues: dict[str, tuple[sqs.Queue, sqs.Queue]] = {}
         for fn in deployment.invoked_functions(module):
             if fn.kind == "authorizer":

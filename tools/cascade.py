@@ -43,13 +43,7 @@ def edges() -> list[tuple[str, str, str, str]]:
     return out
 
 
-def direct_dependents(key: str, feedback: bool = True) -> dict[str, set[str]]:
-    """Modules that read `key` directly: {dependent: {"sync", "async"}}."""
-    found: dict[str, set[str]] = {}
-    for dependent, dep, kind, _ in edges():
-        if dep == key and (feedback or kind != "feedback"):
-            found.setdefault(dependent, set()).add("async" if kind == "feedback" else kind)
-    return found
+direct_dependents = catalog.dependents  # modules that read `key` directly: {dependent: {sync, async}}
 
 
 def all_dependents(key: str) -> dict[str, tuple[int, list[str]]]:
