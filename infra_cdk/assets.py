@@ -93,16 +93,20 @@ def module_code(key: str) -> Path:
     if source.is_dir():
         shutil.copytree(source, building / "functions" / key, ignore=_IGNORE)
     shutil.copytree(ROOT / "infra_cdk" / "runtime", building / "deploy_runtime", ignore=_IGNORE)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in building.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(building)).encode() + b"\0" + path.read_bytes())
-    final = _publish(building, CACHE / f"code-{key}-{digest.hexdigest()[:16]}")
-    for stale in CACHE.glob(f"code-{key}*"):  # earlier versions, once no synth can still be reading them
-        if stale != final and time.time() - stale.stat().st_mtime > 3600:
-            shutil.rmtree(stale, ignore_errors=True)
+    final = _publish(building, CACHE / f"code-{key}-{_tree_digest(building)}")
+    _prune(f"code-{key}-", keep=final)
     return final
 
+
+def _prune(prefix: str, keep: Path) -> None:
+    """Earlier versions of a cached folder, once no synth can still be reading them."""
+    for stale in CACHE.glob(f"{prefix}*"):
+        if stale != keep and time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _tree_digest(folder: Path) -> str:
+    """A folder's files, names and bytes, hashed (bytecode left out)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
@@ -120,9 +124,7 @@ def bundled_code(key: str) -> Path:
     building = Path(tempfile.mkdtemp(prefix=f"building-bundle-{key}-", dir=CACHE))
     for source in (deps / "python", common_layer() / "python", code):  # hard links: the deps are 50+ MB
         shutil.copytree(source, building, ignore=_IGNORE, copy_function=os.link, dirs_exist_ok=True)
-    for stale in CACHE.glob(f"bundle-{key}-*"):
-        if stale != final and time.time() - stale.stat().st_mtime > 3600:
-            shutil.rmtree(stale, ignore_errors=True)
+    _prune(f"bundle-{key}-", keep=final)
     return _publish(building, final)
 
 
