@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
 .PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
-        rebuild-reporting bench cascade schemas test-contract fuzz localstack-up localstack-down
+        rebuild-reporting bench cascade schemas test-contract fuzz localstack-up localstack-down lint format
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,17 @@ install: $(VENV)/.installed
 dev: install
 	$(PY) -m devserver
 
-test: install
+test: install lint
 	$(PY) -m pytest -q
+
+# Gates: lint and format (ruff); `make format` applies both fixes.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit

@@ -6,6 +6,7 @@ reused after its first invocation, never torn down as part of it, and the interp
 finalisation (a garbage collection over every module's objects) costs 100-300 ms for a
 function against ~25 ms for the baseline, which would be measured as cold start otherwise.
 The probe's own harness (the Lambda context class, the event) is loaded before the clock."""
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ BASELINE = "import boto3, os; os._exit(0)"
 
 def _first_event(module, fn) -> dict:
     from devserver.lambda_runtime import proxy_event, token_authorizer_event
+
     if fn.kind == "api":
         return proxy_event("GET", module.health_path)
     if fn.kind == "authorizer":
@@ -50,12 +52,13 @@ def _first_event(module, fn) -> dict:
 
 def _wall(args: list[str], env: dict) -> tuple[float, str]:
     t = time.perf_counter()
-    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(args, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     return time.perf_counter() - t, r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr[-300:]
 
 
 def run(repeats: int = 3) -> dict:
     from devserver.system import built_modules
+
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}"}
     # Any value, "0" too, stops Python writing .pyc files: unset, the dropped first run writes them.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -75,8 +78,13 @@ def run(repeats: int = 3) -> dict:
                 runs.append((wall, parts))
             runs = runs[1:]
             wall = statistics.median(r[0] for r in runs)
-            rows.append({"function": f"{m.key}.{fn.name}", "wall": wall,
-                         "import": statistics.median(r[1]["import"] for r in runs),
-                         "first": statistics.median(r[1]["first"] for r in runs),
-                         "ratio": wall / baseline})
+            rows.append(
+                {
+                    "function": f"{m.key}.{fn.name}",
+                    "wall": wall,
+                    "import": statistics.median(r[1]["import"] for r in runs),
+                    "first": statistics.median(r[1]["first"] for r in runs),
+                    "ratio": wall / baseline,
+                }
+            )
     return {"baseline": baseline, "rows": rows}

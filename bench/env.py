@@ -1,5 +1,6 @@
 """The benchmark's own world: embedded PostgreSQL under .local/bench, moto, fresh databases
 (prefix b<run>_, dropped at the end), the devserver's secrets and an event bus."""
+
 from __future__ import annotations
 
 import os
@@ -29,43 +30,61 @@ class World:
 
     def url(self, module: str) -> str:
         from sqlalchemy.engine import make_url
+
         return make_url(self.pg).set(database=f"{self.prefix}{module}").render_as_string(hide_password=False)
 
     def libpq(self, module: str) -> str:
         """A psycopg conninfo for the module's database (raw-SQL baselines)."""
         from sqlalchemy.engine import make_url
+
         u = make_url(self.url(module))
         host = u.query.get("host") or u.host
         return f"host={host} dbname={u.database} user={u.username or 'postgres'}"
 
 
 def start() -> World:
-    from devserver.embedded_postgres import ensure_database, server_url
     import logging
+
     from moto.server import ThreadedMotoServer
+
+    from devserver.embedded_postgres import ensure_database, server_url
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every AWS call otherwise
     pg = server_url(DATA / "pg")
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
     prefix = f"b{uuid.uuid4().hex[:6]}_"
-    os.environ.update({
-        "DATABASE_URL": pg, "FINFLOW_DB_PREFIX": prefix,
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-        "BCRYPT_ROUNDS": "4", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR", "FINFLOW_API_URL": "http://127.0.0.1:9", "KYC_AUTO_VERIFY": "false",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": pg,
+            "FINFLOW_DB_PREFIX": prefix,
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "BCRYPT_ROUNDS": "4",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "FINFLOW_API_URL": "http://127.0.0.1:9",
+            "KYC_AUTO_VERIFY": "false",
+        }
+    )
     from finflow import aws, config, db, migrations
+
     config.settings.cache_clear()
     aws.client.cache_clear()
     db.reset_engines()
     from functions import catalog
+
     for m in catalog.MODULES:
         if (ROOT / "functions" / m.key / "migrations").is_dir():
             ensure_database(pg, f"{prefix}{m.key}")
             migrations.upgrade(m.key)
     from devserver.bootstrap import create_secrets, create_storage
+
     create_secrets()
     create_storage()
     # The bus without rules: no consumer runs in these benchmarks, and moto's rule -> SQS
@@ -77,12 +96,15 @@ def start() -> World:
 def drop(world: World) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+
     from finflow import db
+
     db.reset_engines()
     e = create_engine(make_url(world.pg).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with e.connect() as conn:
-        names = conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                             {"p": world.prefix + "%"}).all()
+        names = conn.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": world.prefix + "%"}
+        ).all()
         for name in names:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     e.dispose()
@@ -104,17 +126,25 @@ def machine(world_pg: str | None = None) -> dict[str, str]:
     pgv = "unknown"
     if world_pg:
         from sqlalchemy import create_engine, text
+
         e = create_engine(world_pg)
         with e.connect() as conn:
             pgv = conn.scalar(text("SHOW server_version"))
         e.dispose()
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "memory": mem,
-            "python": sys.version.split()[0], "postgresql": pgv, "os": platform.platform()}
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": mem,
+        "python": sys.version.split()[0],
+        "postgresql": pgv,
+        "os": platform.platform(),
+    }
 
 
 def git_head() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         return "unknown"

@@ -1,6 +1,7 @@
 """2. End to end through the devserver over loopback HTTP: gateway, authorizer, each function
 in its own Lambda-like worker process, every synchronous hop (Payment -> Wallet -> Auth
 through the gateway) and events to moto. Bounded loops only."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import boto3
 import httpx
@@ -41,17 +41,41 @@ class Dev:
         self.base = _free_base()
         self.url = f"http://127.0.0.1:{self.base}"
         self.aws_endpoint = f"http://127.0.0.1:{self.base + 10}"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("AWS_ENDPOINT_URL", "FINFLOW_API_URL", "JWKS_URL", "BCRYPT_ROUNDS")}
-        env.update({"DATABASE_URL": pg, "PYTHONUNBUFFERED": "1",
-                    "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}"})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("AWS_ENDPOINT_URL", "FINFLOW_API_URL", "JWKS_URL", "BCRYPT_ROUNDS")
+        }
+        env.update(
+            {
+                "DATABASE_URL": pg,
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}",
+            }
+        )
         self.prefix = f"d{uuid.uuid4().hex[:6]}_"
         self.log = open(DATA / "devserver.log", "w")
         # the stage's throttle (100/s) would measure itself, not the system: raised here
-        self.proc = subprocess.Popen([sys.executable, "-m", "devserver", "--port-base", str(self.base),
-                                      "--db-prefix", self.prefix, "--rate-limit", "100000",
-                                      "--burst-limit", "100000"], cwd=ROOT, env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devserver",
+                "--port-base",
+                str(self.base),
+                "--db-prefix",
+                self.prefix,
+                "--rate-limit",
+                "100000",
+                "--burst-limit",
+                "100000",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -65,8 +89,13 @@ class Dev:
         raise RuntimeError("devserver did not come up")
 
     def aws(self, service: str):
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
@@ -79,8 +108,12 @@ class Dev:
 
 def _stats(latencies: list[float], wall: float | None = None) -> dict:
     s = sorted(latencies)
-    return {"n": len(s), "p50": statistics.median(s), "p99": s[min(len(s) - 1, int(len(s) * 0.99))],
-            "tps": (len(s) / wall) if wall else None}
+    return {
+        "n": len(s),
+        "p50": statistics.median(s),
+        "p99": s[min(len(s) - 1, int(len(s) * 0.99))],
+        "tps": (len(s) / wall) if wall else None,
+    }
 
 
 def _measure(fn, n: int, concurrency: int) -> dict:
@@ -96,6 +129,7 @@ def _measure(fn, n: int, concurrency: int) -> dict:
         t = time.perf_counter()
         fn(i)
         par.append(time.perf_counter() - t)
+
     t0 = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as ex:
         list(ex.map(one, range(n)))
@@ -105,6 +139,7 @@ def _measure(fn, n: int, concurrency: int) -> dict:
 
 def run(world_pg: str, n: int = 200, concurrency: int = 8) -> dict:
     from tests.e2e import support as e2e
+
     dev = Dev(world_pg)
     try:
         http = httpx.Client(base_url=dev.url, timeout=30)
@@ -123,38 +158,55 @@ def run(world_pg: str, n: int = 200, concurrency: int = 8) -> dict:
 
         def transfer(i):
             k = i % concurrency
-            r = http.post("/api/payment/transfer", json={"from_wallet_id": wallets[k], "to_wallet_id": wallets[k + 1],
-                                                          "amount": "0.01"},
-                          headers={**users[k].auth, "Idempotency-Key": str(uuid.uuid4())})
+            r = http.post(
+                "/api/payment/transfer",
+                json={"from_wallet_id": wallets[k], "to_wallet_id": wallets[k + 1], "amount": "0.01"},
+                headers={**users[k].auth, "Idempotency-Key": str(uuid.uuid4())},
+            )
             assert r.status_code == 201, r.text
 
         def login(i):
             u = users[i % concurrency]
             r = http.post("/api/auth/login", json={"email": u.email, "password": u.password})
             assert r.status_code == 200, r.text
+
         # the posting alone: Wallet's internal route with Payment's service token, as Payment sends it
-        creds = json.loads(dev.aws("secretsmanager").get_secret_value(
-            SecretId="finflow/service-credentials/payment")["SecretString"])
+        creds = json.loads(
+            dev.aws("secretsmanager").get_secret_value(SecretId="finflow/service-credentials/payment")["SecretString"]
+        )
         tok = http.post("/api/auth/token", json={**creds, "grant_type": "client_credentials"}).json()["access_token"]
         svc = {"Authorization": f"Bearer {tok}"}
 
         def posting(i):
             k = i % concurrency
-            r = http.post("/api/wallet/internal/postings", headers=svc, json={
-                "posting_id": str(uuid.uuid4()), "kind": "transfer", "debit_wallet_id": wallets[k],
-                "credit_wallet_id": wallets[k + 1], "amount_minor": 1, "currency": "USD"})
+            r = http.post(
+                "/api/wallet/internal/postings",
+                headers=svc,
+                json={
+                    "posting_id": str(uuid.uuid4()),
+                    "kind": "transfer",
+                    "debit_wallet_id": wallets[k],
+                    "credit_wallet_id": wallets[k + 1],
+                    "amount_minor": 1,
+                    "currency": "USD",
+                },
+            )
             assert r.status_code == 201, r.text
 
         def health(i):  # public route: gateway + function, no authorizer, no database work beyond a ping
             assert http.get("/api/wallet/health").status_code == 200
 
-        for name, fn, count in (("wallet read", read, n), ("transfer", transfer, n), ("posting alone", posting, n),
-                                ("wallet health (no authorizer)", health, n),
-                                ("login (bcrypt 12 rounds)", login, max(8, n // 10))):
+        for name, fn, count in (
+            ("wallet read", read, n),
+            ("transfer", transfer, n),
+            ("posting alone", posting, n),
+            ("wallet health (no authorizer)", health, n),
+            ("login (bcrypt 12 rounds)", login, max(8, n // 10)),
+        ):
             fn(0)  # warm
             results[name] = _measure(fn, count, concurrency)
         # wallet balances stay consistent: each user's balance is what the ledger says
-        for u, w in zip(users, wallets):
+        for u, w in zip(users, wallets, strict=False):
             entries = e2e.ledger_entries(http, u, w)
             bal = e2e.balance(http, u, w)
             assert entries and entries[0]["balance_after"] == bal, (entries[:1], bal)
@@ -167,22 +219,31 @@ def run(world_pg: str, n: int = 200, concurrency: int = 8) -> dict:
 def direct_wallet_read(n: int = 200) -> dict:
     """Wallet's API function invoked directly in this process (warm), the same read as above
     with the authorizer's context already in the event: the function's own share."""
-    from devserver.lambda_runtime import LambdaContext, proxy_event
-    from functions.wallet import api
     import psycopg  # noqa: F401
-    from finflow.db import engine
     from sqlalchemy import text
+
+    from devserver.lambda_runtime import LambdaContext, proxy_event
+    from finflow.db import engine
+    from functions.wallet import api
+
     with engine("wallet").connect() as conn:
-        row = conn.execute(text("SELECT id, user_id FROM wallets WHERE kind = 'user' AND user_id IS NOT NULL "
-                                "LIMIT 1")).one()
-    event = proxy_event("GET", f"/api/v2/wallet/{row.id}", body=b"", headers={}, query={},
-                        authorizer={"principalId": str(row.user_id), "sub": str(row.user_id), "roles": "customer",
-                                    "kind": "user"}, source_ip="127.0.0.1")
+        row = conn.execute(
+            text("SELECT id, user_id FROM wallets WHERE kind = 'user' AND user_id IS NOT NULL LIMIT 1")
+        ).one()
+    event = proxy_event(
+        "GET",
+        f"/api/v2/wallet/{row.id}",
+        body=b"",
+        headers={},
+        query={},
+        authorizer={"principalId": str(row.user_id), "sub": str(row.user_id), "roles": "customer", "kind": "user"},
+        source_ip="127.0.0.1",
+    )
     ctx = LambdaContext("wallet-api")
     first = api.handler(event, ctx)
     lat = []
     for _ in range(n):
         t = time.perf_counter()
-        r = api.handler(event, ctx)
+        api.handler(event, ctx)
         lat.append(time.perf_counter() - t)
     return {"status": first["statusCode"], **_stats(lat)}

@@ -5,6 +5,7 @@ rows and indexes (the search: the same first page and the same totals; and the p
 Rows are generated with generate_series straight into Reporting's `payments` table and
 the rollup `payments_daily` is filled from them with one GROUP BY, as the consumer would
 have left it. The database (bench<N>_reporting) is kept, so a rerun skips generation."""
+
 from __future__ import annotations
 
 import statistics
@@ -65,13 +66,14 @@ def _time(fn, repeats: int) -> float:
 
 
 def run(pg: str, n: int, repeats: int = 5) -> dict:
+    import os
+
     from devserver.embedded_postgres import ensure_database
-    from finflow import migrations
+    from finflow import config, db, migrations
     from functions.reporting import queries
     from functions.reporting.search.base import SearchQuery
     from functions.reporting.search.postgres import PostgresSearch, page_statement
-    import os
-    from finflow import config, db
+
     prefix = f"bench{n}_"
     url = ensure_database(pg, f"{prefix}reporting")
     old = os.environ.get("FINFLOW_DB_PREFIX", "")
@@ -104,9 +106,12 @@ def run(pg: str, n: int, repeats: int = 5) -> dict:
         def plain_daily():
             with engine.connect() as conn:
                 return conn.execute(text(PLAIN_DAILY), {"a": a, "b": b + timedelta(days=1)}).all()
+
         assert len(ours_daily()) == len(plain_daily())
-        rows["daily aggregates, 31 days (rollup vs GROUP BY)"] = (_time(ours_daily, repeats),
-                                                                  _time(plain_daily, repeats))
+        rows["daily aggregates, 31 days (rollup vs GROUP BY)"] = (
+            _time(ours_daily, repeats),
+            _time(plain_daily, repeats),
+        )
         search = PostgresSearch(lambda: engine)
         q = SearchQuery(text="rent", currency="EUR", limit=50)
         args = {"q": "rent", "c": "EUR"}
@@ -125,13 +130,20 @@ def run(pg: str, n: int, repeats: int = 5) -> dict:
         def plain_page():
             with engine.connect() as conn:
                 return conn.execute(text(PLAIN_PAGE), args).all()
+
         got, (want_page, want_totals) = ours_search(), plain_search()
         assert [d.payment_id for d in got.items] == [r.payment_id for r in want_page[:50]]
-        assert {c: (t.count, t.volume_minor) for c, t in got.totals.items()} == {r[0]: (r[1], r[2]) for r in want_totals}
-        rows["search 'rent' in EUR, first page + totals (vs the same in plain SQL)"] = (_time(ours_search, repeats),
-                                                                                        _time(plain_search, repeats))
-        rows["search 'rent' in EUR, first page only (vs the same in plain SQL)"] = (_time(ours_page, repeats),
-                                                                                    _time(plain_page, repeats))
+        assert {c: (t.count, t.volume_minor) for c, t in got.totals.items()} == {
+            r[0]: (r[1], r[2]) for r in want_totals
+        }
+        rows["search 'rent' in EUR, first page + totals (vs the same in plain SQL)"] = (
+            _time(ours_search, repeats),
+            _time(plain_search, repeats),
+        )
+        rows["search 'rent' in EUR, first page only (vs the same in plain SQL)"] = (
+            _time(ours_page, repeats),
+            _time(plain_page, repeats),
+        )
         return {"n": n, "generated_seconds": generated, "rows": rows}
     finally:
         os.environ["FINFLOW_DB_PREFIX"] = old

@@ -9,6 +9,7 @@ the devserver's HTTP path). The baseline does the same double-entry transfer (lo
 wallets in id order, check status, currency and funds, update both balances, insert the
 posting and its two entries) in one transaction with raw psycopg on the same database.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -30,8 +31,10 @@ class Pair:
 
 def _gateway_client():
     import httpx
+
     from devserver import inprocess
     from finflow import service_client
+
     gw = inprocess.gateway()
     service_client.route_all_http_through(inprocess.transport(gw))
     return gw, httpx.Client(transport=inprocess.transport(gw), base_url="http://gateway.bench")
@@ -40,6 +43,7 @@ def _gateway_client():
 def setup_pairs(n: int) -> list[Pair]:
     """n customers' pairs of funded USD wallets (registered, verified, created, deposited via the API)."""
     from tests.support import kyc_decision
+
     _, client = _gateway_client()
     pairs = []
     for _ in range(n):
@@ -52,8 +56,11 @@ def setup_pairs(n: int) -> list[Pair]:
         src = client.post("/api/v2/wallet/create", json={"currency": "USD"}, headers=h)
         assert src.status_code == 201, src.text
         pairs.append(Pair(h, src.json()["id"], ""))
-        dep = client.post("/api/payment/deposit", json={"wallet_id": src.json()["id"], "amount": FUNDS},
-                          headers={**h, "Idempotency-Key": str(uuid.uuid4())})
+        dep = client.post(
+            "/api/payment/deposit",
+            json={"wallet_id": src.json()["id"], "amount": FUNDS},
+            headers={**h, "Idempotency-Key": str(uuid.uuid4())},
+        )
         assert dep.status_code == 201, dep.text
     for i, p in enumerate(pairs):  # each pays the next customer (the baseline pairs the same way)
         p.dst = pairs[(i + 1) % n].src if n > 1 else p.src
@@ -63,6 +70,7 @@ def setup_pairs(n: int) -> list[Pair]:
 def _fresh_process_state():
     """After fork: forget the parent's connections and clients (never close them from here)."""
     from finflow import aws, db, service_client
+
     db._engines.clear()
     aws.client.cache_clear()
     service_client._clients.clear()
@@ -90,23 +98,28 @@ def _app_worker(pair: Pair, start_at: float, seconds: float, out) -> None:
     gw, client = _gateway_client()
     spent: dict[str, list[float]] = {}
     for name, fn in gw.pools.items():
+
         def timed(event, timeout=30.0, _fn=fn, _inv=fn.invoke, _name=name, **kw):
             t = time.perf_counter()
             try:
                 return _inv(event, timeout, **kw)  # the gateway passes the trace header along
             finally:
                 spent.setdefault(_name, []).append(time.perf_counter() - t)
+
         fn.invoke = timed
 
     def transfer():
-        r = client.post("/api/payment/transfer", headers={**pair.headers, "Idempotency-Key": str(uuid.uuid4())},
-                        json={"from_wallet_id": pair.src, "to_wallet_id": pair.dst, "amount": "0.01"})
+        r = client.post(
+            "/api/payment/transfer",
+            headers={**pair.headers, "Idempotency-Key": str(uuid.uuid4())},
+            json={"from_wallet_id": pair.src, "to_wallet_id": pair.dst, "amount": "0.01"},
+        )
         return r.status_code
+
     transfer()  # warm: imports, connections, JWKS and service tokens
     spent.clear()
     latencies, statuses = _timed(transfer, start_at, seconds)
-    out.put({"latencies": latencies, "statuses": statuses,
-             "spent": {k: (len(v), sum(v)) for k, v in spent.items()}})
+    out.put({"latencies": latencies, "statuses": statuses, "spent": {k: (len(v), sum(v)) for k, v in spent.items()}})
 
 
 BASELINE_SQL = """
@@ -116,26 +129,45 @@ ORDER BY id FOR UPDATE"""
 
 def _baseline_worker(conninfo: str, src: str, dst: str, start_at: float, seconds: float, out) -> None:
     import psycopg
+
     with psycopg.connect(conninfo) as conn:
+
         def transfer():
             pid = str(uuid.uuid4())
             with conn.transaction():
                 rows = {str(r[0]): r for r in conn.execute(BASELINE_SQL, {"ids": [src, dst]})}
                 s, d = rows.get(src), rows.get(dst)
-                if s is None or d is None or s[2] != "active" or d[2] != "active" or s[1] != d[1] \
-                        or s[3] < AMOUNT_MINOR:
+                if (
+                    s is None
+                    or d is None
+                    or s[2] != "active"
+                    or d[2] != "active"
+                    or s[1] != d[1]
+                    or s[3] < AMOUNT_MINOR
+                ):
                     return 422
-                conn.execute("INSERT INTO postings (id, kind, currency, amount_minor, description, request_hash) "
-                             "VALUES (%s, 'transfer', %s, %s, NULL, %s)", (pid, s[1], AMOUNT_MINOR, pid))
-                a = conn.execute("UPDATE wallets SET balance_minor = balance_minor - %s, updated_at = now() "
-                                 "WHERE id = %s RETURNING balance_minor", (AMOUNT_MINOR, src)).fetchone()[0]
-                b = conn.execute("UPDATE wallets SET balance_minor = balance_minor + %s, updated_at = now() "
-                                 "WHERE id = %s RETURNING balance_minor", (AMOUNT_MINOR, dst)).fetchone()[0]
-                conn.execute("INSERT INTO ledger_entries (id, posting_id, wallet_id, amount_minor, balance_after_minor) "
-                             "VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s)",
-                             (str(uuid.uuid4()), pid, src, -AMOUNT_MINOR, a, str(uuid.uuid4()), pid, dst,
-                              AMOUNT_MINOR, b))
+                conn.execute(
+                    "INSERT INTO postings (id, kind, currency, amount_minor, description, request_hash) "
+                    "VALUES (%s, 'transfer', %s, %s, NULL, %s)",
+                    (pid, s[1], AMOUNT_MINOR, pid),
+                )
+                a = conn.execute(
+                    "UPDATE wallets SET balance_minor = balance_minor - %s, updated_at = now() "
+                    "WHERE id = %s RETURNING balance_minor",
+                    (AMOUNT_MINOR, src),
+                ).fetchone()[0]
+                b = conn.execute(
+                    "UPDATE wallets SET balance_minor = balance_minor + %s, updated_at = now() "
+                    "WHERE id = %s RETURNING balance_minor",
+                    (AMOUNT_MINOR, dst),
+                ).fetchone()[0]
+                conn.execute(
+                    "INSERT INTO ledger_entries (id, posting_id, wallet_id, amount_minor, balance_after_minor) "
+                    "VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s)",
+                    (str(uuid.uuid4()), pid, src, -AMOUNT_MINOR, a, str(uuid.uuid4()), pid, dst, AMOUNT_MINOR, b),
+                )
             return 201
+
         transfer()
         latencies, statuses = _timed(transfer, start_at, seconds)
     out.put({"latencies": latencies, "statuses": statuses, "spent": {}})
@@ -144,18 +176,27 @@ def _baseline_worker(conninfo: str, src: str, dst: str, start_at: float, seconds
 def setup_baseline_pairs(conninfo: str, n: int) -> list[tuple[str, str]]:
     """n funded USD wallets for the baseline, in the same table, funded by a raw deposit posting."""
     import psycopg
+
     ids = [str(uuid.uuid4()) for _ in range(n)]
     with psycopg.connect(conninfo) as conn, conn.transaction():
         ext = conn.execute("SELECT id FROM wallets WHERE kind = 'external' AND currency = 'USD'").fetchone()[0]
         for w in ids:
             pid = str(uuid.uuid4())
-            conn.execute("INSERT INTO wallets (id, kind, user_id, currency, balance_minor) "
-                         "VALUES (%s, 'user', %s, 'USD', 10000000)", (w, str(uuid.uuid4())))
-            conn.execute("INSERT INTO postings (id, kind, currency, amount_minor, request_hash) "
-                         "VALUES (%s, 'deposit', 'USD', 10000000, %s)", (pid, pid))
-            conn.execute("INSERT INTO ledger_entries (id, posting_id, wallet_id, amount_minor, balance_after_minor) "
-                         "VALUES (%s, %s, %s, -10000000, NULL), (%s, %s, %s, 10000000, 10000000)",
-                         (str(uuid.uuid4()), pid, ext, str(uuid.uuid4()), pid, w))
+            conn.execute(
+                "INSERT INTO wallets (id, kind, user_id, currency, balance_minor) "
+                "VALUES (%s, 'user', %s, 'USD', 10000000)",
+                (w, str(uuid.uuid4())),
+            )
+            conn.execute(
+                "INSERT INTO postings (id, kind, currency, amount_minor, request_hash) "
+                "VALUES (%s, 'deposit', 'USD', 10000000, %s)",
+                (pid, pid),
+            )
+            conn.execute(
+                "INSERT INTO ledger_entries (id, posting_id, wallet_id, amount_minor, balance_after_minor) "
+                "VALUES (%s, %s, %s, -10000000, NULL), (%s, %s, %s, 10000000, 10000000)",
+                (str(uuid.uuid4()), pid, ext, str(uuid.uuid4()), pid, w),
+            )
     return [(ids[i], ids[(i + 1) % n]) for i in range(n)]
 
 
@@ -163,18 +204,23 @@ def verify(wallet_conninfo: str, payment_conninfo: str | None, expected_complete
     """Every user wallet's balance equals the sum of its entries; every posting sums to zero;
     no balance is negative; Payment completed exactly the transfers that answered 201."""
     import psycopg
+
     with psycopg.connect(wallet_conninfo) as conn:
-        off = conn.execute("SELECT count(*) FROM wallets w WHERE kind = 'user' AND balance_minor <> "
-                           "(SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries e WHERE e.wallet_id = w.id)"
-                           ).fetchone()[0]
-        unbalanced = conn.execute("SELECT count(*) FROM (SELECT posting_id FROM ledger_entries GROUP BY posting_id "
-                                  "HAVING sum(amount_minor) <> 0) x").fetchone()[0]
+        off = conn.execute(
+            "SELECT count(*) FROM wallets w WHERE kind = 'user' AND balance_minor <> "
+            "(SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries e WHERE e.wallet_id = w.id)"
+        ).fetchone()[0]
+        unbalanced = conn.execute(
+            "SELECT count(*) FROM (SELECT posting_id FROM ledger_entries GROUP BY posting_id "
+            "HAVING sum(amount_minor) <> 0) x"
+        ).fetchone()[0]
         negative = conn.execute("SELECT count(*) FROM wallets WHERE kind = 'user' AND balance_minor < 0").fetchone()[0]
     assert off == 0 and unbalanced == 0 and negative == 0, (off, unbalanced, negative)
     if payment_conninfo and expected_completed is not None:
         with psycopg.connect(payment_conninfo) as conn:
-            n = conn.execute("SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'"
-                             ).fetchone()[0]
+            n = conn.execute(
+                "SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'"
+            ).fetchone()[0]
         assert n == expected_completed, (n, expected_completed)
 
 
@@ -198,28 +244,37 @@ def _run(target, args_for, workers: int, seconds: float) -> dict:
             a = spent.setdefault(k, [0, 0.0])
             a[0] += n
             a[1] += s
-    return {"workers": workers, "count": len(latencies), "tps": len(latencies) / seconds,
-            "p50": statistics.median(latencies) if latencies else 0,
-            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0,
-            "statuses": statuses, "spent": spent}
+    return {
+        "workers": workers,
+        "count": len(latencies),
+        "tps": len(latencies) / seconds,
+        "p50": statistics.median(latencies) if latencies else 0,
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0,
+        "statuses": statuses,
+        "spent": spent,
+    }
 
 
 def run(world, levels=(1, 8, 32), seconds: float = 5.0) -> dict:
-    from functions.payment import logic as payment_logic  # noqa: F401 - imported before fork
-    from functions.wallet import api as _w, logic as _l  # noqa: F401
-    from functions.auth import api as _a, authorizer as _z  # noqa: F401
     import functions.payment.api  # noqa: F401
+    from functions.auth import api as _a  # noqa: F401
+    from functions.payment import logic as payment_logic  # noqa: F401 - imported before fork
+    from functions.wallet import api as _w  # noqa: F401
+
     n = max(levels)
     pairs = setup_pairs(n + 1)  # the last worker pays the one after it
     wallet_db, payment_db = world.libpq("wallet"), world.libpq("payment")
     base_pairs = setup_baseline_pairs(wallet_db, n + 1)
     verify(wallet_db, None, None)
     import psycopg
+
     with psycopg.connect(payment_db) as conn:
-        completed = conn.execute("SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'"
-                                 ).fetchone()[0]
+        completed = conn.execute(
+            "SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'"
+        ).fetchone()[0]
     rows = []
     from finflow import db
+
     db.reset_engines()  # the parent's pooled connections must not be shared with the children
     for w in levels:
         base = _run(_baseline_worker, lambda i: (wallet_db, *base_pairs[i]), w, seconds)

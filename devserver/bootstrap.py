@@ -1,5 +1,6 @@
 """What a deploy would create, made on the local AWS endpoint (moto or LocalStack):
 secrets, the event bus, and one rule -> queue (+ DLQ) per catalog subscription."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,10 @@ def create_secrets() -> dict[str, dict]:
         cred = {"client_id": f"svc-{m.key}", "client_secret": pysecrets.token_urlsafe(32)}
         credentials[m.key] = cred
         _put_secret(f"{s.service_credentials_prefix}/{m.key}", cred)
-        registry[cred["client_id"]] = {"module": m.key,
-                                       "secret_sha256": hashlib.sha256(cred["client_secret"].encode()).hexdigest()}
+        registry[cred["client_id"]] = {
+            "module": m.key,
+            "secret_sha256": hashlib.sha256(cred["client_secret"].encode()).hexdigest(),
+        }
     _put_secret(s.service_clients_secret_id, {"clients": registry})
     return credentials
 
@@ -57,10 +60,15 @@ def create_event_routing(max_receive_count: int = 3) -> dict[str, list[str]]:
             name = queue_name(m.key, sub.producer)
             dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            url = sqs.create_queue(QueueName=name, Attributes={
-                "VisibilityTimeout": "5",
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}),
-            })["QueueUrl"]
+            url = sqs.create_queue(
+                QueueName=name,
+                Attributes={
+                    "VisibilityTimeout": "5",
+                    "RedrivePolicy": json.dumps(
+                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+                    ),
+                },
+            )["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             pattern = {"source": [f"finflow.{sub.producer}"], "detail-type": list(sub.detail_types)}
             events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")

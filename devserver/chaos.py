@@ -7,6 +7,7 @@
 Down disables every function of the module (api, consumers, scheduled): the gateway answers
 its routes 502 like a dead integration and its events wait in their SQS queues.
 """
+
 from __future__ import annotations
 
 import argparse

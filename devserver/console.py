@@ -1,13 +1,14 @@
 """The devserver's own routes under /_dev (served by its gateway on loopback, never by a module).
 
-  GET  /_dev/traces                      recent traces, newest first (?limit=)
-  GET  /_dev/traces/<trace-or-correlation-id>   the tree as JSON, or text with ?format=text
-  GET  /_dev/modules                     which modules are up, and their functions
-  POST /_dev/modules/<key>/down          take every function of a module down
-  POST /_dev/modules/<key>/up            bring it back
-  GET  /_dev/throttle                    the gateway's throttling {rate, burst}
-  PUT  /_dev/throttle {rate, burst}      change it (a full bucket), e.g. to see 429s at once
+GET  /_dev/traces                      recent traces, newest first (?limit=)
+GET  /_dev/traces/<trace-or-correlation-id>   the tree as JSON, or text with ?format=text
+GET  /_dev/modules                     which modules are up, and their functions
+POST /_dev/modules/<key>/down          take every function of a module down
+POST /_dev/modules/<key>/up            bring it back
+GET  /_dev/throttle                    the gateway's throttling {rate, burst}
+PUT  /_dev/throttle {rate, burst}      change it (a full bucket), e.g. to see 429s at once
 """
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,11 @@ class Console:
 
     # -- failure injection ------------------------------------------------------------------
     def _functions(self, key: str) -> dict:
-        return {name: pool for name, pool in self.pools.items()
-                if name.split(".", 1)[0] == key and name not in EDGE_FUNCTIONS}
+        return {
+            name: pool
+            for name, pool in self.pools.items()
+            if name.split(".", 1)[0] == key and name not in EDGE_FUNCTIONS
+        }
 
     def modules(self) -> dict:
         result = {}
@@ -89,8 +93,9 @@ class Console:
 
     def switch(self, key: str, up: bool) -> Response:
         if key not in self.module_keys:
-            return problem(404, "Not Found", f"no module {key!r} in this build "
-                                             f"(modules: {', '.join(self.module_keys)})")
+            return problem(
+                404, "Not Found", f"no module {key!r} in this build (modules: {', '.join(self.module_keys)})"
+            )
         for pool in self._functions(key).values():
             pool.enabled = up
         state = "up" if up else "down"

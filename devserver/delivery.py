@@ -5,6 +5,7 @@ batch; records the function reports in `batchItemFailures` (or the whole batch, 
 fails) stay on the queue, come back after the visibility timeout and, after
 maxReceiveCount tries, move to the DLQ by the queue's redrive policy.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,22 @@ from finflow.aws import client
 
 
 def sqs_event(queue_arn: str, messages: list[dict]) -> dict:
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1",
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
 
 
 class QueuePoller(threading.Thread):
@@ -38,9 +50,10 @@ class QueuePoller(threading.Thread):
                 self.stop_event.wait(0.5)
                 continue
             try:
-                messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                               WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages", [])
-            except Exception as exc:  # noqa: BLE001 - the endpoint going away must not kill delivery
+                messages = sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+                ).get("Messages", [])
+            except Exception as exc:
                 print(f"[delivery] receive failed on {self.name}: {exc}", flush=True)
                 time.sleep(1)
                 continue
@@ -59,8 +72,11 @@ class QueuePoller(threading.Thread):
         except InvocationError as exc:
             print(f"[delivery] {self.pool.name} failed: {str(exc).splitlines()[0]}", flush=True)
             return  # the whole batch comes back after the visibility timeout
-        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                for i, m in enumerate(messages) if m["MessageId"] not in failed]
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(messages)
+            if m["MessageId"] not in failed
+        ]
         if done:
             sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=done)
         if failed:

@@ -3,6 +3,7 @@
 server_url(): $DATABASE_URL, else the pgserver wheel (embedded PostgreSQL 16), else local
 PostgreSQL binaries (initdb/pg_ctl). Servers listen on a Unix socket only (no port clashes).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -25,8 +26,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
-NO_PG = ("No PostgreSQL available: install the pgserver wheel (Python 3.9–3.12), or PostgreSQL "
-         "server binaries, or set DATABASE_URL=postgresql://user:pass@host/db")
+NO_PG = (
+    "No PostgreSQL available: install the pgserver wheel (Python 3.9–3.12), or PostgreSQL "
+    "server binaries, or set DATABASE_URL=postgresql://user:pass@host/db"
+)
 FORCE_BINARIES_ENV = "FINFLOW_PG_FORCE_BINARIES"  # "1": skip pgserver (to test the fallback)
 _SOCKET_MAX = 107  # sun_path is 108 bytes including the trailing NUL
 _lock = threading.Lock()
@@ -66,8 +69,9 @@ def ensure_database(server_url: str, name: str) -> str:
 
 
 def _socket_url(sock_dir) -> str:
-    return URL.create("postgresql+psycopg", username="postgres", database="postgres",
-                      query={"host": str(sock_dir)}).render_as_string(hide_password=False)
+    return URL.create(
+        "postgresql+psycopg", username="postgres", database="postgres", query={"host": str(sock_dir)}
+    ).render_as_string(hide_password=False)
 
 
 def _start(data_dir: pathlib.Path) -> str:
@@ -95,8 +99,11 @@ def _start(data_dir: pathlib.Path) -> str:
 def _find_bindir() -> pathlib.Path | None:
     # Debian/Ubuntu keep initdb/pg_ctl off PATH, under /usr/lib/postgresql/<version>/bin.
     on_path = shutil.which("initdb")
-    debian = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"), reverse=True,
-                    key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)])
+    debian = sorted(
+        pathlib.Path("/usr/lib/postgresql").glob("*/bin"),
+        reverse=True,
+        key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)],
+    )
     candidates = ([pathlib.Path(on_path).parent] if on_path else []) + debian
     return next((d for d in candidates if (d / "initdb").is_file() and (d / "pg_ctl").is_file()), None)
 
@@ -110,8 +117,11 @@ def _os_user() -> str | None:
             return pwd.getpwnam(name).pw_name
         except KeyError:
             pass
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                    "finflow-pg"], check=True, capture_output=True)
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "finflow-pg"],
+        check=True,
+        capture_output=True,
+    )
     return "finflow-pg"
 
 
@@ -121,10 +131,13 @@ def _start_binaries(bindir: pathlib.Path, data_dir: pathlib.Path) -> str:
     def pg(*args: str) -> subprocess.CompletedProcess:
         cmd = [str(bindir / args[0]), *args[1:]]
         if user:
-            cmd = (["runuser", "-u", user, "--", *cmd] if shutil.which("runuser")
-                   else ["su", user, "-s", "/bin/sh", "-c", shlex.join(cmd)])
+            cmd = (
+                ["runuser", "-u", user, "--", *cmd]
+                if shutil.which("runuser")
+                else ["su", user, "-s", "/bin/sh", "-c", shlex.join(cmd)]
+            )
         # cwd="/": the server user may not be able to enter our cwd (e.g. /root).
-        return subprocess.run(cmd, cwd="/", capture_output=True, text=True, timeout=120)
+        return subprocess.run(cmd, check=False, cwd="/", capture_output=True, text=True, timeout=120)
 
     key = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
     short_dir = pathlib.Path(tempfile.gettempdir()) / f"finflow-pg-{key}"
@@ -148,8 +161,9 @@ def _start_binaries(bindir: pathlib.Path, data_dir: pathlib.Path) -> str:
             running_sock = (data_dir / "postmaster.pid").read_text().splitlines()[4].strip()
             return _socket_url(running_sock or sock_dir)
         if not (data_dir / "PG_VERSION").exists():
-            r = pg("initdb", "-D", str(data_dir), "--auth=trust", "-U", "postgres",
-                   "--encoding=UTF8", "--locale=C")  # C locale: always available, deterministic
+            r = pg(
+                "initdb", "-D", str(data_dir), "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--locale=C"
+            )  # C locale: always available, deterministic
             if r.returncode:
                 raise RuntimeError(f"initdb failed in {data_dir}:\n{r.stdout}{r.stderr}")
         logfile = data_dir / "server.log"

@@ -3,19 +3,20 @@
 Served by Werkzeug. Routing, public routes and the authorizer come from the catalog,
 the same rules CDK deploys.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from devserver import tracing
-from devserver.throttle import TokenBucket
 from devserver.lambda_runtime import proxy_event, token_authorizer_event
+from devserver.throttle import TokenBucket
 from devserver.workers import FunctionPool, InvocationError
 from functions import catalog
 
@@ -23,15 +24,24 @@ MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
 
 
 def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
-    body = {"type": f"https://finflow.dev/problems/{title.lower().replace(' ', '-')}", "title": title,
-            "status": status, "detail": detail}
+    body = {
+        "type": f"https://finflow.dev/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     return Response(json.dumps(body), status=status, content_type="application/problem+json", headers=headers)
 
 
 class Gateway:
-    def __init__(self, pools: dict[str, FunctionPool], only: str | None = None,
-                 system_health: Callable[[], dict] | None = None,
-                 console: Callable[[Request], Response] | None = None, throttle: TokenBucket | None = None):
+    def __init__(
+        self,
+        pools: dict[str, FunctionPool],
+        only: str | None = None,
+        system_health: Callable[[], dict] | None = None,
+        console: Callable[[Request], Response] | None = None,
+        throttle: TokenBucket | None = None,
+    ):
         """pools: keyed "<module>.<function>"; only: serve one module (its seed port);
         console: the devserver's own /_dev routes (traces, failure injection);
         throttle: the stage's token bucket, shared by every port of the API (None: unlimited)."""
@@ -63,12 +73,21 @@ class Gateway:
         notes: dict = {}
         response = self._route(request, tracing.header(root, segment_id), notes)
         caller = tracing.header(root, incoming.get("Parent")) if incoming.get("Parent") else tracing.header(root, None)
-        tracing.segment(f"gateway {self.only or 'api'}", caller, segment_id, started, time.time(),
-                        origin="AWS::ApiGateway::Stage", fault=response.status_code >= 500,
-                        error=400 <= response.status_code < 500,
-                        http={"request": {"method": request.method, "url": request.path},
-                              "response": {"status": response.status_code}},
-                        annotations={k: v for k, v in notes.items() if v})
+        tracing.segment(
+            f"gateway {self.only or 'api'}",
+            caller,
+            segment_id,
+            started,
+            time.time(),
+            origin="AWS::ApiGateway::Stage",
+            fault=response.status_code >= 500,
+            error=400 <= response.status_code < 500,
+            http={
+                "request": {"method": request.method, "url": request.path},
+                "response": {"status": response.status_code},
+            },
+            annotations={k: v for k, v in notes.items() if v},
+        )
         response.headers[tracing.HEADER] = f"Root={root}"
         return response
 
@@ -96,9 +115,15 @@ class Gateway:
         headers = dict(request.headers)
         if trace:
             headers = {k: v for k, v in headers.items() if k.lower() != "x-amzn-trace-id"} | {tracing.HEADER: trace}
-        event = proxy_event(request.method, path, body=request.get_data(), headers=headers,
-                            query={k: request.args.getlist(k) for k in request.args},
-                            authorizer=authorizer, source_ip=request.remote_addr or "127.0.0.1")
+        event = proxy_event(
+            request.method,
+            path,
+            body=request.get_data(),
+            headers=headers,
+            query={k: request.args.getlist(k) for k in request.args},
+            authorizer=authorizer,
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
         # what the function takes as correlation id when the caller sent none
         notes["correlation_id"] = notes["correlation_id"] or event["requestContext"]["requestId"]
         try:
@@ -115,8 +140,9 @@ class Gateway:
         if not header:
             return None, problem(401, "Unauthorized", "missing bearer token", unauthorized)
         try:
-            policy = self.pools["auth.authorizer"].invoke(token_authorizer_event(header, request.method, path),
-                                                          trace=trace)
+            policy = self.pools["auth.authorizer"].invoke(
+                token_authorizer_event(header, request.method, path), trace=trace
+            )
         except InvocationError as exc:
             print(f"[gateway] auth.authorizer failed: {str(exc).splitlines()[0]}", flush=True)
             return None, problem(500, "Internal Server Error", "authorizer failed")

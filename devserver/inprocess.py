@@ -8,6 +8,7 @@ One invocation at a time: Powertools keeps the current request in state shared b
 resolver of a process, so a function that fans out calls in parallel threads must run them
 inline here (tests do); the devserver runs each function in its own processes instead.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -33,13 +34,17 @@ class InProcessFunction:
         handler = getattr(importlib.import_module(module_name), attr)
         try:
             return handler(event, LambdaContext(self.name))
-        except Exception as exc:  # noqa: BLE001 - surfaced like a Lambda function error
+        except Exception as exc:
             raise InvocationError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from exc
 
 
 def gateway() -> Gateway:
-    pools = {f"{m.key}.{fn.name}": InProcessFunction(f"{m.key}-{fn.name}", fn.handler)
-             for m in built_modules() for fn in m.functions if fn.kind in ("api", "authorizer")}
+    pools = {
+        f"{m.key}.{fn.name}": InProcessFunction(f"{m.key}-{fn.name}", fn.handler)
+        for m in built_modules()
+        for fn in m.functions
+        if fn.kind in ("api", "authorizer")
+    }
     return Gateway(pools)
 
 

@@ -1,4 +1,5 @@
 """What Lambda hands a function: the context object and API Gateway proxy events."""
+
 from __future__ import annotations
 
 import base64
@@ -31,9 +32,16 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def proxy_event(method: str, path: str, *, body: bytes | str | dict | None = None,
-                headers: dict[str, str] | None = None, query: dict[str, list[str]] | None = None,
-                authorizer: dict | None = None, source_ip: str = "127.0.0.1") -> dict:
+def proxy_event(
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | dict | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, list[str]] | None = None,
+    authorizer: dict | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict:
     """An API Gateway REST (v1) proxy event, as the gateway hands it to a function."""
     if isinstance(body, dict):
         body = json.dumps(body)
@@ -47,22 +55,36 @@ def proxy_event(method: str, path: str, *, body: bytes | str | dict | None = Non
     query = query or {}
     now = time.time()
     return {
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
-        "pathParameters": None, "stageVariables": None,
+        "pathParameters": None,
+        "stageVariables": None,
         "requestContext": {
-            "accountId": "000000000000", "apiId": "local", "stage": "local", "path": path,
-            "httpMethod": method, "resourcePath": path, "requestId": str(uuid.uuid4()),
-            "requestTimeEpoch": int(now * 1000), "protocol": "HTTP/1.1",
+            "accountId": "000000000000",
+            "apiId": "local",
+            "stage": "local",
+            "path": path,
+            "httpMethod": method,
+            "resourcePath": path,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(now * 1000),
+            "protocol": "HTTP/1.1",
             "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
             "authorizer": authorizer,
         },
-        "body": body or None, "isBase64Encoded": is_b64,
+        "body": body or None,
+        "isBase64Encoded": is_b64,
     }
 
 
 def token_authorizer_event(header: str, method: str, path: str) -> dict:
-    return {"type": "TOKEN", "authorizationToken": header,
-            "methodArn": f"arn:aws:execute-api:us-east-1:000000000000:local/local/{method}{path}"}
+    return {
+        "type": "TOKEN",
+        "authorizationToken": header,
+        "methodArn": f"arn:aws:execute-api:us-east-1:000000000000:local/local/{method}{path}",
+    }

@@ -8,6 +8,7 @@ idempotent by event id, so what they had already applied is not applied twice. U
 own calls (ListDeadLetterSourceQueues, SendMessageBatch, DeleteMessageBatch), so it works
 on moto, LocalStack and AWS alike (in AWS the console's "Start DLQ redrive" does the same).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,14 @@ import sys
 
 def sqs_client(endpoint: str | None = None):
     import boto3
-    return boto3.client("sqs", endpoint_url=endpoint or os.environ.get("AWS_ENDPOINT_URL"),
-                        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-                        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-                        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"))
+
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint or os.environ.get("AWS_ENDPOINT_URL"),
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    )
 
 
 def redrive(sqs, dlq_url: str) -> int:
@@ -30,19 +35,29 @@ def redrive(sqs, dlq_url: str) -> int:
         raise SystemExit(f"{dlq_url} is the dead-letter queue of {len(sources)} queues, not one")
     moved = 0
     while True:
-        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30,
-                                       MessageAttributeNames=["All"]).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30, MessageAttributeNames=["All"]
+        ).get("Messages", [])
         if not messages:
             return moved
-        sent = sqs.send_message_batch(QueueUrl=sources[0], Entries=[
-            {"Id": str(i), "MessageBody": m["Body"],
-             **({"MessageAttributes": m["MessageAttributes"]} if m.get("MessageAttributes") else {})}
-            for i, m in enumerate(messages)])
+        sent = sqs.send_message_batch(
+            QueueUrl=sources[0],
+            Entries=[
+                {
+                    "Id": str(i),
+                    "MessageBody": m["Body"],
+                    **({"MessageAttributes": m["MessageAttributes"]} if m.get("MessageAttributes") else {}),
+                }
+                for i, m in enumerate(messages)
+            ],
+        )
         ok = {int(s["Id"]) for s in sent.get("Successful", [])}
         # only what reached the source queue leaves the DLQ; the rest is tried on the next run
         if ok:
-            sqs.delete_message_batch(QueueUrl=dlq_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": messages[i]["ReceiptHandle"]} for i in sorted(ok)])
+            sqs.delete_message_batch(
+                QueueUrl=dlq_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": messages[i]["ReceiptHandle"]} for i in sorted(ok)],
+            )
         moved += len(ok)
         if len(ok) < len(messages):
             return moved
@@ -56,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devserver.redrive", description=__doc__.splitlines()[0])
     parser.add_argument("queues", nargs="*", help="dead-letter queue names (finflow-<consumer>-from-<producer>-dlq)")
     parser.add_argument("--all", action="store_true", help="every FinFlow dead-letter queue")
-    parser.add_argument("--endpoint", default=None,
-                        help="the AWS endpoint (default $AWS_ENDPOINT_URL, else http://127.0.0.1:8010)")
+    parser.add_argument(
+        "--endpoint", default=None, help="the AWS endpoint (default $AWS_ENDPOINT_URL, else http://127.0.0.1:8010)"
+    )
     args = parser.parse_args(argv)
     if not args.queues and not args.all:
         parser.error("name a dead-letter queue, or --all")

@@ -1,6 +1,7 @@
 """The whole of FinFlow on localhost: PostgreSQL, an AWS endpoint, the functions of every
 module in Lambda-like workers, the gateway on one port plus each module's seed port,
 event delivery and the scheduled functions."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -62,13 +63,14 @@ class DevSystem:
         self.collector: tracing.Collector | None = None
 
     # -- start-up, in dependency order ----------------------------------------------
-    def start(self) -> "DevSystem":
+    def start(self) -> DevSystem:
         o = self.options
         self._check_ports()
         pg = server_url(o.data_dir / "pg")
         self._environment(pg)
         self._migrate(pg)
         from devserver import bootstrap
+
         bootstrap.create_secrets()
         bootstrap.create_storage()
         self.queues = bootstrap.create_event_routing()
@@ -88,28 +90,43 @@ class DevSystem:
                 try:
                     probe.bind((o.host, port))
                 except OSError:
-                    raise SystemExit(f"port {port} is in use: is another FinFlow running? "
-                                     f"Stop it, or choose other ports with --port-base") from None
+                    raise SystemExit(
+                        f"port {port} is in use: is another FinFlow running? "
+                        f"Stop it, or choose other ports with --port-base"
+                    ) from None
 
     def _environment(self, pg: str) -> None:
         o = self.options
         env = {
-            "DATABASE_URL": pg, "FINFLOW_DB_PREFIX": o.db_prefix,
+            "DATABASE_URL": pg,
+            "FINFLOW_DB_PREFIX": o.db_prefix,
             "FINFLOW_API_URL": f"http://{o.host}:{o.port_base}",
-            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-            "KYC_AUTO_VERIFY": "true", "POWERTOOLS_TRACE_DISABLED": "false",
-            "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "KYC_AUTO_VERIFY": "true",
+            "POWERTOOLS_TRACE_DISABLED": "false",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
         # the user may tune these; where the modules and their database are is ours to say
-        tunable = {"KYC_AUTO_VERIFY", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_LOG_LEVEL"}
+        tunable = {
+            "KYC_AUTO_VERIFY",
+            "POWERTOOLS_TRACE_DISABLED",
+            "POWERTOOLS_METRICS_DISABLED",
+            "POWERTOOLS_LOG_LEVEL",
+        }
         env = {k: os.environ.get(k, v) if k in tunable else v for k, v in env.items()} | o.env
         if not os.environ.get("AWS_ENDPOINT_URL"):
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every AWS call otherwise
             from moto.server import ThreadedMotoServer
+
             self.moto = ThreadedMotoServer(ip_address=o.host, port=o.port_base + 10, verbose=False)
             self.moto.start()
-            env |= {"AWS_ENDPOINT_URL": f"http://{o.host}:{o.port_base + 10}",
-                    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+            env |= {
+                "AWS_ENDPOINT_URL": f"http://{o.host}:{o.port_base + 10}",
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+            }
         if env["POWERTOOLS_TRACE_DISABLED"].lower() != "true":
             # the X-Ray daemon stand-in: the functions' SDK sends its documents here
             self.collector = tracing.Collector(o.host).start()
@@ -117,6 +134,7 @@ class DevSystem:
             env |= {"AWS_XRAY_DAEMON_ADDRESS": self.collector.address, "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}
         os.environ.update(env)  # inherited by every worker process
         from finflow import aws, config
+
         config.settings.cache_clear()
         aws.client.cache_clear()
 
@@ -124,6 +142,7 @@ class DevSystem:
         """Every module that keeps Alembic migrations gets its database, as the tests do:
         the Aurora owners and Notification (its PostgreSQL adapter, used unless DOCUMENTDB_URI is set)."""
         from finflow import migrations
+
         for m in self.modules:
             if (ROOT / "functions" / m.key / "migrations").is_dir():
                 ensure_database(pg, f"{self.options.db_prefix}{m.key}")
@@ -131,6 +150,7 @@ class DevSystem:
 
     def _bootstrap_admin(self) -> None:
         from functions.auth.logic import ensure_admin
+
         email = os.environ.get("FINFLOW_ADMIN_EMAIL", DEFAULT_ADMIN[0])
         password = os.environ.get("FINFLOW_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
         try:
@@ -142,8 +162,9 @@ class DevSystem:
     def _start_functions(self) -> None:
         for m in self.modules:
             for fn in (fn for fn in m.functions if _handler_present(fn.handler)):
-                self.pools[f"{m.key}.{fn.name}"] = FunctionPool(f"{m.key}-{fn.name}", fn.handler,
-                                                                self.options.max_workers)
+                self.pools[f"{m.key}.{fn.name}"] = FunctionPool(
+                    f"{m.key}-{fn.name}", fn.handler, self.options.max_workers
+                )
         warm = [p for name, p in self.pools.items() if name.endswith((".api", ".authorizer"))]
         threads = [threading.Thread(target=p.warm) for p in warm]
         for t in threads:
@@ -153,6 +174,7 @@ class DevSystem:
 
     def _start_delivery(self) -> None:
         from devserver.delivery import QueuePoller, Scheduler
+
         for module, urls in self.queues.items():
             pool = self.pools.get(f"{module}.events")
             for url in urls if pool else ():
@@ -171,10 +193,21 @@ class DevSystem:
         o = self.options
         self.throttle = TokenBucket(o.rate_limit, o.burst_limit)  # one stage: the seed ports count too
         console = Console(self.pools, [m.key for m in self.modules], self.throttle)
-        apps = [("gateway", o.port_base, Gateway(self.pools, system_health=self.health, console=console,
-                                                 throttle=self.throttle))]
-        apps += [(m.key, o.port_base + (m.port - catalog.GATEWAY_PORT),
-                  Gateway(self.pools, only=m.key, throttle=self.throttle)) for m in catalog.MODULES]
+        apps = [
+            (
+                "gateway",
+                o.port_base,
+                Gateway(self.pools, system_health=self.health, console=console, throttle=self.throttle),
+            )
+        ]
+        apps += [
+            (
+                m.key,
+                o.port_base + (m.port - catalog.GATEWAY_PORT),
+                Gateway(self.pools, only=m.key, throttle=self.throttle),
+            )
+            for m in catalog.MODULES
+        ]
         for name, port, app in apps:
             server = make_server(o.host, port, app, threaded=True)
             threading.Thread(target=server.serve_forever, name=f"http-{name}", daemon=True).start()
@@ -183,9 +216,11 @@ class DevSystem:
     # -- runtime -----------------------------------------------------------------------
     def health(self) -> dict:
         built = {m.key for m in self.modules}
-        return {"status": "healthy", "service": "finflow-gateway",
-                "modules": {m.service: ("deployed" if m.key in built else "not in this build")
-                            for m in catalog.MODULES}}
+        return {
+            "status": "healthy",
+            "service": "finflow-gateway",
+            "modules": {m.service: ("deployed" if m.key in built else "not in this build") for m in catalog.MODULES},
+        }
 
     def urls(self) -> list[str]:
         o = self.options
@@ -196,12 +231,18 @@ class DevSystem:
             note = f"docs http://{o.host}:{port}/api/{m.key}/docs" if m.key in built else "not in this build yet"
             lines.append(f"{m.service:<20} http://{o.host}:{port}  {note}")
         lines.append(f"AWS endpoint     {os.environ['AWS_ENDPOINT_URL']}")
-        traces = (f"http://{o.host}:{o.port_base}/_dev/traces  (python -m devserver.trace <id>)"
-                  if self.collector else "off (POWERTOOLS_TRACE_DISABLED=true)")
+        traces = (
+            f"http://{o.host}:{o.port_base}/_dev/traces  (python -m devserver.trace <id>)"
+            if self.collector
+            else "off (POWERTOOLS_TRACE_DISABLED=true)"
+        )
         lines.append(f"traces           {traces}")
-        lines.append(f"failures         http://{o.host}:{o.port_base}/_dev/modules  (python -m devserver.chaos down <module>)")
+        lines.append(
+            f"failures         http://{o.host}:{o.port_base}/_dev/modules  (python -m devserver.chaos down <module>)"
+        )
         # where the modules' databases are, for operator tools (python -m functions.reporting.rebuild)
         from sqlalchemy.engine import make_url
+
         database = make_url(os.environ["DATABASE_URL"]).render_as_string(hide_password=True)
         prefix = f", names prefixed {o.db_prefix!r}" if o.db_prefix else ""
         lines.append(f"database         {database}  (DATABASE_URL: one database per module{prefix})")

@@ -3,12 +3,13 @@
 Each request takes a token; tokens come back at `rate` per second up to `burst`. A request
 finding none is refused (429) and told when the next token is due (Retry-After).
 """
+
 from __future__ import annotations
 
 import math
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from functions.catalog import Throttle
 
@@ -22,7 +23,7 @@ class TokenBucket:
         self._lock = threading.Lock()
 
     @classmethod
-    def of(cls, throttle: Throttle) -> "TokenBucket":
+    def of(cls, throttle: Throttle) -> TokenBucket:
         return cls(throttle.rate, throttle.burst)
 
     def take(self) -> int | None:

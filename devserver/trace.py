@@ -1,8 +1,9 @@
 """Print the trace tree of one request from a running devserver.
 
-    python -m devserver.trace <trace-id | correlation-id> [--url http://127.0.0.1:8000] [--json]
-    python -m devserver.trace --list            the recent traces, newest first
+python -m devserver.trace <trace-id | correlation-id> [--url http://127.0.0.1:8000] [--json]
+python -m devserver.trace --list            the recent traces, newest first
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         return r
     if args.list or not args.id:
         for t in r.json()["traces"]:
-            print(f"{t['trace_id']}  {','.join(t['correlation_ids'])[:40]:<40}  {t['entry']:<12} "
-                  f"{t['duration_ms']}ms  {' '.join(t['functions'])}")
+            print(
+                f"{t['trace_id']}  {','.join(t['correlation_ids'])[:40]:<40}  {t['entry']:<12} "
+                f"{t['duration_ms']}ms  {' '.join(t['functions'])}"
+            )
     elif args.json:
         print(json.dumps(r.json(), indent=2))
     else:

@@ -10,6 +10,7 @@ collector receives the SDK's documents (the daemon protocol: a header line
 Traces are kept in memory, the newest MAX_TRACES only, and assembled into trees by trace
 id; a correlation id (annotation `correlation_id`) finds the traces it touched.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ HEADER = "X-Amzn-Trace-Id"
 
 
 # -- trace ids and headers (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html) --
+
 
 def new_root() -> str:
     return f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
@@ -56,6 +58,7 @@ def sampled(trace: str | None) -> bool:
 
 # -- the collector -------------------------------------------------------------------------
 
+
 class Collector:
     """The daemon stand-in: documents by trace id, newest traces kept."""
 
@@ -65,11 +68,11 @@ class Collector:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, port))
         self.sock.settimeout(0.5)
-        self.address = "%s:%d" % self.sock.getsockname()
+        self.address = "{}:{}".format(*self.sock.getsockname())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._receive, name="xray-collector", daemon=True)
 
-    def start(self) -> "Collector":
+    def start(self) -> Collector:
         self._thread.start()
         return self
 
@@ -82,7 +85,7 @@ class Collector:
         while not self._stop.is_set():
             try:
                 data = self.sock.recv(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -131,6 +134,7 @@ class Collector:
 
 # -- trees -------------------------------------------------------------------------------
 
+
 def _walk(doc: dict):
     yield doc
     for child in doc.get("subsegments") or ():
@@ -152,17 +156,28 @@ def _node(entity: dict, trace_id: str) -> dict:
     request, response = http.get("request") or {}, http.get("response") or {}
     start, end = entity.get("start_time"), entity.get("end_time")
     node = {
-        "id": entity["id"], "trace_id": trace_id, "name": entity.get("name", "?"),
+        "id": entity["id"],
+        "trace_id": trace_id,
+        "name": entity.get("name", "?"),
         "kind": entity.get("origin") or ("subsegment" if entity.get("type") == "subsegment" else "segment"),
-        "start_time": start, "end_time": end,
+        "start_time": start,
+        "end_time": end,
         "duration_ms": round((end - start) * 1000, 1) if start and end else None,
         "in_progress": bool(entity.get("in_progress")),
-        "error": bool(entity.get("error")), "fault": bool(entity.get("fault")),
+        "error": bool(entity.get("error")),
+        "fault": bool(entity.get("fault")),
         "children": [],
     }
     if request or response:
-        node["http"] = {k: v for k, v in {"method": request.get("method"), "url": request.get("url"),
-                                           "status": response.get("status")}.items() if v is not None}
+        node["http"] = {
+            k: v
+            for k, v in {
+                "method": request.get("method"),
+                "url": request.get("url"),
+                "status": response.get("status"),
+            }.items()
+            if v is not None
+        }
     if entity.get("annotations"):
         node["annotations"] = entity["annotations"]
     if entity.get("namespace") == "remote" and "sql" in entity:
@@ -178,7 +193,8 @@ def build_tree(trace_ids: list[str], collector: Collector) -> dict:
     parents: dict[str, str | None] = {}
     for trace_id in trace_ids:
         for doc in collector.docs(trace_id):
-            def visit(entity: dict, parent_id: str | None) -> None:
+
+            def visit(entity: dict, parent_id: str | None, trace_id: str = trace_id) -> None:
                 node = _node(entity, trace_id)
                 if entity["id"] in nodes:  # an in-progress copy streamed earlier: the newer wins
                     node["children"] = nodes[entity["id"]]["children"]
@@ -186,6 +202,7 @@ def build_tree(trace_ids: list[str], collector: Collector) -> dict:
                 parents[entity["id"]] = parent_id
                 for child in entity.get("subsegments") or ():
                     visit(child, entity["id"])
+
             visit(doc, doc.get("parent_id"))
     for node in nodes.values():
         node["children"] = []
@@ -198,9 +215,13 @@ def build_tree(trace_ids: list[str], collector: Collector) -> dict:
         node["children"].sort(key=key)
     roots.sort(key=key)
     docs = [d for tid in trace_ids for d in collector.docs(tid)]
-    return {"trace_ids": trace_ids, "correlation_ids": _correlations(docs),
-            "services": sorted({n["name"] for n in nodes.values() if n["kind"] == "AWS::Lambda::Function"}),
-            "segments": len(nodes), "roots": roots}
+    return {
+        "trace_ids": trace_ids,
+        "correlation_ids": _correlations(docs),
+        "services": sorted({n["name"] for n in nodes.values() if n["kind"] == "AWS::Lambda::Function"}),
+        "segments": len(nodes),
+        "roots": roots,
+    }
 
 
 def summary(trace_id: str, docs: list[dict]) -> dict:
@@ -208,11 +229,15 @@ def summary(trace_id: str, docs: list[dict]) -> dict:
     starts = [d["start_time"] for d in docs if d.get("start_time")]
     ends = [d["end_time"] for d in docs if d.get("end_time")]
     first = min(segments or docs, key=lambda d: d.get("start_time") or 0)
-    return {"trace_id": trace_id, "correlation_ids": _correlations(docs), "entry": first.get("name"),
-            "start_time": min(starts) if starts else None,
-            "duration_ms": round((max(ends) - min(starts)) * 1000, 1) if starts and ends else None,
-            "functions": sorted({d["name"] for d in segments if d.get("origin") == "AWS::Lambda::Function"}),
-            "documents": len(docs)}
+    return {
+        "trace_id": trace_id,
+        "correlation_ids": _correlations(docs),
+        "entry": first.get("name"),
+        "start_time": min(starts) if starts else None,
+        "duration_ms": round((max(ends) - min(starts)) * 1000, 1) if starts and ends else None,
+        "functions": sorted({d["name"] for d in segments if d.get("origin") == "AWS::Lambda::Function"}),
+        "documents": len(docs),
+    }
 
 
 def render(tree: dict) -> str:
@@ -272,15 +297,33 @@ def record(doc: dict) -> None:
         _active.add(doc)
 
 
-def segment(name: str, trace: str, seg_id: str, start: float, end: float, *, origin: str,
-            http: dict | None = None, fault: bool = False, error: bool = False,
-            annotations: dict | None = None) -> None:
+def segment(
+    name: str,
+    trace: str,
+    seg_id: str,
+    start: float,
+    end: float,
+    *,
+    origin: str,
+    http: dict | None = None,
+    fault: bool = False,
+    error: bool = False,
+    annotations: dict | None = None,
+) -> None:
     """Record a segment written by the platform (API Gateway's, or Lambda's per invocation)."""
     fields = parse(trace)
     if _active is None or not sampled(trace):
         return
-    doc = {"name": name, "id": seg_id, "trace_id": fields["Root"], "start_time": start, "end_time": end,
-           "origin": origin, "fault": fault, "error": error}
+    doc = {
+        "name": name,
+        "id": seg_id,
+        "trace_id": fields["Root"],
+        "start_time": start,
+        "end_time": end,
+        "origin": origin,
+        "fault": fault,
+        "error": error,
+    }
     if fields.get("Parent"):
         doc["parent_id"] = fields["Parent"]
     if http:

@@ -5,6 +5,7 @@ workers start (cold) when all are busy, up to a limit. Process isolation matters
 function's module-level state (router, caches, breakers) is per container, never shared
 between concurrent invocations.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -57,7 +58,7 @@ def _worker_main(function_name: str, conn: Connection) -> None:
                 handlers[handler_path] = getattr(importlib.import_module(module_name), attr)
             result = None if event is None else handlers[handler_path](event, LambdaContext(function_name))
             conn.send(("ok", result))
-        except Exception as exc:  # noqa: BLE001 - reported to the caller like a Lambda function error
+        except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
 
@@ -73,8 +74,9 @@ def _forget_last_segment() -> None:
 class _Worker:
     def __init__(self, function_name: str):
         self.conn, child = _ctx.Pipe()
-        self.process = _ctx.Process(target=_worker_main, args=(function_name, child),
-                                    name=f"fn-{function_name}", daemon=True)
+        self.process = _ctx.Process(
+            target=_worker_main, args=(function_name, child), name=f"fn-{function_name}", daemon=True
+        )
         self.process.start()
         child.close()
         status, detail = self._recv()
@@ -172,8 +174,15 @@ class FunctionPool:
             raise
         finally:
             if inner:
-                tracing.segment(self.name, trace, segment_id, started, time.time(),
-                                origin="AWS::Lambda::Function", fault=status == "error")
+                tracing.segment(
+                    self.name,
+                    trace,
+                    segment_id,
+                    started,
+                    time.time(),
+                    origin="AWS::Lambda::Function",
+                    fault=status == "error",
+                )
         self._idle.put(worker)
         if status == "error":
             raise InvocationError(result)

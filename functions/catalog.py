@@ -3,6 +3,7 @@
 CDK stacks, the devserver, `/health` (`cascade_info`) and the cascade tooling read the
 graph from here; none of them repeats it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -75,7 +76,10 @@ _DOCS = (("GET", "/api/{key}/docs"),)  # Swagger UI; the OpenAPI JSON is docs?fo
 
 MODULES: tuple[Module, ...] = (
     Module(
-        key="auth", letter="A", name="User Authentication", port=8001,
+        key="auth",
+        letter="A",
+        name="User Authentication",
+        port=8001,
         route_prefixes=("/api/auth",),
         calls=(),
         subscriptions=(Subscription("kyc", ("KycDecisionMade",), feedback=True),),
@@ -83,14 +87,19 @@ MODULES: tuple[Module, ...] = (
         stores=("aurora:auth",),
         cascaded_validations=("token validation",),
         public_routes=(
-            ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
-            ("POST", "/api/auth/refresh"), ("POST", "/api/auth/token"),
+            ("POST", "/api/auth/register"),
+            ("POST", "/api/auth/login"),
+            ("POST", "/api/auth/refresh"),
+            ("POST", "/api/auth/token"),
             ("GET", "/api/auth/.well-known/jwks.json"),
         ),
         extra_functions=(Function("authorizer", "functions.auth.authorizer.handler", "authorizer"),),
     ),
     Module(
-        key="wallet", letter="B", name="Wallet", port=8002,
+        key="wallet",
+        letter="B",
+        name="Wallet",
+        port=8002,
         route_prefixes=("/api/wallet", "/api/v1/wallet", "/api/v2/wallet"),
         calls=("auth",),
         # Compliance freezes arrive through Wallet's API (immediate and attributed), not as events.
@@ -101,7 +110,10 @@ MODULES: tuple[Module, ...] = (
         cascaded_validations=("KYC check", "token validation"),
     ),
     Module(
-        key="payment", letter="C", name="Payment Processing", port=8003,
+        key="payment",
+        letter="C",
+        name="Payment Processing",
+        port=8003,
         route_prefixes=("/api/payment",),
         calls=("wallet", "auth"),
         subscriptions=(Subscription("auth", ("UserExportRequested",)),),
@@ -112,13 +124,18 @@ MODULES: tuple[Module, ...] = (
         extra_functions=(Function("reconciler", "functions.payment.reconciler.handler", "schedule", 1),),
     ),
     Module(
-        key="notification", letter="D", name="Notification", port=8004,
+        key="notification",
+        letter="D",
+        name="Notification",
+        port=8004,
         route_prefixes=("/api/notifications",),
         calls=("auth",),
         subscriptions=(
             # UserRolesChanged: who the compliance officers are, for AML alerts
-            Subscription("auth", ("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased",
-                                  "UserExportRequested")),
+            Subscription(
+                "auth",
+                ("UserRegistered", "UserKycStatusChanged", "UserRolesChanged", "UserErased", "UserExportRequested"),
+            ),
             Subscription("wallet", ("WalletCreated", "WalletStatusChanged")),
             Subscription("payment", ("PaymentCompleted",)),
             Subscription("kyc", ("AmlAlertRaised",), feedback=True),
@@ -129,19 +146,27 @@ MODULES: tuple[Module, ...] = (
         extra_functions=(Function("kyc-reminder", "functions.notification.reminders.handler", "schedule", 1440),),
     ),
     Module(
-        key="kyc", letter="E", name="KYC/AML Compliance", port=8005,
+        key="kyc",
+        letter="E",
+        name="KYC/AML Compliance",
+        port=8005,
         route_prefixes=("/api/kyc", "/api/aml"),
         # AML freezes (and lifts) wallets through Wallet's API, and reads a wallet's age from it
         calls=("wallet", "auth"),
         # UserErased: identity documents are deleted, the decision and AML records kept
-        subscriptions=(Subscription("payment", ("PaymentCompleted",)),
-                       Subscription("auth", ("UserErased", "UserExportRequested"))),
+        subscriptions=(
+            Subscription("payment", ("PaymentCompleted",)),
+            Subscription("auth", ("UserErased", "UserExportRequested")),
+        ),
         emits=("KycSubmitted", "KycDecisionMade", "AmlAlertRaised"),
         stores=("aurora:kyc", "s3:kyc-documents"),
         cascaded_validations=("token validation", "wallet status"),
     ),
     Module(
-        key="reporting", letter="F", name="Reporting & Analytics", port=8006,
+        key="reporting",
+        letter="F",
+        name="Reporting & Analytics",
+        port=8006,
         route_prefixes=("/api/reports",),
         calls=(),
         subscriptions=(
@@ -164,6 +189,7 @@ GATEWAY_PORT = 8000
 class Throttle:
     """API Gateway's stage throttling: a token bucket refilled at `rate` requests per second
     holding at most `burst`. Stage-wide (every client together), as API Gateway applies it."""
+
     rate: float
     burst: int
 
@@ -247,8 +273,7 @@ def deploy_waves() -> tuple[tuple[str, ...], ...]:
 
 def subscribers(producer: str, detail_type: str) -> tuple[str, ...]:
     return tuple(
-        m.key for m in MODULES for s in m.subscriptions
-        if s.producer == producer and detail_type in s.detail_types
+        m.key for m in MODULES for s in m.subscriptions if s.producer == producer and detail_type in s.detail_types
     )
 
 
@@ -268,7 +293,8 @@ def cascade_info(key: str) -> dict:
         "direct_dependency": ", ".join(BY_KEY[d].service for d in m.calls) or "none",
         "indirect_dependency": ", ".join(
             f"{BY_KEY[d].service} (via {', '.join(BY_KEY[v].service for v in via[d])})" for d in indirect
-        ) or "none",
+        )
+        or "none",
         "event_sources": sorted({BY_KEY[s.producer].service for s in m.subscriptions}),
         "cascaded_validations": list(m.cascaded_validations),
     }

@@ -7,13 +7,17 @@ lists as public skip the authorizer; everything else goes through the Lambda aut
 A refused token is ACCESS_DENIED (the authorizer's explicit Deny) and a missing header
 UNAUTHORIZED: both answer 401 problem+json, the first with the authorizer's reason.
 """
+
 from __future__ import annotations
 
 import json
 import math
 
 import aws_cdk as cdk
-from aws_cdk import aws_apigateway as apigw, aws_lambda as lambda_, aws_logs as logs, aws_wafv2 as wafv2
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from functions import catalog
@@ -26,8 +30,12 @@ PROBLEM = "application/problem+json"
 
 def _problem(status: int | None, title: str, detail: str) -> dict[str, str]:
     """A gateway response template; `detail` is a VTL expression that yields a JSON string."""
-    body = {"type": f"https://finflow.dev/problems/{title.lower().replace(' ', '-')}", "title": title,
-            "status": status, "detail": "@@DETAIL@@"}
+    body = {
+        "type": f"https://finflow.dev/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": "@@DETAIL@@",
+    }
     if status is None:
         del body["status"]
     return {"application/json": json.dumps(body).replace('"@@DETAIL@@"', detail)}
@@ -62,102 +70,199 @@ def function_arn(name: str) -> str:
 
 
 class FinFlowApi(Construct):
-    def __init__(self, scope: Construct, id: str, *, settings: DeploySettings, authorizer_fn: lambda_.IFunction,
-                 localstack_host: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: DeploySettings,
+        authorizer_fn: lambda_.IFunction,
+        localstack_host: str | None = None,
+    ) -> None:
         super().__init__(scope, id)
         self._stage, self._aws, self._localstack_host = settings.stage, settings.aws, localstack_host
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR)
         self.api = apigw.RestApi(
-            self, "Api", rest_api_name=settings.prefix, description="FinFlow: every module's /api routes",
-            cloud_watch_role=True, endpoint_types=[apigw.EndpointType.REGIONAL],
+            self,
+            "Api",
+            rest_api_name=settings.prefix,
+            description="FinFlow: every module's /api routes",
+            cloud_watch_role=True,
+            endpoint_types=[apigw.EndpointType.REGIONAL],
             deploy_options=apigw.StageOptions(
-                stage_name=settings.stage, tracing_enabled=settings.aws,
-                throttling_rate_limit=settings.api_rate_limit, throttling_burst_limit=settings.api_burst_limit,
-                logging_level=apigw.MethodLoggingLevel.INFO, metrics_enabled=True, data_trace_enabled=False,
+                stage_name=settings.stage,
+                tracing_enabled=settings.aws,
+                throttling_rate_limit=settings.api_rate_limit,
+                throttling_burst_limit=settings.api_burst_limit,
+                logging_level=apigw.MethodLoggingLevel.INFO,
+                metrics_enabled=True,
+                data_trace_enabled=False,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True)))
-        acknowledge(self.api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "API Gateway's account-level CloudWatch role: AWS's own minimal policy for writing execution logs")
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level CloudWatch role: AWS's own minimal policy for writing execution logs",
+        )
         # LocalStack's community edition never runs Lambda authorizers (and has no resource for
         # them): there the functions verify every token themselves (FINFLOW_VERIFY_TOKENS), as
         # they can anywhere, and the methods carry no authorizer.
-        self.authorizer = apigw.TokenAuthorizer(
-            self, "Authorizer", handler=authorizer_fn, identity_source="method.request.header.Authorization",
-            results_cache_ttl=cdk.Duration.minutes(5), authorizer_name=f"{settings.prefix}-jwt") if settings.aws else None
+        self.authorizer = (
+            apigw.TokenAuthorizer(
+                self,
+                "Authorizer",
+                handler=authorizer_fn,
+                identity_source="method.request.header.Authorization",
+                results_cache_ttl=cdk.Duration.minutes(5),
+                authorizer_name=f"{settings.prefix}-jwt",
+            )
+            if settings.aws
+            else None
+        )
         # LocalStack reads a form-encoded body (the seed's `curl -d`) as form fields, so its body
         # check refuses JSON sent that way; the functions validate every body themselves.
-        self.validator = self.api.add_request_validator("Validator", validate_request_parameters=True,
-                                                        validate_request_body=settings.aws)
+        self.validator = self.api.add_request_validator(
+            "Validator", validate_request_parameters=True, validate_request_body=settings.aws
+        )
         self._gateway_responses(settings)
         for m in catalog.MODULES:
             self._module_routes(m, settings)
-        self.api.add_usage_plan("UsagePlan", name=f"{settings.prefix}-default",
-                                throttle=apigw.ThrottleSettings(rate_limit=settings.api_rate_limit, burst_limit=settings.api_burst_limit),
-                                api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)])
-        acknowledge(self.api, "AwsSolutions-COG4",
-                    "tokens are FinFlow's own RS256 JWTs issued by Auth and verified by the Lambda authorizer; there is no Cognito user pool")
+        self.api.add_usage_plan(
+            "UsagePlan",
+            name=f"{settings.prefix}-default",
+            throttle=apigw.ThrottleSettings(rate_limit=settings.api_rate_limit, burst_limit=settings.api_burst_limit),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)],
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "tokens are FinFlow's own RS256 JWTs issued by Auth and verified by the Lambda authorizer; there is no Cognito user pool",
+        )
         if settings.aws:
             self._waf(settings)
         else:
-            acknowledge(self.api, "AwsSolutions-APIG3", "LocalStack's community edition has no WAFv2; the AWS target attaches one")
-            acknowledge(self.api, "AwsSolutions-APIG4", "LocalStack's community edition never runs Lambda authorizers: there "
-                        "every API function verifies the bearer token itself (FINFLOW_VERIFY_TOKENS)")
-            acknowledge(self.api, "AwsSolutions-APIG2", "LocalStack reads a form-encoded JSON body as form fields and "
-                        "refuses it; there the validator checks parameters only and every function validates its body")
+            acknowledge(
+                self.api,
+                "AwsSolutions-APIG3",
+                "LocalStack's community edition has no WAFv2; the AWS target attaches one",
+            )
+            acknowledge(
+                self.api,
+                "AwsSolutions-APIG4",
+                "LocalStack's community edition never runs Lambda authorizers: there "
+                "every API function verifies the bearer token itself (FINFLOW_VERIFY_TOKENS)",
+            )
+            acknowledge(
+                self.api,
+                "AwsSolutions-APIG2",
+                "LocalStack reads a form-encoded JSON body as form fields and "
+                "refuses it; there the validator checks parameters only and every function validates its body",
+            )
 
     def _gateway_responses(self, settings: DeploySettings) -> None:
         headers = {"Content-Type": f"'{PROBLEM}'", "WWW-Authenticate": "'Bearer error=\"invalid_token\"'"}
-        self.api.add_gateway_response("Refused", type=apigw.ResponseType.ACCESS_DENIED, status_code="401",
-                                      response_headers=headers,
-                                      templates=_problem(401, "Unauthorized", '"$context.authorizer.reason"'))
-        self.api.add_gateway_response("MissingToken", type=apigw.ResponseType.UNAUTHORIZED, status_code="401",
-                                      response_headers=headers, templates=_problem(401, "Unauthorized", '"missing bearer token"'))
+        self.api.add_gateway_response(
+            "Refused",
+            type=apigw.ResponseType.ACCESS_DENIED,
+            status_code="401",
+            response_headers=headers,
+            templates=_problem(401, "Unauthorized", '"$context.authorizer.reason"'),
+        )
+        self.api.add_gateway_response(
+            "MissingToken",
+            type=apigw.ResponseType.UNAUTHORIZED,
+            status_code="401",
+            response_headers=headers,
+            templates=_problem(401, "Unauthorized", '"missing bearer token"'),
+        )
         for kind, status, title in _GATEWAY_ERRORS:
             name = "".join(part.capitalize() for part in kind.response_type.split("_"))
             headers = {"Content-Type": f"'{PROBLEM}'"}
             if kind.response_type == "THROTTLED":
                 # when the stage's bucket has its next token (API Gateway sends no Retry-After itself)
                 headers["Retry-After"] = f"'{max(1, math.ceil(1 / settings.api_rate_limit))}'"
-            self.api.add_gateway_response(name, type=kind, status_code=str(status) if status else None,
-                                          response_headers=headers,
-                                          templates=_problem(status, title, "$context.error.messageString"))
+            self.api.add_gateway_response(
+                name,
+                type=kind,
+                status_code=str(status) if status else None,
+                response_headers=headers,
+                templates=_problem(status, title, "$context.error.messageString"),
+            )
 
     def _module_routes(self, m: catalog.Module, settings: DeploySettings) -> None:
         integration = apigw.Integration(
-            type=apigw.IntegrationType.AWS_PROXY, integration_http_method="POST",
+            type=apigw.IntegrationType.AWS_PROXY,
+            integration_http_method="POST",
             uri=f"arn:{cdk.Aws.PARTITION}:apigateway:{cdk.Aws.REGION}:lambda:path/2015-03-31/functions/"
-                f"{function_arn(self._invoked(settings.function_name(m.key, 'api')))}/invocations")
+            f"{function_arn(self._invoked(settings.function_name(m.key, 'api')))}/invocations",
+        )
         protected = apigw.MethodOptions(
-            authorizer=self.authorizer, request_validator=self.validator,
-            authorization_type=apigw.AuthorizationType.CUSTOM if self.authorizer else apigw.AuthorizationType.NONE)
+            authorizer=self.authorizer,
+            request_validator=self.validator,
+            authorization_type=apigw.AuthorizationType.CUSTOM if self.authorizer else apigw.AuthorizationType.NONE,
+        )
         for prefix in route_prefixes(m):
             resource = self.api.root.resource_for_path(prefix)
-            resource.add_method("ANY", integration, authorizer=protected.authorizer,
-                                authorization_type=protected.authorization_type, request_validator=self.validator)
+            resource.add_method(
+                "ANY",
+                integration,
+                authorizer=protected.authorizer,
+                authorization_type=protected.authorization_type,
+                request_validator=self.validator,
+            )
             resource.add_proxy(default_integration=integration, any_method=True, default_method_options=protected)
         for method, path in public_routes(m):
             public = self.api.root.resource_for_path(path).add_method(
-                method, integration, authorization_type=apigw.AuthorizationType.NONE, request_validator=self.validator)
-            acknowledge(public, "AwsSolutions-APIG4", "public by the catalog (public_routes: sign-up, login, token, JWKS, "
-                        "health, docs): reached without a token by design")
+                method, integration, authorization_type=apigw.AuthorizationType.NONE, request_validator=self.validator
+            )
+            acknowledge(
+                public,
+                "AwsSolutions-APIG4",
+                "public by the catalog (public_routes: sign-up, login, token, JWKS, "
+                "health, docs): reached without a token by design",
+            )
 
     def _waf(self, settings: DeploySettings) -> None:
         def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
             return wafv2.CfnWebACL.RuleProperty(
-                name=name, priority=priority, override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=name)),
+                name=name,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name
+                    )
+                ),
                 visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True))
+                    cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+                ),
+            )
+
         acl = wafv2.CfnWebACL(
-            self, "Waf", scope="REGIONAL", default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            self,
+            "Waf",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name=f"{settings.prefix}-waf", sampled_requests_enabled=True),
-            rules=[managed("AWSManagedRulesCommonRuleSet", 1), managed("AWSManagedRulesKnownBadInputsRuleSet", 2)])
-        wafv2.CfnWebACLAssociation(self, "WafAssociation", web_acl_arn=acl.attr_arn,
-                                   resource_arn=self.api.deployment_stage.stage_arn)
+                cloud_watch_metrics_enabled=True, metric_name=f"{settings.prefix}-waf", sampled_requests_enabled=True
+            ),
+            rules=[managed("AWSManagedRulesCommonRuleSet", 1), managed("AWSManagedRulesKnownBadInputsRuleSet", 2)],
+        )
+        wafv2.CfnWebACLAssociation(
+            self, "WafAssociation", web_acl_arn=acl.attr_arn, resource_arn=self.api.deployment_stage.stage_arn
+        )
 
     def _invoked(self, function_name: str) -> str:
         """What the gateway invokes: the function's `live` alias on AWS (deployment.publish)."""

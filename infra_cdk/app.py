@@ -6,6 +6,7 @@
 Foundation deploys first, then each catalog wave (a module after the modules it calls and
 the producers of the events it consumes), then Observability.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,16 +61,23 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
     cdk.Tags.of(app).add("stage", settings.stage, exclude_resource_types=untaggable)
     nag.enable(app)
     for stack in stacks.values():
-        nag.acknowledge(stack, "AwsSolutions-L1", "python3.13 is the runtime the dependencies layer's wheels are built "
-                        "for (cp313); moving to 3.14 is a deliberate upgrade of the layer and the functions together")
+        nag.acknowledge(
+            stack,
+            "AwsSolutions-L1",
+            "python3.13 is the runtime the dependencies layer's wheels are built "
+            "for (cp313); moving to 3.14 is a deliberate upgrade of the layer and the functions together",
+        )
     return stacks
 
 
 def deploy_order(outdir: str | Path) -> list[list[str]]:
     """The synthesized stacks in waves: each wave depends only on earlier ones (manifest.json)."""
     artifacts = json.loads((Path(outdir) / "manifest.json").read_text())["artifacts"]
-    stacks = {name: {d for d in a.get("dependencies", []) if d in artifacts and artifacts[d]["type"] == a["type"]}
-              for name, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"}
+    stacks = {
+        name: {d for d in a.get("dependencies", []) if d in artifacts and artifacts[d]["type"] == a["type"]}
+        for name, a in artifacts.items()
+        if a["type"] == "aws:cloudformation:stack"
+    }
     waves, done = [], set()
     while len(done) < len(stacks):
         wave = sorted(name for name, deps in stacks.items() if name not in done and deps <= done)

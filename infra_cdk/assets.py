@@ -8,6 +8,7 @@
   architecture side by side (`deps-<arch>-<hash>`), cached by a hash of that list and the
   platforms so a synth downloads nothing once the cache exists.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -59,11 +60,25 @@ def deps_layer(arch: str = "x86_64") -> Path:
     building = Path(tempfile.mkdtemp(prefix="building-deps-", dir=CACHE))
     target = building / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         *(arg for tag in PLATFORMS[arch] for arg in ("--platform", tag)), "--only-binary=:all:",
-         "--python-version", LAMBDA_PYTHON,
-         "--implementation", "cp", "--target", str(target), *runtime_dependencies()],
-        check=True)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *(arg for tag in PLATFORMS[arch] for arg in ("--platform", tag)),
+            "--only-binary=:all:",
+            "--python-version",
+            LAMBDA_PYTHON,
+            "--implementation",
+            "cp",
+            "--target",
+            str(target),
+            *runtime_dependencies(),
+        ],
+        check=True,
+    )
     for junk in target.rglob("__pycache__"):
         shutil.rmtree(junk, ignore_errors=True)
     for stale in CACHE.glob("deps-*"):  # this architecture's layers of older dependency lists (and unlabelled ones)

@@ -10,6 +10,7 @@ function and properties, and `make deploy-localstack` runs them in deploy order 
 
 A step that fails stops the deploy with its function's error.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,15 +28,21 @@ from infra_cdk.settings import DeploySettings
 OUTPUT_PREFIX = "DeployStep"
 
 
-def deploy_step(scope: Construct, id: str, *, settings: DeploySettings, fn: lambda_.IFunction, resource_type: str,
-                properties: dict) -> cdk.CustomResource:
+def deploy_step(
+    scope: Construct, id: str, *, settings: DeploySettings, fn: lambda_.IFunction, resource_type: str, properties: dict
+) -> cdk.CustomResource:
     """A custom resource running `fn` on deploy; on targets without custom resources, an output too."""
-    resource = cdk.CustomResource(scope, id, service_token=fn.function_arn, resource_type=resource_type,
-                                  properties=properties)
+    resource = cdk.CustomResource(
+        scope, id, service_token=fn.function_arn, resource_type=resource_type, properties=properties
+    )
     if not settings.aws:
         step = {"function": fn.function_name, "type": resource_type, "properties": properties}
-        cdk.CfnOutput(scope, f"{OUTPUT_PREFIX}{id}", value=cdk.Stack.of(scope).to_json_string(step),
-                      description=f"deploy step {resource_type} (run by infra_cdk.deploy_steps)")
+        cdk.CfnOutput(
+            scope,
+            f"{OUTPUT_PREFIX}{id}",
+            value=cdk.Stack.of(scope).to_json_string(step),
+            description=f"deploy step {resource_type} (run by infra_cdk.deploy_steps)",
+        )
     return resource
 
 

@@ -18,12 +18,16 @@ when an alarm fires — the function's own, and those of the modules that consum
 - `-c ignore_deploy_alarms=true` deploys with the alarms switched off (a hotfix while a
   watched alarm is already in ALARM, which would otherwise stop every deployment at once).
 """
+
 from __future__ import annotations
 
 import re
 
 import aws_cdk as cdk
-from aws_cdk import (aws_cloudwatch as cw, aws_codedeploy as codedeploy, aws_iam as iam, aws_lambda as lambda_)
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from functions import catalog
@@ -51,13 +55,17 @@ SNAPSTART = ("api", "authorizer")
 
 # -- names (the one place) ---------------------------------------------------------------------
 
+
 def invoked_functions(m: catalog.Module) -> tuple[catalog.Function, ...]:
     """The functions of `m` a build deploys and something invokes: its API (a placeholder
     handler when the module is not built) and authorizer always, the rest when their handler
     exists. The module stack deploys exactly these, so every alarm named here exists."""
     built = assets.handler_present(f"functions.{m.key}.api.handler")
-    return tuple(fn for fn in m.functions if fn.kind in ("api", "authorizer")
-                 or (fn.kind in INVOKED and built and assets.handler_present(fn.handler)))
+    return tuple(
+        fn
+        for fn in m.functions
+        if fn.kind in ("api", "authorizer") or (fn.kind in INVOKED and built and assets.handler_present(fn.handler))
+    )
 
 
 def function_alarm_name(s: DeploySettings, module: str, function: str, what: str) -> str:
@@ -103,8 +111,12 @@ def watched_alarms(s: DeploySettings, module: str, function: str) -> list[str]:
     """What a function's deployment group watches: its own errors and p99; its module's errors
     (the module's functions share one code bundle, and Auth's authorizer reads Auth's keys
     through Auth's API); and its consumers' errors."""
-    names = [errors_alarm(s, module, function), latency_alarm(s, module, function), module_errors_alarm(s, module),
-             *consumer_alarms(s, module)]
+    names = [
+        errors_alarm(s, module, function),
+        latency_alarm(s, module, function),
+        module_errors_alarm(s, module),
+        *consumer_alarms(s, module),
+    ]
     if len(names) > MAX_ALARMS:
         raise ValueError(f"{module}/{function} would watch {len(names)} alarms; CodeDeploy takes {MAX_ALARMS}")
     return names
@@ -112,9 +124,15 @@ def watched_alarms(s: DeploySettings, module: str, function: str) -> list[str]:
 
 # -- constructs --------------------------------------------------------------------------------
 
+
 def _lambda_metric(function_name: str, metric: str, statistic: str) -> cw.Metric:
-    return cw.Metric(namespace="AWS/Lambda", metric_name=metric, dimensions_map={"FunctionName": function_name},
-                     statistic=statistic, period=PERIOD)
+    return cw.Metric(
+        namespace="AWS/Lambda",
+        metric_name=metric,
+        dimensions_map={"FunctionName": function_name},
+        statistic=statistic,
+        period=PERIOD,
+    )
 
 
 def _id(name: str) -> str:
@@ -127,28 +145,49 @@ def module_alarm(scope: Construct, m: catalog.Module, s: DeploySettings) -> cw.A
     functions = invoked_functions(m)
     if len(functions) > MAX_ALARMS:
         raise ValueError(f"{m.key}: a metric-math alarm sums at most {MAX_ALARMS} metrics")
-    metrics = {f"e{i}": _lambda_metric(s.function_name(m.key, fn.name), "Errors", "Sum") for i, fn in enumerate(functions)}
-    return cw.MathExpression(expression="SUM(METRICS())", using_metrics=metrics, period=PERIOD,
-                             label=f"{m.key} errors").create_alarm(
-        scope, "DeployErrors", alarm_name=module_errors_alarm(s, m.key), threshold=1, evaluation_periods=1,
+    metrics = {
+        f"e{i}": _lambda_metric(s.function_name(m.key, fn.name), "Errors", "Sum") for i, fn in enumerate(functions)
+    }
+    return cw.MathExpression(
+        expression="SUM(METRICS())", using_metrics=metrics, period=PERIOD, label=f"{m.key} errors"
+    ).create_alarm(
+        scope,
+        "DeployErrors",
+        alarm_name=module_errors_alarm(s, m.key),
+        threshold=1,
+        evaluation_periods=1,
         comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         alarm_description=f"a function of {m.key} raised errors: stops (and rolls back) deployments of {m.key} "
-                          f"and of what it consumes")
+        f"and of what it consumes",
+    )
 
 
-def _function_alarms(scope: Construct, id: str, fn: lambda_.Function, s: DeploySettings, module: str,
-                     function: str) -> list[cw.Alarm]:
+def _function_alarms(
+    scope: Construct, id: str, fn: lambda_.Function, s: DeploySettings, module: str, function: str
+) -> list[cw.Alarm]:
     name = s.function_name(module, function)
     timeout_ms = fn.timeout.to_milliseconds() if fn.timeout else 3000
     errors = _lambda_metric(name, "Errors", "Sum").create_alarm(
-        scope, f"{id}DeployErrors", alarm_name=errors_alarm(s, module, function), threshold=1, evaluation_periods=1,
+        scope,
+        f"{id}DeployErrors",
+        alarm_name=errors_alarm(s, module, function),
+        threshold=1,
+        evaluation_periods=1,
         comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treat_missing_data=cw.TreatMissingData.NOT_BREACHING, alarm_description=f"{name} raised errors this minute")
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        alarm_description=f"{name} raised errors this minute",
+    )
     latency = _lambda_metric(name, "Duration", "p99").create_alarm(
-        scope, f"{id}DeployP99", alarm_name=latency_alarm(s, module, function), threshold=0.8 * timeout_ms,
-        evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-        alarm_description=f"{name} p99 latency above 80% of its timeout in 2 of 3 minutes")
+        scope,
+        f"{id}DeployP99",
+        alarm_name=latency_alarm(s, module, function),
+        threshold=0.8 * timeout_ms,
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        alarm_description=f"{name} p99 latency above 80% of its timeout in 2 of 3 minutes",
+    )
     return [errors, latency]
 
 
@@ -156,13 +195,21 @@ def _deploy_role(stack: cdk.Stack) -> iam.IRole:
     """One CodeDeploy service role per stack, with AWS's policy for Lambda deployments."""
     role = stack.node.try_find_child("DeployRole")
     if role is None:
-        role = iam.Role(stack, "DeployRole", assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
-                        description="CodeDeploy: shifts the live aliases of this stack's functions",
-                        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
-                            "service-role/AWSCodeDeployRoleForLambdaLimited")])
-        acknowledge(role, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                          "AWSCodeDeployRoleForLambdaLimited]",
-                    "AWS's own minimal policy for CodeDeploy's Lambda deployments: move an alias, read the alarms")
+        role = iam.Role(
+            stack,
+            "DeployRole",
+            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+            description="CodeDeploy: shifts the live aliases of this stack's functions",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSCodeDeployRoleForLambdaLimited")
+            ],
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSCodeDeployRoleForLambdaLimited]",
+            "AWS's own minimal policy for CodeDeploy's Lambda deployments: move an alias, read the alarms",
+        )
     return role
 
 
@@ -175,8 +222,15 @@ def ignore_alarms(scope: Construct) -> bool:
     return str(scope.node.try_get_context("ignore_deploy_alarms") or "false").lower() == "true"
 
 
-def publish(scope: Construct, id: str, fn: lambda_.Function, *, module: str, function: catalog.Function,
-            settings: DeploySettings) -> lambda_.IFunction:
+def publish(
+    scope: Construct,
+    id: str,
+    fn: lambda_.Function,
+    *,
+    module: str,
+    function: catalog.Function,
+    settings: DeploySettings,
+) -> lambda_.IFunction:
     """`fn`'s current version behind the `live` alias, with the function's deploy alarms, and on
     AWS a deployment group that shifts the alias and rolls back on the watched alarms.
 
@@ -193,19 +247,31 @@ def publish(scope: Construct, id: str, fn: lambda_.Function, *, module: str, fun
     own = _function_alarms(scope, id, fn, settings, module, function.name)
     if not settings.aws:
         return fn
-    alias = lambda_.Alias(scope, f"{id}Live", alias_name=ALIAS, version=fn.current_version,
-                          description=f"what every trigger of {fn.function_name} invokes")
+    alias = lambda_.Alias(
+        scope,
+        f"{id}Live",
+        alias_name=ALIAS,
+        version=fn.current_version,
+        description=f"what every trigger of {fn.function_name} invokes",
+    )
     stack = cdk.Stack.of(scope)
     mine = {errors_alarm(settings, module, function.name), latency_alarm(settings, module, function.name)}
     others = [name for name in watched_alarms(settings, module, function.name) if name not in mine]
     alarms = own + [cw.Alarm.from_alarm_name(scope, f"{id}Watches{_id(name)}", name) for name in others]
     codedeploy.LambdaDeploymentGroup(
-        scope, f"{id}Deploy", alias=alias, application=_application(stack), role=_deploy_role(stack),
+        scope,
+        f"{id}Deploy",
+        alias=alias,
+        application=_application(stack),
+        role=_deploy_role(stack),
         deployment_group_name=settings.function_name(module, function.name),
-        deployment_config=DEPLOYMENT_CONFIGS[function.kind], alarms=alarms,
+        deployment_config=DEPLOYMENT_CONFIGS[function.kind],
+        alarms=alarms,
         ignore_alarm_configuration=ignore_alarms(scope),
-        auto_rollback=codedeploy.AutoRollbackConfig(failed_deployment=True, stopped_deployment=True,
-                                                    deployment_in_alarm=True))
+        auto_rollback=codedeploy.AutoRollbackConfig(
+            failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+        ),
+    )
     return alias
 
 

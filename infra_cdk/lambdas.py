@@ -1,11 +1,15 @@
 """One way to make a FinFlow Lambda function: Python 3.13, the two layers, its own log
 group, X-Ray on AWS, in the VPC when there is one; arm64 on AWS, x86_64 on LocalStack."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2, aws_iam as iam, aws_lambda as lambda_, aws_logs as logs
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra_cdk.settings import DeploySettings
@@ -33,22 +37,49 @@ class FunctionSpec:
     security_groups: list[ec2.ISecurityGroup] = field(default_factory=list)
 
 
-def make_function(scope: Construct, id: str, spec: FunctionSpec, *, settings: DeploySettings,
-                  layers: list[lambda_.ILayerVersion], vpc: ec2.IVpc | None) -> lambda_.Function:
-    log_group = logs.LogGroup(scope, f"{id}Logs", log_group_name=f"/aws/lambda/{spec.name}",
-                              retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN)
+def make_function(
+    scope: Construct,
+    id: str,
+    spec: FunctionSpec,
+    *,
+    settings: DeploySettings,
+    layers: list[lambda_.ILayerVersion],
+    vpc: ec2.IVpc | None,
+) -> lambda_.Function:
+    log_group = logs.LogGroup(
+        scope,
+        f"{id}Logs",
+        log_group_name=f"/aws/lambda/{spec.name}",
+        retention=logs.RetentionDays.ONE_YEAR,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
     # The role is created by us (no AWS managed policy for logs): it may write to this log group only.
-    spec.role.add_to_principal_policy(iam.PolicyStatement(
-        actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]))
-    env = {"POWERTOOLS_SERVICE_NAME": spec.name, "POWERTOOLS_METRICS_NAMESPACE": "FinFlow",
-           "FINFLOW_STAGE": settings.stage, **spec.environment}
+    spec.role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn])
+    )
+    env = {
+        "POWERTOOLS_SERVICE_NAME": spec.name,
+        "POWERTOOLS_METRICS_NAMESPACE": "FinFlow",
+        "FINFLOW_STAGE": settings.stage,
+        **spec.environment,
+    }
     if not settings.aws:
         env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray in LocalStack's community edition
     use_vpc = vpc is not None and spec.in_vpc
     fn = lambda_.Function(
-        scope, id, function_name=spec.name, runtime=RUNTIME, handler=spec.handler, code=spec.code,
-        architecture=architecture(settings), layers=layers, role=spec.role, environment=env, log_group=log_group,
-        timeout=cdk.Duration.seconds(spec.timeout_seconds), memory_size=spec.memory_mb,
+        scope,
+        id,
+        function_name=spec.name,
+        runtime=RUNTIME,
+        handler=spec.handler,
+        code=spec.code,
+        architecture=architecture(settings),
+        layers=layers,
+        role=spec.role,
+        environment=env,
+        log_group=log_group,
+        timeout=cdk.Duration.seconds(spec.timeout_seconds),
+        memory_size=spec.memory_mb,
         tracing=lambda_.Tracing.ACTIVE if settings.aws else lambda_.Tracing.DISABLED,
         vpc=vpc if use_vpc else None,
         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS) if use_vpc else None,

@@ -1,4 +1,5 @@
 """cdk-nag (AwsSolutions) on every synth, and the one way to acknowledge a finding: with a reason."""
+
 from __future__ import annotations
 
 import aws_cdk as cdk

@@ -1,4 +1,5 @@
 """Deploy settings, read once from CDK context (`cdk.json`, or `-c key=value`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class DeploySettings:
         return f"{self.prefix}-{module}-{function}"
 
     @classmethod
-    def from_context(cls, app: cdk.App) -> "DeploySettings":
+    def from_context(cls, app: cdk.App) -> DeploySettings:
         def ctx(key: str, default):
             value = app.node.try_get_context(key)
             return default if value is None else value
@@ -45,8 +46,12 @@ class DeploySettings:
         target = str(ctx("target", "aws"))
         if target not in TARGETS:
             raise ValueError(f"context target={target!r}: expected one of {TARGETS}")
-        return cls(target=target, stage=str(ctx("stage", "dev")), alarm_email=ctx("alarm_email", None),
-                   secrets_generation=str(ctx("secrets_generation", "1")),
-                   kyc_auto_verify=str(ctx("kyc_auto_verify", "false")).lower() == "true",
-                   api_rate_limit=float(ctx("api_rate_limit", API_THROTTLE.rate)),
-                   api_burst_limit=int(ctx("api_burst_limit", API_THROTTLE.burst)))
+        return cls(
+            target=target,
+            stage=str(ctx("stage", "dev")),
+            alarm_email=ctx("alarm_email", None),
+            secrets_generation=str(ctx("secrets_generation", "1")),
+            kyc_auto_verify=str(ctx("kyc_auto_verify", "false")).lower() == "true",
+            api_rate_limit=float(ctx("api_rate_limit", API_THROTTLE.rate)),
+            api_burst_limit=int(ctx("api_burst_limit", API_THROTTLE.burst)),
+        )

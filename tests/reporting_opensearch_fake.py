@@ -10,6 +10,7 @@ fields. Anything else fails the test loudly instead of being guessed at.
 The client is real: requests are serialised by opensearch-py and answers deserialised by
 it, only the HTTP connection (`FakeConnection`) is replaced.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,10 @@ class FakeCluster:
 
     @staticmethod
     def _error(status: int, kind: str, reason: str) -> tuple[int, dict]:
-        return status, {"error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason},
-                        "status": status}
+        return status, {
+            "error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason},
+            "status": status,
+        }
 
     def _exists(self, name, _):
         return (200, None) if name in self.indices else (404, None)
@@ -76,8 +79,8 @@ class FakeCluster:
 
     def _bulk(self, lines):
         items, errors = [], False
-        for action, source in zip(lines[::2], lines[1::2]):
-            (op, meta), = action.items()
+        for action, source in zip(lines[::2], lines[1::2], strict=False):
+            ((op, meta),) = action.items()
             assert op == "index", f"the fake only indexes, got {op}"
             index = self.indices.get(meta["_index"])
             fields = index["body"]["mappings"]["properties"] if index else {}
@@ -85,13 +88,30 @@ class FakeCluster:
             if index is None or unknown:
                 errors = True
                 kind = "index_not_found_exception" if index is None else "strict_dynamic_mapping_exception"
-                items.append({"index": {"_index": meta["_index"], "_id": meta["_id"], "status": 404 if index is None
-                                        else 400, "error": {"type": kind, "reason": f"fields {unknown}"}}})
+                items.append(
+                    {
+                        "index": {
+                            "_index": meta["_index"],
+                            "_id": meta["_id"],
+                            "status": 404 if index is None else 400,
+                            "error": {"type": kind, "reason": f"fields {unknown}"},
+                        }
+                    }
+                )
                 continue
             created = meta["_id"] not in index["docs"]
             index["docs"][meta["_id"]] = source
-            items.append({"index": {"_index": meta["_index"], "_id": meta["_id"], "_version": 1,
-                                    "result": "created" if created else "updated", "status": 201 if created else 200}})
+            items.append(
+                {
+                    "index": {
+                        "_index": meta["_index"],
+                        "_id": meta["_id"],
+                        "_version": 1,
+                        "result": "created" if created else "updated",
+                        "status": 201 if created else 200,
+                    }
+                }
+            )
         return 200, {"took": 1, "errors": errors, "items": items}
 
     # -- search ----------------------------------------------------------------------------
@@ -108,22 +128,30 @@ class FakeCluster:
             return [_nanos(doc[f]) if fields[f]["type"].startswith("date") else doc[f] for f, _ in order]
 
         def key(values):
-            return tuple(_Desc(v) if spec["order"] == "desc" else v for v, (_, spec) in zip(values, order))
+            return tuple(
+                _Desc(v) if spec["order"] == "desc" else v for v, (_, spec) in zip(values, order, strict=False)
+            )
 
         ranked = sorted(((sort_values(d), i, d) for i, d in docs), key=lambda t: key(t[0]))
         if "search_after" in body:
             after = key(body["search_after"])
             ranked = [t for t in ranked if key(t[0]) > after]
-        hits = [{"_index": name, "_id": i, "_score": None, "_source": d, "sort": v}
-                for v, i, d in ranked[:body.get("size", 10)]]
-        response = {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                    "hits": {"max_score": None, "hits": hits}}
+        hits = [
+            {"_index": name, "_id": i, "_score": None, "_source": d, "sort": v}
+            for v, i, d in ranked[: body.get("size", 10)]
+        ]
+        response = {
+            "took": 1,
+            "timed_out": False,
+            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+            "hits": {"max_score": None, "hits": hits},
+        }
         if body.get("aggs"):
             response["aggregations"] = self._aggs(body["aggs"], [d for _, d in docs])
         return 200, response
 
     def _matches(self, doc: dict, clause: dict, fields: dict) -> bool:
-        (kind, spec), = clause.items()
+        ((kind, spec),) = clause.items()
         if kind == "bool":
             assert set(spec) <= {"filter", "must", "should", "must_not", "minimum_should_match"}, spec
             required = spec.get("filter", []) + spec.get("must", [])
@@ -134,7 +162,7 @@ class FakeCluster:
             should = spec.get("should", [])
             least = spec.get("minimum_should_match", 0 if required else 1)
             return not should or sum(self._matches(doc, c, fields) for c in should) >= least
-        (field, value), = spec.items()
+        ((field, value),) = spec.items()
         assert field in fields, f"query on an unmapped field {field}"
         if kind == "term":
             assert fields[field]["type"] in ("keyword", "long"), f"term on a {fields[field]['type']} field"
@@ -144,8 +172,12 @@ class FakeCluster:
                 return False
             conv = _nanos if fields[field]["type"].startswith("date") else int
             have = conv(doc[field])
-            ops = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b,
-                   "lt": lambda a, b: a < b}
+            ops = {
+                "gte": lambda a, b: a >= b,
+                "gt": lambda a, b: a > b,
+                "lte": lambda a, b: a <= b,
+                "lt": lambda a, b: a < b,
+            }
             return all(ops[op](have, conv(bound)) for op, bound in value.items())
         if kind == "match":
             assert fields[field]["type"] == "text", "match on a non-text field"
@@ -162,7 +194,7 @@ class FakeCluster:
             for d in docs:
                 groups.setdefault(d[terms["field"]], []).append(d)
             buckets = []
-            for value, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:terms["size"]]:
+            for value, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: terms["size"]]:
                 bucket = {"key": value, "doc_count": len(members)}
                 for sub, sub_spec in subs.items():
                     bucket[sub] = {"value": float(sum(m[sub_spec["sum"]["field"]] for m in members))}

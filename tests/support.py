@@ -1,4 +1,5 @@
 """Helpers shared by the api tests (fixtures live in conftest.py)."""
+
 from __future__ import annotations
 
 import json
@@ -6,18 +7,29 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 
 import pytest
 
 
 def kyc_decision(user_id: str, status: str, decided_at: str | None = None) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
+
     from finflow.events import Event
     from functions.auth.logic import apply_kyc_decision
-    at = decided_at or datetime.now(timezone.utc).isoformat()
-    apply_kyc_decision(Event(event_id=str(uuid.uuid4()), source="finflow.kyc", detail_type="KycDecisionMade",
-                             occurred_at=at, version=1, correlation_id=None,
-                             data={"user_id": user_id, "status": status, "decided_at": at}))
+
+    at = decided_at or datetime.now(UTC).isoformat()
+    apply_kyc_decision(
+        Event(
+            event_id=str(uuid.uuid4()),
+            source="finflow.kyc",
+            detail_type="KycDecisionMade",
+            occurred_at=at,
+            version=1,
+            correlation_id=None,
+            data={"user_id": user_id, "status": status, "decided_at": at},
+        )
+    )
 
 
 @dataclass
@@ -30,23 +42,55 @@ class Person:
 
 def service_headers(module: str) -> dict:
     from finflow.service_auth import service_token
+
     return {"Authorization": f"Bearer {service_token(module)}"}
 
 
 def sqs_batch(*envelopes: dict) -> dict:
     """An SQS event as Lambda receives it from a rule's queue, one record per EventBridge envelope."""
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(env),
-                         "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                         "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:test", "awsRegion": "us-east-1"}
-                        for i, env in enumerate(envelopes)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps(env),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:test",
+                "awsRegion": "us-east-1",
+            }
+            for i, env in enumerate(envelopes)
+        ]
+    }
 
 
-def envelope(source: str, detail_type: str, data: dict, *, event_id: str | None = None,
-             occurred_at: str = "2026-01-01T00:00:00+00:00") -> dict:
-    return {"version": "0", "id": str(uuid.uuid4()), "source": source, "detail-type": detail_type,
-            "account": "000000000000", "time": occurred_at, "region": "us-east-1", "resources": [],
-            "detail": {"event_id": event_id or str(uuid.uuid4()), "occurred_at": occurred_at, "version": 1,
-                       "correlation_id": "test", "data": data}}
+def envelope(
+    source: str,
+    detail_type: str,
+    data: dict,
+    *,
+    event_id: str | None = None,
+    occurred_at: str = "2026-01-01T00:00:00+00:00",
+) -> dict:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "source": source,
+        "detail-type": detail_type,
+        "account": "000000000000",
+        "time": occurred_at,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "event_id": event_id or str(uuid.uuid4()),
+            "occurred_at": occurred_at,
+            "version": 1,
+            "correlation_id": "test",
+            "data": data,
+        },
+    }
 
 
 @contextmanager
@@ -55,9 +99,11 @@ def in_process_gateway():
     calls go too; `client.functions` are its function pools (tests take a module down with
     `functions["auth.api"].enabled = False`)."""
     import httpx
+
     from devserver import inprocess
     from finflow import service_auth, service_client, token_check
     from functions.notification import channels
+
     gw = inprocess.gateway()
     transport = inprocess.transport(gw)
     service_client.route_all_http_through(transport)

@@ -1,14 +1,26 @@
 """Auth API routes (`/api/auth/...`): thin handlers over functions.auth.logic."""
+
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from finflow.http import documented, json_response, lambda_handler, make_resolver, principal
 from finflow.health import add_health
+from finflow.http import documented, json_response, lambda_handler, make_resolver, principal
 from functions.auth import erasure, export, logic
 from functions.auth.keys import key_ring
-from functions.auth.schemas import (ClientCredentials, Erasure, ErasureRequest, ExportStatus, LoginRequest,
-                                    RefreshRequest, RegisterRequest, RolesRequest, ServiceToken, TokenPair, User)
+from functions.auth.schemas import (
+    ClientCredentials,
+    Erasure,
+    ErasureRequest,
+    ExportStatus,
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    RolesRequest,
+    ServiceToken,
+    TokenPair,
+    User,
+)
 
 app = make_resolver("auth", "User Authentication")
 add_health(app, "auth")

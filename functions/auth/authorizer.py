@@ -4,6 +4,7 @@ It verifies the bearer token against Auth's JWKS (RS256 only, RFC 8725) and pass
 principal to the module in the request context. A refused token gets an explicit Deny
 with the reason in the context; the gateway answers 401 problem+json with that reason.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,10 +29,14 @@ def _policy(effect: str, method_arn: str, principal_id: str, context: dict) -> d
     # Allow the whole stage so a cached decision holds for every route of this token.
     arn = method_arn.split("/")
     resource = "/".join(arn[:2]) + "/*" if len(arn) >= 2 else method_arn
-    return {"principalId": principal_id,
-            "policyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}]},
-            "context": context}
+    return {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": context,
+    }
 
 
 @obs.logger.inject_lambda_context(log_event=False)

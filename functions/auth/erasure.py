@@ -6,10 +6,11 @@ revoked, the failed-login counter keyed by the email goes, the events already re
 about the user are pseudonymised, and UserErased enters the outbox. Notification, KYC and
 Reporting consume it; Wallet and Payment keep only ids and the financial record.
 """
+
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import bcrypt
 
@@ -52,17 +53,22 @@ def _erase(user_id: str, *, password: str | None = None) -> Erasure:
             raise Problem(404, "user not found")
         if (done := store.erased_at(conn, user_id)) is not None:
             return Erasure(user_id=user_id, erased_at=done)  # asked again: the same answer, no new event
-        erased_at = datetime.now(timezone.utc)
+        erased_at = datetime.now(UTC)
         email = placeholder_email(user_id)
         unusable = bcrypt.hashpw(secrets.token_bytes(32), bcrypt.gensalt(4)).decode()
-        store.pseudonymise_user(conn, user_id, email=email, name=ERASED_NAME, password_hash=unusable,
-                                erased_at=erased_at)
+        store.pseudonymise_user(
+            conn, user_id, email=email, name=ERASED_NAME, password_hash=unusable, erased_at=erased_at
+        )
         store.revoke_sessions(conn, user_id)
         store.clear_failures(conn, f"account:{row.email}")
         store.pseudonymise_outbox(conn, outbox, user_id, email=email, name=ERASED_NAME)
         _delete_exports(conn, user_id)  # inside the transaction: if S3 fails, nothing is erased yet
-        events.record(conn, outbox, "UserErased",
-                      contracts.UserErased(user_id=user_id, erased_at=erased_at).model_dump(mode="json"))
+        events.record(
+            conn,
+            outbox,
+            "UserErased",
+            contracts.UserErased(user_id=user_id, erased_at=erased_at).model_dump(mode="json"),
+        )
     events.publish_after_commit(_db(), outbox, "auth", logic.obs)
     logic.obs.logger.info("user erased", extra={"user_id": user_id})
     return Erasure(user_id=user_id, erased_at=erased_at)

@@ -1,4 +1,5 @@
 """Auth's event consumers (SQS <- EventBridge rule): KYC decisions update kyc_status."""
+
 from finflow.events import consumer_handler
 from functions.auth import logic
 

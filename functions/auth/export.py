@@ -6,10 +6,11 @@ part to S3. The owner polls the export and downloads the parts with short-lived 
 Asynchronous on purpose: a user's history may be large, and no module reads another's
 data to build it.
 """
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from finflow import contracts, events, exports, ids
 from finflow.db import engine
@@ -22,7 +23,7 @@ from functions.auth.tables import outbox
 
 def request(p: Principal) -> ExportStatus:
     require_user(p)
-    export_id, now = str(uuid.uuid4()), datetime.now(timezone.utc)
+    export_id, now = str(uuid.uuid4()), datetime.now(UTC)
     with _db().connect() as conn:
         if store.erased_at(conn, p.subject) is not None:
             raise Problem(403, "this account was erased; there is nothing left to export")
@@ -30,14 +31,21 @@ def request(p: Principal) -> ExportStatus:
         sessions = store.sessions_of(conn, p.subject)
     # Auth's part first: if S3 fails, nothing is recorded and the request can simply be retried
     try:
-        exports.write_part(export_id, p.subject, "auth", {"profile": profile.model_dump(mode="json"),
-                                                          "sessions": sessions})
+        exports.write_part(
+            export_id, p.subject, "auth", {"profile": profile.model_dump(mode="json"), "sessions": sessions}
+        )
     except exports.ExportsUnavailable:
         raise Problem(503, "exports cannot be written right now; nothing was recorded, try again later") from None
     with _db().begin() as conn:
         store.insert_export(conn, export_id=export_id, user_id=p.subject, requested_at=now)
-        events.record(conn, outbox, "UserExportRequested", contracts.UserExportRequested(
-            export_id=export_id, user_id=p.subject, requested_at=now).model_dump(mode="json"))
+        events.record(
+            conn,
+            outbox,
+            "UserExportRequested",
+            contracts.UserExportRequested(export_id=export_id, user_id=p.subject, requested_at=now).model_dump(
+                mode="json"
+            ),
+        )
     events.publish_after_commit(_db(), outbox, "auth", logic.obs)
     return _status(export_id, now)
 
@@ -60,8 +68,12 @@ def _status(export_id: str, requested_at: datetime) -> ExportStatus:
     except exports.ExportsUnavailable:
         raise Problem(503, "the export's parts cannot be read right now; try again later") from None
     parts = {m: exports.download_url(export_id, m) if m in ready else None for m in catalog.export_parts()}
-    return ExportStatus(export_id=export_id, status="complete" if None not in parts.values() else "pending",
-                        requested_at=requested_at, parts=parts)
+    return ExportStatus(
+        export_id=export_id,
+        status="complete" if None not in parts.values() else "pending",
+        requested_at=requested_at,
+        parts=parts,
+    )
 
 
 def _db():

@@ -1,4 +1,5 @@
 """Auth's secrets: the JWT signing key ring and the registry of service clients."""
+
 from __future__ import annotations
 
 import hashlib

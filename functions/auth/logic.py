@@ -1,11 +1,12 @@
 """Auth's rules: registration, sessions (refresh rotation with reuse detection), roles,
 service tokens and the KYC status that every other module's checks cascade from."""
+
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import bcrypt
 
@@ -30,8 +31,14 @@ def _db():
 
 
 def _user(row) -> User:
-    return User(id=row.id, email=row.email, name=row.name, kyc_status=row.kyc_status, roles=list(row.roles),
-                created_at=row.created_at)
+    return User(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        kyc_status=row.kyc_status,
+        roles=list(row.roles),
+        created_at=row.created_at,
+    )
 
 
 def _publish() -> None:
@@ -45,8 +52,14 @@ def _hash(token: str) -> str:
 def register(req: RegisterRequest, roles: tuple[str, ...] = ("customer",)) -> User:
     password_hash = bcrypt.hashpw(req.password.encode(), bcrypt.gensalt(settings().bcrypt_rounds)).decode()
     with _db().begin() as conn:
-        row = store.insert_user(conn, user_id=str(uuid.uuid4()), email=req.email.lower(), name=req.name,
-                                password_hash=password_hash, roles=list(roles))
+        row = store.insert_user(
+            conn,
+            user_id=str(uuid.uuid4()),
+            email=req.email.lower(),
+            name=req.name,
+            password_hash=password_hash,
+            roles=list(roles),
+        )
         if row is None:
             raise Problem(409, "a user with this email already exists")
         user = _user(row)
@@ -63,10 +76,22 @@ def _new_session(conn, user) -> TokenPair:
 def _tokens(conn, user, family_id: str) -> TokenPair:
     s = settings()
     refresh = secrets.token_urlsafe(32)
-    store.insert_refresh(conn, token_hash=_hash(refresh), family_id=family_id, user_id=user.id,
-                         expires_at=datetime.now(timezone.utc) + timedelta(seconds=s.refresh_token_seconds))
-    access = issue(key_ring(), subject=user.id, roles=list(user.roles), kind="user", issuer=s.jwt_issuer,
-                   audience=s.jwt_audience, ttl=s.access_token_seconds)
+    store.insert_refresh(
+        conn,
+        token_hash=_hash(refresh),
+        family_id=family_id,
+        user_id=user.id,
+        expires_at=datetime.now(UTC) + timedelta(seconds=s.refresh_token_seconds),
+    )
+    access = issue(
+        key_ring(),
+        subject=user.id,
+        roles=list(user.roles),
+        kind="user",
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        ttl=s.access_token_seconds,
+    )
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=s.access_token_seconds)
 
 
@@ -91,16 +116,17 @@ def login(email: str, password: str, source: str = "unknown") -> TokenPair:
 def refuse_if_locked(conn, keys: list[str], detail: str) -> None:
     """429 with Retry-After while failed attempts keep any of `keys` locked."""
     if (until := store.locked_until(conn, keys)) is not None:
-        wait = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
+        wait = max(1, int((until - datetime.now(UTC)).total_seconds()))
         raise Problem(429, detail, headers={"Retry-After": str(wait)})
 
 
 def count_failure(keys: list[str]) -> None:
     s = settings()
     with _db().begin() as conn:
-        for key, limit in zip(keys, (s.login_max_failures_per_account, s.login_max_failures_per_source)):
-            store.count_failure(conn, key, window_seconds=s.login_failure_window_seconds, limit=limit,
-                                lock_seconds=s.login_lock_seconds)
+        for key, limit in zip(keys, (s.login_max_failures_per_account, s.login_max_failures_per_source), strict=False):
+            store.count_failure(
+                conn, key, window_seconds=s.login_failure_window_seconds, limit=limit, lock_seconds=s.login_lock_seconds
+            )
 
 
 def refresh(token: str) -> TokenPair:
@@ -111,7 +137,7 @@ def refresh(token: str) -> TokenPair:
         if row.used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole session.
             store.revoke_family(conn, row.family_id)
-        elif row.expires_at <= datetime.now(timezone.utc):
+        elif row.expires_at <= datetime.now(UTC):
             raise Problem(401, "refresh token expired")
         else:
             store.mark_used(conn, row.token_hash)
@@ -164,9 +190,12 @@ def grant_roles(p: Principal, user_id: str, roles: list[str]) -> User:
         if before is None:
             raise Problem(404, "user not found")
         row = store.set_roles(conn, user_id, new_roles)
-        events.record(conn, outbox, "UserRolesChanged",
-                      {"user_id": user_id, "roles": new_roles, "previous_roles": sorted(before.roles),
-                       "changed_by": p.subject})
+        events.record(
+            conn,
+            outbox,
+            "UserRolesChanged",
+            {"user_id": user_id, "roles": new_roles, "previous_roles": sorted(before.roles), "changed_by": p.subject},
+        )
     _publish()
     return _user(row)
 
@@ -176,17 +205,25 @@ def service_token(creds: ClientCredentials) -> ServiceToken:
     if module is None:
         raise Problem(401, "invalid client credentials")
     s = settings()
-    token = issue(key_ring(), subject=creds.client_id, roles=[f"svc:{module}"], kind="service",
-                  issuer=s.jwt_issuer, audience=s.jwt_audience, ttl=s.service_token_seconds)
+    token = issue(
+        key_ring(),
+        subject=creds.client_id,
+        roles=[f"svc:{module}"],
+        kind="service",
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        ttl=s.service_token_seconds,
+    )
     return ServiceToken(access_token=token, expires_in=s.service_token_seconds)
 
 
 def apply_kyc_decision(event: events.Event) -> None:
     """KycDecisionMade -> users.kyc_status, then UserKycStatusChanged for everyone downstream."""
     decision = contracts.AuthReadsKycDecisionMade.model_validate(
-        {"decided_at": event.occurred_at, **event.data})  # raises on a malformed event: retried, then DLQ
+        {"decided_at": event.occurred_at, **event.data}
+    )  # raises on a malformed event: retried, then DLQ
     decided_at = decision.decided_at or datetime.fromisoformat(event.occurred_at)
-    decided_at = decided_at if decided_at.tzinfo else decided_at.replace(tzinfo=timezone.utc)
+    decided_at = decided_at if decided_at.tzinfo else decided_at.replace(tzinfo=UTC)
     user_id = ids.canonical(decision.user_id)
     with _db().begin() as conn:
         if not events.first_delivery(conn, processed_events, event):
@@ -199,9 +236,19 @@ def apply_kyc_decision(event: events.Event) -> None:
             obs.logger.info("stale KYC decision ignored", extra={"user_id": row.id})
             return
         store.set_kyc_status(conn, row.id, decision.status, decided_at)
-        events.record(conn, outbox, "UserKycStatusChanged", contracts.UserKycStatusChanged(
-            user_id=row.id, kyc_status=decision.status, previous_status=row.kyc_status, changed_at=decided_at,
-            email=row.email, name=row.name).model_dump(mode="json"))
+        events.record(
+            conn,
+            outbox,
+            "UserKycStatusChanged",
+            contracts.UserKycStatusChanged(
+                user_id=row.id,
+                kyc_status=decision.status,
+                previous_status=row.kyc_status,
+                changed_at=decided_at,
+                email=row.email,
+                name=row.name,
+            ).model_dump(mode="json"),
+        )
     _publish()
 
 

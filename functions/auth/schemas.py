@@ -1,4 +1,5 @@
 """Auth's request and response models."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -81,6 +82,7 @@ class ErasureRequest(Strict):
 
 class Erasure(BaseModel):
     """An erasure done in Auth; the other modules follow through the UserErased event."""
+
     user_id: str
     erased_at: datetime
     status: Literal["erased"] = "erased"
@@ -89,6 +91,7 @@ class Erasure(BaseModel):
 class ExportStatus(BaseModel):
     """A data export: complete once every module holding data about the user wrote its part.
     `parts` maps each module to a 5-minute download link, or null while it is not written yet."""
+
     export_id: str
     status: Literal["pending", "complete"]
     requested_at: datetime

@@ -1,4 +1,5 @@
 """Auth's tables (database `auth`)."""
+
 from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, func
 from sqlalchemy.dialects.postgresql import UUID
 
@@ -7,7 +8,8 @@ from finflow.events import outbox_table, processed_events_table
 metadata = MetaData()
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("email", String(254), nullable=False, unique=True),  # stored lower-cased
     Column("name", String(100), nullable=False),
@@ -22,7 +24,8 @@ users = Table(
 )
 
 refresh_tokens = Table(
-    "refresh_tokens", metadata,
+    "refresh_tokens",
+    metadata,
     Column("token_hash", String(64), primary_key=True),  # sha256 of the opaque token
     Column("family_id", UUID(as_uuid=False), nullable=False, index=True),
     Column("user_id", UUID(as_uuid=False), ForeignKey("users.id"), nullable=False, index=True),
@@ -33,7 +36,8 @@ refresh_tokens = Table(
 )
 
 login_failures = Table(
-    "login_failures", metadata,
+    "login_failures",
+    metadata,
     Column("key", String(320), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("window_started_at", DateTime(timezone=True), nullable=False),
@@ -42,7 +46,8 @@ login_failures = Table(
 
 # a user's data export requests; the parts are in S3 (finflow.exports)
 exports = Table(
-    "exports", metadata,
+    "exports",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("user_id", UUID(as_uuid=False), ForeignKey("users.id"), nullable=False, index=True),
     Column("requested_at", DateTime(timezone=True), nullable=False),

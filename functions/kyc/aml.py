@@ -9,11 +9,12 @@ raises one alert, not one per payment.
 The subject of a payment is the wallet the money left (transfer, withdrawal) or, for a
 deposit, the wallet it arrived in.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from finflow import money
 
@@ -31,6 +32,7 @@ UNCONFIGURED_VELOCITY_COUNT = 10
 @dataclass(frozen=True)
 class Payment:
     """A completed payment as AML observed it (PaymentCompleted)."""
+
     id: str
     kind: str  # transfer | deposit | withdrawal
     from_wallet_id: str | None
@@ -61,6 +63,7 @@ class Payment:
 class Limits:
     """One currency's limits in minor units. None: not configured for the currency, and
     the rules that need an amount are skipped (only the count of payments is watched)."""
+
     currency: str
     threshold_minor: int | None
     velocity_count: int
@@ -68,7 +71,7 @@ class Limits:
     rapid_min_minor: int | None
 
     @classmethod
-    def unconfigured(cls, currency: str) -> "Limits":
+    def unconfigured(cls, currency: str) -> Limits:
         return cls(currency, None, UNCONFIGURED_VELOCITY_COUNT, None, None)
 
 
@@ -88,6 +91,7 @@ class Hit:
 
 # --- helpers ------------------------------------------------------------------------------
 
+
 def _amount(minor: int, currency: str) -> str:
     return money.to_decimal_string(minor, currency)
 
@@ -100,16 +104,27 @@ def _window(p: Payment, payments: Iterable[Payment], length: timedelta) -> list[
 
 
 def _listed(payments: list[Payment]) -> list[dict]:
-    return [{"payment_id": q.id, "kind": q.kind, "amount": _amount(q.amount_minor, q.currency),
-             "completed_at": q.completed_at.isoformat()} for q in payments]
+    return [
+        {
+            "payment_id": q.id,
+            "kind": q.kind,
+            "amount": _amount(q.amount_minor, q.currency),
+            "completed_at": q.completed_at.isoformat(),
+        }
+        for q in payments
+    ]
 
 
 def _window_evidence(p: Payment, length: timedelta) -> dict:
-    return {"from": (p.completed_at - length).isoformat(), "to": p.completed_at.isoformat(),
-            "hours": length.total_seconds() / 3600}
+    return {
+        "from": (p.completed_at - length).isoformat(),
+        "to": p.completed_at.isoformat(),
+        "hours": length.total_seconds() / 3600,
+    }
 
 
 # --- the rules ----------------------------------------------------------------------------
+
 
 def large_payment(p: Payment, limits: Limits) -> Hit | None:
     """One payment at or over the threshold: medium; at HIGH_MULTIPLE times it: high."""
@@ -118,10 +133,15 @@ def large_payment(p: Payment, limits: Limits) -> Hit | None:
         return None
     high = p.amount_minor >= HIGH_MULTIPLE * limits.threshold_minor
     threshold = _amount(limits.threshold_minor, p.currency)
-    return Hit("large_payment", "high" if high else "medium", wallet, user,
-               f"{p.kind} of {_amount(p.amount_minor, p.currency)} {p.currency} is at or over "
-               f"{f'{HIGH_MULTIPLE}x ' if high else ''}the threshold of {threshold} {p.currency}",
-               {"payments": _listed([p]), "threshold": threshold, "high_multiple": HIGH_MULTIPLE})
+    return Hit(
+        "large_payment",
+        "high" if high else "medium",
+        wallet,
+        user,
+        f"{p.kind} of {_amount(p.amount_minor, p.currency)} {p.currency} is at or over "
+        f"{f'{HIGH_MULTIPLE}x ' if high else ''}the threshold of {threshold} {p.currency}",
+        {"payments": _listed([p]), "threshold": threshold, "high_multiple": HIGH_MULTIPLE},
+    )
 
 
 def velocity(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit | None:
@@ -134,8 +154,11 @@ def velocity(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit | N
     before = window[:-1]
 
     def over_amount(ws: list[Payment]) -> bool:
-        return (limits.velocity_amount_minor is not None and len(ws) > 1
-                and sum(q.amount_minor for q in ws) > limits.velocity_amount_minor)
+        return (
+            limits.velocity_amount_minor is not None
+            and len(ws) > 1
+            and sum(q.amount_minor for q in ws) > limits.velocity_amount_minor
+        )
 
     count_crossed = len(window) > limits.velocity_count >= len(before)
     amount_crossed = over_amount(window) and not over_amount(before)
@@ -146,15 +169,26 @@ def velocity(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit | N
     if count_crossed:
         crossed.append(f"{len(window)} payments (more than {limits.velocity_count})")
     if amount_crossed:
-        crossed.append(f"{_amount(total, p.currency)} {p.currency} (more than "
-                       f"{_amount(limits.velocity_amount_minor, p.currency)})")
-    evidence = {"payments": _listed(window), "window": _window_evidence(p, VELOCITY_WINDOW),
-                "count": len(window), "total": _amount(total, p.currency),
-                "limit_count": limits.velocity_count}
+        crossed.append(
+            f"{_amount(total, p.currency)} {p.currency} (more than {_amount(limits.velocity_amount_minor, p.currency)})"
+        )
+    evidence = {
+        "payments": _listed(window),
+        "window": _window_evidence(p, VELOCITY_WINDOW),
+        "count": len(window),
+        "total": _amount(total, p.currency),
+        "limit_count": limits.velocity_count,
+    }
     if limits.velocity_amount_minor is not None:
         evidence["limit_amount"] = _amount(limits.velocity_amount_minor, p.currency)
-    return Hit("velocity", "medium" if amount_crossed else "low", p.from_wallet_id, p.from_user_id,
-               f"{' and '.join(crossed)} out of one wallet within 1 hour", evidence)
+    return Hit(
+        "velocity",
+        "medium" if amount_crossed else "low",
+        p.from_wallet_id,
+        p.from_user_id,
+        f"{' and '.join(crossed)} out of one wallet within 1 hour",
+        evidence,
+    )
 
 
 def near_threshold(amount_minor: int, threshold_minor: int) -> bool:
@@ -173,27 +207,49 @@ def structuring(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit 
     if len(near) < STRUCTURING_COUNT or len(near) - 1 >= STRUCTURING_COUNT:
         return None  # not there yet, or already crossed by an earlier payment
     low = -(-threshold * STRUCTURING_LOW_PERCENT // 100)
-    return Hit("structuring", "high", p.from_wallet_id, p.from_user_id,
-               f"{len(near)} payments between {_amount(low, p.currency)} and "
-               f"{_amount(threshold, p.currency)} {p.currency} (just below the threshold) out of one wallet "
-               f"within 24 hours",
-               {"payments": _listed(near), "window": _window_evidence(p, STRUCTURING_WINDOW),
-                "count": len(near), "threshold": _amount(threshold, p.currency),
-                "band": [_amount(low, p.currency), _amount(threshold, p.currency)]})
+    return Hit(
+        "structuring",
+        "high",
+        p.from_wallet_id,
+        p.from_user_id,
+        f"{len(near)} payments between {_amount(low, p.currency)} and "
+        f"{_amount(threshold, p.currency)} {p.currency} (just below the threshold) out of one wallet "
+        f"within 24 hours",
+        {
+            "payments": _listed(near),
+            "window": _window_evidence(p, STRUCTURING_WINDOW),
+            "count": len(near),
+            "threshold": _amount(threshold, p.currency),
+            "band": [_amount(low, p.currency), _amount(threshold, p.currency)],
+        },
+    )
 
 
-def rapid_in_out(p: Payment, incoming: Iterable[Payment], outgoing: Iterable[Payment],
-                 wallet_created_at: datetime | None, limits: Limits) -> Hit | None:
+def rapid_in_out(
+    p: Payment,
+    incoming: Iterable[Payment],
+    outgoing: Iterable[Payment],
+    wallet_created_at: datetime | None,
+    limits: Limits,
+) -> Hit | None:
     """A wallet younger than NEW_WALLET_AGE that received at least `rapid_min` within
     RAPID_WINDOW and sent RAPID_OUT_PERCENT% or more of it out again within that window
     (a pass-through, as mule accounts do). Medium."""
-    if (limits.rapid_min_minor is None or not p.outgoing or wallet_created_at is None
-            or p.completed_at - wallet_created_at >= NEW_WALLET_AGE):
+    if (
+        limits.rapid_min_minor is None
+        or not p.outgoing
+        or wallet_created_at is None
+        or p.completed_at - wallet_created_at >= NEW_WALLET_AGE
+    ):
         return None
     wallet = p.from_wallet_id
     start = p.completed_at - RAPID_WINDOW
-    inflow = sorted({q.id: q for q in incoming if q.to_wallet_id == wallet and start < q.completed_at
-                     and q.order <= p.order}.values(), key=lambda q: q.order)
+    inflow = sorted(
+        {
+            q.id: q for q in incoming if q.to_wallet_id == wallet and start < q.completed_at and q.order <= p.order
+        }.values(),
+        key=lambda q: q.order,
+    )
     received = sum(q.amount_minor for q in inflow)
     if received < limits.rapid_min_minor:
         return None
@@ -201,22 +257,42 @@ def rapid_in_out(p: Payment, incoming: Iterable[Payment], outgoing: Iterable[Pay
     sent = sum(q.amount_minor for q in out)
     if not (sent * 100 >= received * RAPID_OUT_PERCENT > (sent - p.amount_minor) * 100):
         return None
-    return Hit("rapid_in_out", "medium", wallet, p.from_user_id,
-               f"a wallet created {wallet_created_at.isoformat()} received {_amount(received, p.currency)} "
-               f"{p.currency} and sent {_amount(sent, p.currency)} out within 1 hour",
-               {"payments_in": _listed(inflow), "payments_out": _listed(out),
-                "window": _window_evidence(p, RAPID_WINDOW), "received": _amount(received, p.currency),
-                "sent": _amount(sent, p.currency), "wallet_created_at": wallet_created_at.isoformat(),
-                "out_percent": RAPID_OUT_PERCENT})
+    return Hit(
+        "rapid_in_out",
+        "medium",
+        wallet,
+        p.from_user_id,
+        f"a wallet created {wallet_created_at.isoformat()} received {_amount(received, p.currency)} "
+        f"{p.currency} and sent {_amount(sent, p.currency)} out within 1 hour",
+        {
+            "payments_in": _listed(inflow),
+            "payments_out": _listed(out),
+            "window": _window_evidence(p, RAPID_WINDOW),
+            "received": _amount(received, p.currency),
+            "sent": _amount(sent, p.currency),
+            "wallet_created_at": wallet_created_at.isoformat(),
+            "out_percent": RAPID_OUT_PERCENT,
+        },
+    )
 
 
-def evaluate(p: Payment, *, outgoing: Iterable[Payment], incoming: Iterable[Payment],
-             wallet_created_at: datetime | None, limits: Limits) -> list[Hit]:
+def evaluate(
+    p: Payment,
+    *,
+    outgoing: Iterable[Payment],
+    incoming: Iterable[Payment],
+    wallet_created_at: datetime | None,
+    limits: Limits,
+) -> list[Hit]:
     """Every rule's hit on `p`. `outgoing`/`incoming`: payments already observed out of /
     into p's source wallet (p itself may be among them)."""
     outgoing, incoming = list(outgoing), list(incoming)
-    hits = [large_payment(p, limits), velocity(p, outgoing, limits), structuring(p, outgoing, limits),
-            rapid_in_out(p, incoming, outgoing, wallet_created_at, limits)]
+    hits = [
+        large_payment(p, limits),
+        velocity(p, outgoing, limits),
+        structuring(p, outgoing, limits),
+        rapid_in_out(p, incoming, outgoing, wallet_created_at, limits),
+    ]
     return [h for h in hits if h is not None]
 
 
@@ -225,6 +301,11 @@ def needs_wallet_age(p: Payment, incoming: Iterable[Payment], limits: Limits) ->
     if limits.rapid_min_minor is None or not p.outgoing:
         return False
     start = p.completed_at - RAPID_WINDOW
-    received = sum({q.id: q.amount_minor for q in incoming
-                    if q.to_wallet_id == p.from_wallet_id and start < q.completed_at and q.order <= p.order}.values())
+    received = sum(
+        {
+            q.id: q.amount_minor
+            for q in incoming
+            if q.to_wallet_id == p.from_wallet_id and start < q.completed_at and q.order <= p.order
+        }.values()
+    )
     return received >= limits.rapid_min_minor

@@ -1,17 +1,28 @@
 """KYC/AML API routes (`/api/kyc/...`, `/api/aml/...`): thin handlers over
 functions.kyc.logic (KYC) and functions.kyc.monitoring (AML)."""
+
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from finflow.health import add_health
 from finflow.http import documented, json_response, lambda_handler, make_resolver, principal
 from functions.kyc import documents, logic, monitoring
-from functions.kyc.schemas import (Alert, AlertPage, DecisionRequest, KycStatusView, ResolveRequest,
-                                   ReviewedSubmission, Submission, SubmissionPage, SubmitRequest, UploadRequest,
-                                   UploadTicket)
+from functions.kyc.schemas import (
+    Alert,
+    AlertPage,
+    DecisionRequest,
+    KycStatusView,
+    ResolveRequest,
+    ReviewedSubmission,
+    Submission,
+    SubmissionPage,
+    SubmitRequest,
+    UploadRequest,
+    UploadTicket,
+)
 
 app = make_resolver("kyc", "KYC/AML Compliance")
 add_health(app, "kyc", checks={"documents": documents.bucket_check})
@@ -20,7 +31,7 @@ READ = documented(200, None, 403, 404)
 ACT = documented(200, None, 403, 404, 409)
 Id = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query()]
-Cursor = Annotated[Optional[str], Query(max_length=200)]
+Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 @app.post("/api/kyc/uploads", responses=documented(201, UploadTicket, 403, 409))
@@ -39,8 +50,11 @@ def status() -> KycStatusView:
 
 
 @app.get("/api/kyc/submissions", responses=READ)
-def submissions(status: Annotated[Optional[Literal["pending", "verified", "rejected"]], Query()] = None,
-                limit: Limit = 20, cursor: Cursor = None) -> SubmissionPage:
+def submissions(
+    status: Annotated[Literal["pending", "verified", "rejected"] | None, Query()] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> SubmissionPage:
     return logic.list_submissions(principal(app), status, limit, cursor)
 
 
@@ -56,8 +70,9 @@ def decision(submission_id: Id, body: DecisionRequest) -> ReviewedSubmission:
 
 
 @app.get("/api/aml/alerts", responses=READ)
-def alerts(status: Annotated[Optional[Literal["open", "resolved"]], Query()] = None,
-           limit: Limit = 20, cursor: Cursor = None) -> AlertPage:
+def alerts(
+    status: Annotated[Literal["open", "resolved"] | None, Query()] = None, limit: Limit = 20, cursor: Cursor = None
+) -> AlertPage:
     return monitoring.list_alerts(principal(app), status, limit, cursor)
 
 

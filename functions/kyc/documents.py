@@ -1,5 +1,6 @@
 """KYC documents in S3 (bucket settings().kyc_documents_bucket): presigned uploads, the
 existence check at submission and short-lived download links for compliance."""
+
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,9 +20,12 @@ def _bucket() -> str:
 def presign_upload(key: str, content_type: str) -> dict:
     """A presigned POST that accepts exactly this key and content type, 1 byte to 10 MiB."""
     return client("s3").generate_presigned_post(
-        Bucket=_bucket(), Key=key, Fields={"Content-Type": content_type},
+        Bucket=_bucket(),
+        Key=key,
+        Fields={"Content-Type": content_type},
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, MAX_BYTES]],
-        ExpiresIn=UPLOAD_EXPIRES_SECONDS)
+        ExpiresIn=UPLOAD_EXPIRES_SECONDS,
+    )
 
 
 class DocumentsUnavailable(Exception):
@@ -41,8 +45,9 @@ def exists(key: str) -> bool:
 
 
 def download_url(key: str) -> str:
-    return client("s3").generate_presigned_url("get_object", Params={"Bucket": _bucket(), "Key": key},
-                                               ExpiresIn=DOWNLOAD_EXPIRES_SECONDS)
+    return client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=DOWNLOAD_EXPIRES_SECONDS
+    )
 
 
 def bucket_check() -> None:

@@ -7,6 +7,7 @@ keeps customer due diligence outcomes and transaction monitoring for five years 
 relationship ends, and GDPR Art. 17(3)(b) yields to that obligation. They hold ids, not
 contact details.
 """
+
 from __future__ import annotations
 
 from finflow import contracts, events, ids
@@ -28,5 +29,6 @@ def on_user_erased(event: events.Event) -> None:
         forgotten = store.forget_documents(conn, user_id)
         # inside the transaction: if S3 fails, nothing is committed and the event comes back
         deleted = documents.delete_user_documents(user_id)
-    obs.logger.info("user's KYC documents erased",
-                    extra={"user_id": user_id, "submissions": forgotten, "objects_deleted": deleted})
+    obs.logger.info(
+        "user's KYC documents erased", extra={"user_id": user_id, "submissions": forgotten, "objects_deleted": deleted}
+    )

@@ -2,6 +2,7 @@
 
 AML alerts about the user are not exported: telling a customer about suspicious-activity
 monitoring is prohibited (tipping-off, EU AMLD Art. 39), a restriction GDPR Art. 23 allows."""
+
 from __future__ import annotations
 
 from finflow.http import Principal

@@ -1,22 +1,30 @@
 """KYC's rules: document uploads, submissions (one pending at a time, verified is final),
 the provider's automatic decision, compliance decisions, and who may see what.
 AML monitoring lives in monitoring.py, its rules in aml.py."""
+
 from __future__ import annotations
 
 import re
 import uuid
 from urllib.parse import urlsplit
 
-from finflow import contracts, events
+from finflow import contracts, events, pages
 from finflow.config import settings
 from finflow.db import engine
 from finflow.http import Principal, Problem, require_role, require_user
 from finflow.observability import for_module
-from finflow import pages
 from functions.kyc import documents, store
 from functions.kyc.provider import SubmissionView, provider
-from functions.kyc.schemas import (DecisionRequest, KycStatusView, ReviewedSubmission, Submission, SubmissionPage,
-                                   SubmitRequest, UploadRequest, UploadTicket)
+from functions.kyc.schemas import (
+    DecisionRequest,
+    KycStatusView,
+    ReviewedSubmission,
+    Submission,
+    SubmissionPage,
+    SubmitRequest,
+    UploadRequest,
+    UploadTicket,
+)
 from functions.kyc.tables import outbox
 
 obs = for_module("kyc")
@@ -35,26 +43,39 @@ def publish() -> None:
 
 
 def to_submission(row) -> Submission:
-    return Submission(id=row.id, user_id=row.user_id, document_type=row.document_type,
-                      document_url=row.document_url, document_key=row.document_key, status=row.status,
-                      submitted_at=row.submitted_at, decided_at=row.decided_at, reason=row.reason,
-                      documents_erased_at=row.documents_erased_at)
+    return Submission(
+        id=row.id,
+        user_id=row.user_id,
+        document_type=row.document_type,
+        document_url=row.document_url,
+        document_key=row.document_key,
+        status=row.status,
+        submitted_at=row.submitted_at,
+        decided_at=row.decided_at,
+        reason=row.reason,
+        documents_erased_at=row.documents_erased_at,
+    )
 
 
 def to_reviewed(row, *, with_download: bool = False) -> ReviewedSubmission:
     link = documents.download_url(row.document_key) if with_download and row.document_key else None
-    return ReviewedSubmission(**to_submission(row).model_dump(), decided_by=row.decided_by,
-                              document_download_url=link)
+    return ReviewedSubmission(**to_submission(row).model_dump(), decided_by=row.decided_by, document_download_url=link)
 
 
 # --- documents -----------------------------------------------------------------------------
+
 
 def presign_upload(p: Principal, req: UploadRequest) -> UploadTicket:
     require_user(p)
     key = f"users/{p.subject}/{uuid.uuid4()}"
     post = documents.presign_upload(key, req.content_type)
-    return UploadTicket(upload_url=post["url"], fields=post["fields"], document_key=key,
-                        expires_in=documents.UPLOAD_EXPIRES_SECONDS, max_bytes=documents.MAX_BYTES)
+    return UploadTicket(
+        upload_url=post["url"],
+        fields=post["fields"],
+        document_key=key,
+        expires_in=documents.UPLOAD_EXPIRES_SECONDS,
+        max_bytes=documents.MAX_BYTES,
+    )
 
 
 def well_formed_url(url: str) -> bool:
@@ -66,8 +87,9 @@ def well_formed_url(url: str) -> bool:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         return False
-    return (parts.scheme.lower() == "https" and bool(parts.hostname) and parts.username is None
-            and parts.password is None)
+    return (
+        parts.scheme.lower() == "https" and bool(parts.hostname) and parts.username is None and parts.password is None
+    )
 
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -101,6 +123,7 @@ def _document(user_id: str, req: SubmitRequest) -> tuple[str | None, str | None]
 
 # --- submissions ---------------------------------------------------------------------------
 
+
 def submit(p: Principal, req: SubmitRequest) -> Submission:
     require_user(p)  # the token names the user; a user_id in the body is never read
     url, key = _document(p.subject, req)
@@ -108,13 +131,31 @@ def submit(p: Principal, req: SubmitRequest) -> Submission:
         store.lock_user(conn, p.subject)  # two submissions at once: the second sees the first
         blocking = store.blocking_submission(conn, p.subject)
         if blocking is not None:
-            raise Problem(409, "KYC already verified" if blocking.status == "verified"
-                          else "A KYC submission is already pending review")
-        row = store.insert_submission(conn, id=str(uuid.uuid4()), user_id=p.subject, document_type=req.document_type,
-                                      document_url=url, document_key=key)
-        events.record(conn, outbox, "KycSubmitted", contracts.KycSubmitted(
-            submission_id=row.id, user_id=row.user_id, document_type=row.document_type,
-            submitted_at=row.submitted_at).model_dump(mode="json"))
+            raise Problem(
+                409,
+                "KYC already verified"
+                if blocking.status == "verified"
+                else "A KYC submission is already pending review",
+            )
+        row = store.insert_submission(
+            conn,
+            id=str(uuid.uuid4()),
+            user_id=p.subject,
+            document_type=req.document_type,
+            document_url=url,
+            document_key=key,
+        )
+        events.record(
+            conn,
+            outbox,
+            "KycSubmitted",
+            contracts.KycSubmitted(
+                submission_id=row.id,
+                user_id=row.user_id,
+                document_type=row.document_type,
+                submitted_at=row.submitted_at,
+            ).model_dump(mode="json"),
+        )
     publish()
     obs.logger.info("KYC submission received", extra={"submission_id": row.id})
     if settings().kyc_auto_verify:
@@ -125,11 +166,16 @@ def submit(p: Principal, req: SubmitRequest) -> Submission:
 def _provider_decision(row):
     """The provider's decision, applied; None when it leaves the submission to a human."""
     checker = provider()
-    view = SubmissionView(id=row.id, user_id=row.user_id, document_type=row.document_type,
-                          document_url=row.document_url, document_key=row.document_key)
+    view = SubmissionView(
+        id=row.id,
+        user_id=row.user_id,
+        document_type=row.document_type,
+        document_url=row.document_url,
+        document_key=row.document_key,
+    )
     try:
         decision = checker.check(view)
-    except Exception:  # noqa: BLE001 - a provider failure leaves the submission pending for compliance
+    except Exception:
         obs.logger.exception("verification provider failed", extra={"submission_id": row.id})
         return None
     if decision is None:
@@ -144,12 +190,22 @@ def _decide(submission_id: str, status: str, reason: str | None, decided_by: str
         row = store.decide(conn, submission_id, status=status, reason=reason, decided_by=decided_by)
         if row is None:
             return None
-        events.record(conn, outbox, "KycDecisionMade", contracts.KycDecisionMade(
-            user_id=row.user_id, status=row.status, decided_at=row.decided_at, submission_id=row.id,
-            reason=row.reason).model_dump(mode="json"))
+        events.record(
+            conn,
+            outbox,
+            "KycDecisionMade",
+            contracts.KycDecisionMade(
+                user_id=row.user_id,
+                status=row.status,
+                decided_at=row.decided_at,
+                submission_id=row.id,
+                reason=row.reason,
+            ).model_dump(mode="json"),
+        )
     publish()
-    obs.logger.info("KYC decision made", extra={"submission_id": row.id, "status": row.status,
-                                                "decided_by": decided_by})
+    obs.logger.info(
+        "KYC decision made", extra={"submission_id": row.id, "status": row.status, "decided_by": decided_by}
+    )
     return row
 
 
@@ -157,8 +213,9 @@ def status(p: Principal) -> KycStatusView:
     require_user(p)
     with db().connect() as conn:
         rows = store.submissions_of(conn, p.subject)
-    return KycStatusView(kyc_status=_DERIVED[rows[0].status] if rows else "pending",
-                         submissions=[to_submission(r) for r in rows])
+    return KycStatusView(
+        kyc_status=_DERIVED[rows[0].status] if rows else "pending", submissions=[to_submission(r) for r in rows]
+    )
 
 
 def get_submission(p: Principal, submission_id: str) -> Submission:

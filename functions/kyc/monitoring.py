@@ -7,14 +7,14 @@ the event id. Freezes are sent to Wallet after that commit: an alert needing one
 with freeze_state `pending`, so if Wallet is unavailable the record fails, comes back, and the
 retry only completes the freeze (the event is already claimed, the alert already raised).
 """
+
 from __future__ import annotations
 
 import uuid
 
-from finflow import contracts, events, money
+from finflow import contracts, events, money, pages
 from finflow.http import Principal, Problem, require_role
 from finflow.service_client import ServiceUnavailable
-from finflow import pages
 from functions.kyc import aml, store, wallet_client
 from functions.kyc.logic import db, obs, publish
 from functions.kyc.schemas import Alert, AlertPage, ResolveRequest
@@ -24,9 +24,17 @@ from functions.kyc.wallet_client import WalletRefused
 
 def _observed(data: dict) -> aml.Payment:
     pc = contracts.KycReadsPaymentCompleted.model_validate(data)  # malformed: raises, retried, then the DLQ
-    return aml.Payment(id=pc.payment_id, kind=pc.kind, from_wallet_id=pc.from_wallet_id,
-                       to_wallet_id=pc.to_wallet_id, from_user_id=pc.from_user_id, to_user_id=pc.to_user_id,
-                       amount_minor=pc.amount_minor, currency=pc.currency, completed_at=pc.completed_at)
+    return aml.Payment(
+        id=pc.payment_id,
+        kind=pc.kind,
+        from_wallet_id=pc.from_wallet_id,
+        to_wallet_id=pc.to_wallet_id,
+        from_user_id=pc.from_user_id,
+        to_user_id=pc.to_user_id,
+        amount_minor=pc.amount_minor,
+        currency=pc.currency,
+        completed_at=pc.completed_at,
+    )
 
 
 def on_payment_completed(event: events.Event) -> None:
@@ -53,15 +61,18 @@ def _source_wallet_age(p: aml.Payment):
         if known is not None:
             return known
         limits = store.limits(conn, p.currency)
-        incoming = store.payments(conn, p.from_wallet_id, direction="in", since=p.completed_at - aml.RAPID_WINDOW,
-                                  currency=p.currency)
+        incoming = store.payments(
+            conn, p.from_wallet_id, direction="in", since=p.completed_at - aml.RAPID_WINDOW, currency=p.currency
+        )
     if not aml.needs_wallet_age(p, incoming, limits):
         return None
     try:
         view = wallet_client.view(p.from_wallet_id)  # ServiceUnavailable: the record is retried
     except WalletRefused as exc:
-        obs.logger.error("wallet view refused: rapid in-and-out not evaluated",
-                         extra={"wallet_id": p.from_wallet_id, "status": exc.status, "detail": exc.detail})
+        obs.logger.error(
+            "wallet view refused: rapid in-and-out not evaluated",
+            extra={"wallet_id": p.from_wallet_id, "status": exc.status, "detail": exc.detail},
+        )
         return None
     if view is None or view.created_at is None:
         return None
@@ -76,24 +87,51 @@ def _raise_alerts(conn, p: aml.Payment, created_at) -> list:
     if p.outgoing:
         since = p.completed_at - max(aml.VELOCITY_WINDOW, aml.STRUCTURING_WINDOW, aml.RAPID_WINDOW)
         outgoing = store.payments(conn, p.from_wallet_id, direction="out", since=since, currency=p.currency)
-        incoming = store.payments(conn, p.from_wallet_id, direction="in", since=p.completed_at - aml.RAPID_WINDOW,
-                                  currency=p.currency)
+        incoming = store.payments(
+            conn, p.from_wallet_id, direction="in", since=p.completed_at - aml.RAPID_WINDOW, currency=p.currency
+        )
     raised = []
     for hit in aml.evaluate(p, outgoing=outgoing, incoming=incoming, wallet_created_at=created_at, limits=limits):
-        row = store.insert_alert(conn, id=str(uuid.uuid4()), rule=hit.rule, severity=hit.severity,
-                                 payment_id=p.id, wallet_id=hit.wallet_id, user_id=hit.user_id,
-                                 currency=p.currency, amount_minor=p.amount_minor, reason=hit.reason,
-                                 evidence=hit.evidence, freeze_state="pending" if hit.freezes_wallet else None)
+        row = store.insert_alert(
+            conn,
+            id=str(uuid.uuid4()),
+            rule=hit.rule,
+            severity=hit.severity,
+            payment_id=p.id,
+            wallet_id=hit.wallet_id,
+            user_id=hit.user_id,
+            currency=p.currency,
+            amount_minor=p.amount_minor,
+            reason=hit.reason,
+            evidence=hit.evidence,
+            freeze_state="pending" if hit.freezes_wallet else None,
+        )
         if row is None:
             continue
-        events.record(conn, outbox, "AmlAlertRaised", contracts.AmlAlertRaised(
-            alert_id=row.id, rule=row.rule, severity=row.severity, payment_id=row.payment_id,
-            wallet_id=row.wallet_id, user_id=row.user_id, currency=row.currency,
-            amount=money.to_decimal_string(row.amount_minor, row.currency), amount_minor=row.amount_minor,
-            reason=row.reason, evidence=row.evidence, freezes_wallet=hit.freezes_wallet,
-            created_at=row.created_at).model_dump(mode="json"))
-        obs.logger.warning("AML alert raised", extra={"alert_id": row.id, "rule": row.rule,
-                                                      "severity": row.severity, "wallet_id": row.wallet_id})
+        events.record(
+            conn,
+            outbox,
+            "AmlAlertRaised",
+            contracts.AmlAlertRaised(
+                alert_id=row.id,
+                rule=row.rule,
+                severity=row.severity,
+                payment_id=row.payment_id,
+                wallet_id=row.wallet_id,
+                user_id=row.user_id,
+                currency=row.currency,
+                amount=money.to_decimal_string(row.amount_minor, row.currency),
+                amount_minor=row.amount_minor,
+                reason=row.reason,
+                evidence=row.evidence,
+                freezes_wallet=hit.freezes_wallet,
+                created_at=row.created_at,
+            ).model_dump(mode="json"),
+        )
+        obs.logger.warning(
+            "AML alert raised",
+            extra={"alert_id": row.id, "rule": row.rule, "severity": row.severity, "wallet_id": row.wallet_id},
+        )
         raised.append(row)
     return raised
 
@@ -115,18 +153,34 @@ def complete_freezes(payment_id: str) -> None:
                     raise RuntimeError(f"Wallet refused the freeze of {row.wallet_id}: {exc.detail}") from exc
                 found = False  # the wallet is closed: nothing can leave it
             store.set_freeze(conn, row.id, "frozen" if found else "skipped")
-        obs.logger.warning("wallet frozen by AML alert" if found else "AML freeze skipped: wallet gone or closed",
-                           extra={"alert_id": row.id, "wallet_id": row.wallet_id})
+        obs.logger.warning(
+            "wallet frozen by AML alert" if found else "AML freeze skipped: wallet gone or closed",
+            extra={"alert_id": row.id, "wallet_id": row.wallet_id},
+        )
 
 
 # --- compliance: alerts ----------------------------------------------------------------------
 
+
 def to_alert(row) -> Alert:
-    return Alert(id=row.id, rule=row.rule, severity=row.severity, status=row.status, payment_id=row.payment_id,
-                 wallet_id=row.wallet_id, user_id=row.user_id, currency=row.currency,
-                 amount=money.to_decimal_string(row.amount_minor, row.currency), reason=row.reason,
-                 evidence=row.evidence, freeze=row.freeze_state, created_at=row.created_at, resolution=row.resolution,
-                 resolved_at=row.resolved_at, resolved_by=row.resolved_by)
+    return Alert(
+        id=row.id,
+        rule=row.rule,
+        severity=row.severity,
+        status=row.status,
+        payment_id=row.payment_id,
+        wallet_id=row.wallet_id,
+        user_id=row.user_id,
+        currency=row.currency,
+        amount=money.to_decimal_string(row.amount_minor, row.currency),
+        reason=row.reason,
+        evidence=row.evidence,
+        freeze=row.freeze_state,
+        created_at=row.created_at,
+        resolution=row.resolution,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+    )
 
 
 def list_alerts(p: Principal, status: str | None, limit: int, cursor: str | None) -> AlertPage:
@@ -173,8 +227,9 @@ def _lift(conn, row, resolution: str) -> str:
         raise Problem(409, f"AML alert {row.id} did not freeze wallet {row.wallet_id}: nothing to unfreeze")
     other = store.other_freeze(conn, row.wallet_id, row.id)
     if other is not None:
-        raise Problem(409, f"Wallet {row.wallet_id} is also frozen by open AML alert {other.id}; resolve that "
-                           f"alert first")
+        raise Problem(
+            409, f"Wallet {row.wallet_id} is also frozen by open AML alert {other.id}; resolve that alert first"
+        )
     try:
         found = wallet_client.set_status(row.wallet_id, "active", f"AML alert {row.id} resolved: {resolution}")
     except ServiceUnavailable:

@@ -4,6 +4,7 @@ answers None when a human (compliance) has to decide.
 Only the simulated provider exists; a real one (Onfido, Veriff, ...) would implement the
 same Protocol, and would be called asynchronously rather than inside the request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ ACCEPTED_DOCUMENT_TYPES: frozenset[str] = frozenset(DocumentType.__args__)
 @dataclass(frozen=True)
 class SubmissionView:
     """What a provider sees of a submission."""
+
     id: str
     user_id: str
     document_type: str

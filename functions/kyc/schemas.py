@@ -1,4 +1,5 @@
 """KYC/AML request and response models."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,6 +26,7 @@ class UploadRequest(Request):
 
 class UploadTicket(BaseModel):
     """An S3 presigned POST: send `fields` plus the file (field `file`, last) to `upload_url`."""
+
     upload_url: str
     fields: dict[str, str]
     document_key: str
@@ -59,6 +61,7 @@ class Submission(BaseModel):
 
 class ReviewedSubmission(Submission):
     """A submission as compliance sees it: who decided, and a short-lived link to the file."""
+
     decided_by: str | None
     document_download_url: str | None = None
 

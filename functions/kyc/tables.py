@@ -1,5 +1,6 @@
 """KYC's tables (database `kyc`): submissions, the payments AML has observed, per-currency
 AML limits, alerts, wallet ages read from Wallet, and the event tables."""
+
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -10,7 +11,8 @@ metadata = MetaData()
 # One row per submission. At most one pending and one verified per user (partial unique
 # indexes); pending -> verified | rejected is the only transition.
 submissions = Table(
-    "submissions", metadata,
+    "submissions",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("user_id", UUID(as_uuid=False), nullable=False),
     Column("document_type", String(32), nullable=False),
@@ -27,7 +29,8 @@ submissions = Table(
 
 # What AML has seen of PaymentCompleted: the windows of the rules are read from here.
 observed_payments = Table(
-    "observed_payments", metadata,
+    "observed_payments",
+    metadata,
     Column("payment_id", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("from_wallet_id", String(64)),
@@ -42,7 +45,8 @@ observed_payments = Table(
 
 # AML limits per currency, in minor units (seeded by the migration, editable without a deploy).
 aml_limits = Table(
-    "aml_limits", metadata,
+    "aml_limits",
+    metadata,
     Column("currency", String(3), primary_key=True),
     Column("threshold_minor", BigInteger, nullable=False),
     Column("velocity_count", Integer, nullable=False),
@@ -55,7 +59,8 @@ aml_limits = Table(
 # (unfrozen on resolution), cancelled (resolved with unfreeze before it was sent), skipped
 # (Wallet had no such wallet or it was closed).
 alerts = Table(
-    "alerts", metadata,
+    "alerts",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("rule", String(32), nullable=False),
     Column("severity", String(8), nullable=False),
@@ -77,7 +82,8 @@ alerts = Table(
 
 # Wallet creation times (they never change), read from Wallet once per wallet.
 wallet_ages = Table(
-    "wallet_ages", metadata,
+    "wallet_ages",
+    metadata,
     Column("wallet_id", String(64), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -5,6 +5,7 @@ compliance): a wallet's view (its age, for the rapid in-and-out rule) and status
 Outcomes: a contract model, None (no such wallet), WalletRefused (Wallet said no), or
 ServiceUnavailable (no usable answer: network, timeout, 5xx, open breaker, no token).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -63,8 +64,9 @@ def set_status(wallet_id: str, status: str, reason: str) -> bool:
     for Wallet), so retried like a read. False: Wallet has no such wallet."""
     if ids.canonical(wallet_id) is None:
         return False
-    response = _client().request("PUT", f"/api/wallet/{wallet_id}/status",
-                                 json={"status": status, "reason": reason[:500]})
+    response = _client().request(
+        "PUT", f"/api/wallet/{wallet_id}/status", json={"status": status, "reason": reason[:500]}
+    )
     if response.status_code == 404:
         return False
     if not response.is_success:

@@ -1,7 +1,8 @@
 """Notification API routes: the caller's in-app notifications and notification preferences."""
+
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
@@ -16,9 +17,11 @@ add_health(app, "notification", checks={"store": store.ping})  # DocumentDB or P
 
 
 @app.get("/api/notifications", responses=documented(200, None, 403))
-def list_notifications(unread: Annotated[Optional[bool], Query()] = None,
-                       limit: Annotated[int, Query(ge=1)] = 20,
-                       cursor: Annotated[Optional[str], Query(max_length=200)] = None) -> NotificationPage:
+def list_notifications(
+    unread: Annotated[bool | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> NotificationPage:
     if limit > settings().page_size_max:
         raise Problem(422, f"limit must be at most {settings().page_size_max}")
     return logic.list_notifications(principal(app), unread_only=bool(unread), limit=limit, cursor=cursor)

@@ -6,20 +6,34 @@ The clients make exactly one attempt per send (no botocore retries): a retry of 
 whose answer was lost could send the message twice, and the decision to try again is
 taken a level up, where the delivery record knows what happened before.
 """
+
 from __future__ import annotations
 
 from functools import cache
 
-from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
-                                 ReadTimeoutError)
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from finflow.config import settings
 
 # Errors that will not go away by sending the same message again.
-_PERMANENT = frozenset({
-    "MessageRejected", "InvalidParameterValue", "InvalidParameter", "MailFromDomainNotVerifiedException",
-    "ConfigurationSetDoesNotExistException", "InvalidPhoneNumber", "OptedOut", "AuthorizationError",
-})
+_PERMANENT = frozenset(
+    {
+        "MessageRejected",
+        "InvalidParameterValue",
+        "InvalidParameter",
+        "MailFromDomainNotVerifiedException",
+        "ConfigurationSetDoesNotExistException",
+        "InvalidPhoneNumber",
+        "OptedOut",
+        "AuthorizationError",
+    }
+)
 
 
 class SendError(Exception):
@@ -38,8 +52,11 @@ def _client(service: str):
     from botocore.config import Config
 
     # boto3 reads AWS_ENDPOINT_URL itself: moto or LocalStack need no change here.
-    return boto3.client(service, region_name=settings().aws_region, config=Config(
-        connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 1}))
+    return boto3.client(
+        service,
+        region_name=settings().aws_region,
+        config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 1}),
+    )
 
 
 def reset_clients() -> None:
@@ -62,14 +79,23 @@ def _send(call) -> str:
 
 
 def send_email(to: str, subject: str, text: str) -> str:
-    return _send(lambda: _client("ses").send_email(
-        Source=settings().notification_sender,
-        Destination={"ToAddresses": [to]},
-        Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
-                 "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}}))
+    return _send(
+        lambda: _client("ses").send_email(
+            Source=settings().notification_sender,
+            Destination={"ToAddresses": [to]},
+            Message={
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+            },
+        )
+    )
 
 
 def send_sms(phone: str, text: str) -> str:
-    return _send(lambda: _client("sns").publish(
-        PhoneNumber=phone, Message=text,
-        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}))
+    return _send(
+        lambda: _client("sns").publish(
+            PhoneNumber=phone,
+            Message=text,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+    )

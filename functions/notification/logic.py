@@ -8,12 +8,13 @@ loses it. An email or SMS that certainly did not go out (`failed`) is tried agai
 the event comes back: the consumer reports the record as failed, SQS redelivers it, and
 only the failed channel is re-claimed. One whose outcome is unknown is never re-sent.
 """
+
 from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from finflow import contracts, events, ids
 from finflow.config import settings
@@ -23,12 +24,17 @@ from finflow.service_auth import token_provider
 from finflow.service_client import ServiceUnavailable, client_for
 from functions.notification import channels, messages, store
 from functions.notification.messages import Message
-from functions.notification.schemas import (DEFAULT_PREFERENCES, Notification, NotificationPage, Preferences,
-                                            PreferencesOut)
+from functions.notification.schemas import (
+    DEFAULT_PREFERENCES,
+    Notification,
+    NotificationPage,
+    Preferences,
+    PreferencesOut,
+)
 
 obs = for_module("notification")
 _IDS = uuid.UUID("6f1c2f5e-8d0a-4c1e-9a51-2b8e4d7c9f30")  # namespace of derived in-app ids
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RetryLater(Exception):
@@ -41,6 +47,7 @@ class ContactUnavailable(Exception):
 
 
 # --- preferences -------------------------------------------------------------------------
+
 
 def preferences_of(user_id: str) -> PreferencesOut:
     doc = store.preferences(user_id)
@@ -65,9 +72,17 @@ def put_preferences(p: Principal, body: Preferences) -> PreferencesOut:
 
 # --- reading in-app notifications ----------------------------------------------------------
 
+
 def _out(doc: dict) -> Notification:
-    return Notification(id=doc["id"], type=doc["type"], title=doc["title"], body=doc["body"],
-                        data=doc["data"], read=doc["read"], created_at=doc["created_at"])
+    return Notification(
+        id=doc["id"],
+        type=doc["type"],
+        title=doc["title"],
+        body=doc["body"],
+        data=doc["data"],
+        read=doc["read"],
+        created_at=doc["created_at"],
+    )
 
 
 def _encode_cursor(doc: dict) -> str:
@@ -89,11 +104,11 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 
 def list_notifications(p: Principal, *, unread_only: bool, limit: int, cursor: str | None) -> NotificationPage:
     require_user(p)
-    docs = store.notifications_page(p.subject, unread_only=unread_only, before=_decode_cursor(cursor),
-                                    limit=limit + 1)
+    docs = store.notifications_page(p.subject, unread_only=unread_only, before=_decode_cursor(cursor), limit=limit + 1)
     more = len(docs) > limit
-    return NotificationPage(items=[_out(d) for d in docs[:limit]],
-                            next_cursor=_encode_cursor(docs[limit - 1]) if more else None)
+    return NotificationPage(
+        items=[_out(d) for d in docs[:limit]], next_cursor=_encode_cursor(docs[limit - 1]) if more else None
+    )
 
 
 def mark_read(p: Principal, notification_id: str) -> Notification:
@@ -107,10 +122,12 @@ def mark_read(p: Principal, notification_id: str) -> Notification:
 
 # --- contacts: event-carried state, Auth's API only for a user no event has told us about ---
 
+
 def auth_client():
     s = settings()
-    return client_for("auth", s.api_url, timeout=s.service_timeout_seconds,
-                      token_provider=token_provider("notification"))
+    return client_for(
+        "auth", s.api_url, timeout=s.service_timeout_seconds, token_provider=token_provider("notification")
+    )
 
 
 def _known_contact(user_id: str) -> dict | None:
@@ -132,7 +149,7 @@ def _known_contact(user_id: str) -> dict | None:
     user = contracts.NotificationReadsUserView.model_validate(response.json())
     store.upsert_contact(user.id, email=user.email, name=user.name, registered_at=user.created_at)
     # Auth's answer is its state now: events produced before it are older and lose.
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     store.apply_kyc_status(user.id, user.kyc_status, at)
     store.apply_roles(user.id, user.roles, at)
     return store.contact(user.id)
@@ -150,15 +167,26 @@ def _name_of(user_id: str | None) -> str | None:
 
 # --- sending -----------------------------------------------------------------------------------
 
+
 def _in_app(key: dict, msg: Message) -> None:
     delivery = {**key, "channel": "in_app"}
     # storing is idempotent (the id is derived from the key), so even an unfinished claim may be redone
     if store.claim_delivery(delivery, to=None, retry_from=("sending", "failed")) is None:
         return
     notification_id = str(uuid.uuid5(_IDS, f"{key['event_id']}|{key['user_id']}|{key['template']}"))
-    store.insert_notification({"id": notification_id, "user_id": key["user_id"], "type": msg.template,
-                               "title": msg.title, "body": msg.body, "data": msg.data, "mentions": list(msg.mentions),
-                               "event_id": key["event_id"], "created_at": store.now()})
+    store.insert_notification(
+        {
+            "id": notification_id,
+            "user_id": key["user_id"],
+            "type": msg.template,
+            "title": msg.title,
+            "body": msg.body,
+            "data": msg.data,
+            "mentions": list(msg.mentions),
+            "event_id": key["event_id"],
+            "created_at": store.now(),
+        }
+    )
     store.finish_delivery(delivery, "sent", provider_id=notification_id)
 
 
@@ -170,9 +198,16 @@ def _send(key: dict, to: str, send: Callable[[], str]) -> bool:
         provider_id = send()
     except channels.SendError as exc:
         store.finish_delivery(key, exc.status, error=exc.reason)
-        obs.logger.warning("notification send did not succeed",
-                           extra={"channel": key["channel"], "status": exc.status, "reason": exc.reason,
-                                  "event_id": key["event_id"], "user_id": key["user_id"]})
+        obs.logger.warning(
+            "notification send did not succeed",
+            extra={
+                "channel": key["channel"],
+                "status": exc.status,
+                "reason": exc.reason,
+                "event_id": key["event_id"],
+                "user_id": key["user_id"],
+            },
+        )
         return exc.status == "failed"
     store.finish_delivery(key, "sent", provider_id=provider_id)
     return False
@@ -195,8 +230,9 @@ def notify(event_id: str, user_id: str, msg: Message) -> bool:
             obs.logger.warning("no contact details yet; email left for the retry", extra={"reason": str(exc)})
             email, retry = None, True
         if email:
-            retry |= _send({**key, "channel": "email"}, email,
-                           lambda: channels.send_email(email, msg.title, msg.email_text))
+            retry |= _send(
+                {**key, "channel": "email"}, email, lambda: channels.send_email(email, msg.title, msg.email_text)
+            )
         elif not retry:
             obs.logger.info("no email address known for user", extra={"user_id": user_id})
     if prefs.sms and prefs.phone:
@@ -215,9 +251,10 @@ def _notify_all(event: events.Event, targets: list[tuple[str, Message]]) -> None
 
 # --- consumers -----------------------------------------------------------------------------
 
+
 def _occurred_at(event: events.Event) -> datetime:
     at = datetime.fromisoformat(event.occurred_at)
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def on_user_registered(event: events.Event) -> None:
@@ -289,12 +326,14 @@ def on_user_erased(event: events.Event) -> None:
 
 # --- the scheduled KYC reminder ----------------------------------------------------------------
 
-def send_kyc_reminders(at: datetime | None = None, *, batch: int = 100,
-                       time_left: Callable[[], bool] = lambda: True) -> dict:
+
+def send_kyc_reminders(
+    at: datetime | None = None, *, batch: int = 100, time_left: Callable[[], bool] = lambda: True
+) -> dict:
     """One reminder per user still `pending` KYC longer than KYC_REMINDER_AFTER_HOURS after
     registering. A user is marked reminded once every channel is done; a failed send leaves
     the mark off, so the next run re-sends only what failed."""
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     cutoff = at - timedelta(hours=settings().kyc_reminder_after_hours)
     reminded = retry = 0
     after: str | None = None

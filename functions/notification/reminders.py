@@ -1,5 +1,6 @@
 """Scheduled (daily in AWS; catalog `kyc-reminder`): remind users who registered more than
 KYC_REMINDER_AFTER_HOURS ago and are still pending KYC, once each."""
+
 from __future__ import annotations
 
 from typing import Any

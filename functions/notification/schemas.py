@@ -1,4 +1,5 @@
 """Notification's request and response models."""
+
 from __future__ import annotations
 
 import re
@@ -12,6 +13,7 @@ E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 class Preferences(BaseModel):
     """PUT /api/notifications/preferences: the whole set (a missing phone means none)."""
+
     model_config = ConfigDict(extra="ignore")
     email: StrictBool
     sms: StrictBool
@@ -24,8 +26,10 @@ class Preferences(BaseModel):
         if value is None:
             return None
         if not E164.fullmatch(value):
-            raise ValueError("phone must be an E.164 number: + then country code and number, "
-                             "digits only, at most 15 (e.g. +14155550123)")
+            raise ValueError(
+                "phone must be an E.164 number: + then country code and number, "
+                "digits only, at most 15 (e.g. +14155550123)"
+            )
         return value
 
 

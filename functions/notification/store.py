@@ -14,25 +14,67 @@ the same order, with the same guarantees; tests/api/test_notification_store_cont
 holds each adapter to them. Times are UTC at millisecond precision (BSON's), so a cursor
 made from a stored time compares exactly on either adapter.
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from finflow.config import settings
 
 # The records, by kind. The key of each kind comes first.
-CONTACT = ("id", "email", "name", "registered_at", "kyc_status", "kyc_status_at", "roles", "roles_at",
-           "kyc_reminded_at", "erased_at", "updated_at")
+CONTACT = (
+    "id",
+    "email",
+    "name",
+    "registered_at",
+    "kyc_status",
+    "kyc_status_at",
+    "roles",
+    "roles_at",
+    "kyc_reminded_at",
+    "erased_at",
+    "updated_at",
+)
 PREFERENCES = ("user_id", "email", "sms", "in_app", "phone", "updated_at")
-NOTIFICATION = ("id", "user_id", "event_id", "type", "title", "body", "data", "mentions", "read", "read_at",
-                "created_at")
-DELIVERY = ("id", "event_id", "user_id", "template", "channel", "to", "status", "attempts", "provider_id",
-            "error", "created_at", "updated_at", "sent_at")
+NOTIFICATION = (
+    "id",
+    "user_id",
+    "event_id",
+    "type",
+    "title",
+    "body",
+    "data",
+    "mentions",
+    "read",
+    "read_at",
+    "created_at",
+)
+DELIVERY = (
+    "id",
+    "event_id",
+    "user_id",
+    "template",
+    "channel",
+    "to",
+    "status",
+    "attempts",
+    "provider_id",
+    "error",
+    "created_at",
+    "updated_at",
+    "sent_at",
+)
 ERASURE = ("event_id", "user_id", "applied_at")
-KINDS = {"contacts": CONTACT, "preferences": PREFERENCES, "notifications": NOTIFICATION,
-         "deliveries": DELIVERY, "erasures": ERASURE}
+KINDS = {
+    "contacts": CONTACT,
+    "preferences": PREFERENCES,
+    "notifications": NOTIFICATION,
+    "deliveries": DELIVERY,
+    "erasures": ERASURE,
+}
 DELIVERY_KEY = ("event_id", "user_id", "template", "channel")
 
 
@@ -43,8 +85,9 @@ class NotificationStore(Protocol):
         """Raise if the store cannot be used (health check)."""
 
     # contacts: event-carried state from Auth
-    def upsert_contact(self, user_id: str, *, email: str | None = None, name: str | None = None,
-                       registered_at: datetime | None = None) -> None:
+    def upsert_contact(
+        self, user_id: str, *, email: str | None = None, name: str | None = None, registered_at: datetime | None = None
+    ) -> None:
         """Set the given details (None leaves a field as it is); an erased contact learns none again."""
 
     def apply_kyc_status(self, user_id: str, status: str, at: datetime) -> bool:
@@ -90,8 +133,9 @@ class NotificationStore(Protocol):
     def insert_notification(self, notification: dict) -> bool:
         """Store one (NOTIFICATION fields; unread); False if one with that id exists (its read state stays)."""
 
-    def notifications_page(self, user_id: str, *, unread_only: bool, before: tuple[datetime, str] | None,
-                           limit: int) -> list[dict]:
+    def notifications_page(
+        self, user_id: str, *, unread_only: bool, before: tuple[datetime, str] | None, limit: int
+    ) -> list[dict]:
         """Newest first, ties by id descending, strictly after the cursor `before` (created_at, id)."""
 
     def mark_read(self, user_id: str, notification_id: str) -> dict | None:
@@ -103,8 +147,9 @@ class NotificationStore(Protocol):
         only from a status in `retry_from` (attempts + 1), atomically: of two concurrent claims
         one wins. None means someone claimed it before: do not send."""
 
-    def finish_delivery(self, key: dict, status: str, *, provider_id: str | None = None,
-                        error: str | None = None) -> None: ...
+    def finish_delivery(
+        self, key: dict, status: str, *, provider_id: str | None = None, error: str | None = None
+    ) -> None: ...
 
     def deliveries(self, **match: Any) -> list[dict]:
         """Deliveries whose fields equal `match` (DELIVERY fields), oldest first."""
@@ -116,12 +161,12 @@ class NotificationStore(Protocol):
 
 def ms(at: datetime) -> datetime:
     """A time as both adapters keep it: UTC, whole milliseconds (a naive time is taken as UTC)."""
-    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).replace(microsecond=at.microsecond // 1000 * 1000)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def now() -> datetime:
-    return ms(datetime.now(timezone.utc))
+    return ms(datetime.now(UTC))
 
 
 def check_fields(match: Iterable[str], kind: str) -> None:
@@ -145,11 +190,13 @@ def _select() -> NotificationStore:
     s = settings()
     if s.documentdb_uri or s.documentdb_secret_arn:
         from functions.notification.store_mongo import MongoStore
+
         name = f"{s.db_name_prefix}notifications"
         if s.documentdb_uri:
             return MongoStore.connect(s.documentdb_uri, name)
         return MongoStore.from_secret(s.documentdb_secret_arn, name)
     from functions.notification.store_postgres import PostgresStore
+
     return PostgresStore()
 
 

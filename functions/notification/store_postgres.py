@@ -7,10 +7,11 @@ Each operation is one statement or one transaction. The claims the logic relies 
 single statements against a constraint (INSERT ... ON CONFLICT), so of two concurrent
 claims exactly one wins, as with DocumentDB's unique index.
 """
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Text, delete, func, literal, or_, select, text, tuple_, update
@@ -28,7 +29,7 @@ def _record(row) -> dict | None:
     """A row as the port's record; times in UTC whatever the session's time zone."""
     if row is None:
         return None
-    return {k: v.astimezone(timezone.utc) if isinstance(v, datetime) else v for k, v in row._mapping.items()}
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row._mapping.items()}
 
 
 def _key(key: dict) -> list:
@@ -40,8 +41,10 @@ class PostgresStore:
     def _engine(self) -> Engine:
         s = settings()
         if not (s.database_url or s.db_secret_arn):
-            raise RuntimeError("Notification has no store: set DOCUMENTDB_URI or DOCUMENTDB_SECRET_ARN (DocumentDB), or "
-                               "DATABASE_URL / DB_SECRET_ARN for its PostgreSQL database 'notification'")
+            raise RuntimeError(
+                "Notification has no store: set DOCUMENTDB_URI or DOCUMENTDB_SECRET_ARN (DocumentDB), or "
+                "DATABASE_URL / DB_SECRET_ARN for its PostgreSQL database 'notification'"
+            )
         return db.engine(MODULE)
 
     def _reading(self) -> Connection:
@@ -68,22 +71,36 @@ class PostgresStore:
 
     # --- contacts (event-carried state from Auth) ----------------------------------------
 
-    def upsert_contact(self, user_id: str, *, email: str | None = None, name: str | None = None,
-                       registered_at: datetime | None = None) -> None:
-        fields = {k: v for k, v in (("email", email), ("name", name),
-                                    ("registered_at", registered_at and ms(registered_at))) if v is not None}
+    def upsert_contact(
+        self, user_id: str, *, email: str | None = None, name: str | None = None, registered_at: datetime | None = None
+    ) -> None:
+        fields = {
+            k: v
+            for k, v in (("email", email), ("name", name), ("registered_at", registered_at and ms(registered_at)))
+            if v is not None
+        }
         stmt = insert(contacts).values(id=user_id, **fields, updated_at=now())
         # an erased contact keeps its tombstone and learns nothing (a late event)
-        self._write(stmt.on_conflict_do_update(
-            index_elements=[contacts.c.id], set_={k: stmt.excluded[k] for k in (*fields, "updated_at")},
-            where=contacts.c.erased_at.is_(None)))
+        self._write(
+            stmt.on_conflict_do_update(
+                index_elements=[contacts.c.id],
+                set_={k: stmt.excluded[k] for k in (*fields, "updated_at")},
+                where=contacts.c.erased_at.is_(None),
+            )
+        )
 
     def _newest_wins(self, user_id: str, at_field: str, at: datetime, values: dict) -> bool:
         stmt = insert(contacts).values(id=user_id, **values, **{at_field: ms(at)}, updated_at=now())
-        return self._write(stmt.on_conflict_do_update(
-            index_elements=[contacts.c.id], set_={k: stmt.excluded[k] for k in (*values, at_field, "updated_at")},
-            where=or_(contacts.c[at_field].is_(None), contacts.c[at_field] <= stmt.excluded[at_field]),
-        ).returning(contacts.c.id)) is not None
+        return (
+            self._write(
+                stmt.on_conflict_do_update(
+                    index_elements=[contacts.c.id],
+                    set_={k: stmt.excluded[k] for k in (*values, at_field, "updated_at")},
+                    where=or_(contacts.c[at_field].is_(None), contacts.c[at_field] <= stmt.excluded[at_field]),
+                ).returning(contacts.c.id)
+            )
+            is not None
+        )
 
     def apply_kyc_status(self, user_id: str, status: str, at: datetime) -> bool:
         return self._newest_wins(user_id, "kyc_status_at", at, {"kyc_status": status})
@@ -98,8 +115,11 @@ class PostgresStore:
         return self._all(select(contacts).where(contacts.c.roles.contains([role])).order_by(contacts.c.id))
 
     def due_kyc_reminders(self, registered_before: datetime, after_id: str | None, limit: int) -> list[dict]:
-        q = select(contacts).where(contacts.c.kyc_status == "pending", contacts.c.kyc_reminded_at.is_(None),
-                                   contacts.c.registered_at <= ms(registered_before))
+        q = select(contacts).where(
+            contacts.c.kyc_status == "pending",
+            contacts.c.kyc_reminded_at.is_(None),
+            contacts.c.registered_at <= ms(registered_before),
+        )
         if after_id is not None:
             q = q.where(contacts.c.id > after_id)
         return self._all(q.order_by(contacts.c.id).limit(limit))
@@ -111,16 +131,31 @@ class PostgresStore:
 
     def erase_contact(self, user_id: str, at: datetime) -> None:
         stmt = insert(contacts).values(id=user_id, erased_at=ms(at), updated_at=now())
-        self._write(stmt.on_conflict_do_update(index_elements=[contacts.c.id], set_={
-            "erased_at": stmt.excluded.erased_at, "updated_at": stmt.excluded.updated_at,
-            "email": None, "name": None, "registered_at": None}))
+        self._write(
+            stmt.on_conflict_do_update(
+                index_elements=[contacts.c.id],
+                set_={
+                    "erased_at": stmt.excluded.erased_at,
+                    "updated_at": stmt.excluded.updated_at,
+                    "email": None,
+                    "name": None,
+                    "registered_at": None,
+                },
+            )
+        )
 
     def scrub_mentions(self, user_id: str, name: str, replacement: str) -> int:
         n = notifications.c
         uid = literal(user_id, Text)
-        return self._write(update(notifications).where(n.mentions.contains([user_id])).values(
-            title=func.replace(n.title, name, replacement), body=func.replace(n.body, name, replacement),
-            mentions=func.array_remove(n.mentions, uid, type_=n.mentions.type)))
+        return self._write(
+            update(notifications)
+            .where(n.mentions.contains([user_id]))
+            .values(
+                title=func.replace(n.title, name, replacement),
+                body=func.replace(n.body, name, replacement),
+                mentions=func.array_remove(n.mentions, uid, type_=n.mentions.type),
+            )
+        )
 
     def erase_user_documents(self, user_id: str) -> None:
         with self._engine().begin() as conn:
@@ -129,13 +164,20 @@ class PostgresStore:
             conn.execute(update(deliveries).where(deliveries.c.user_id == user_id).values(to=None))
 
     def claim_erasure(self, event_id: str, user_id: str) -> bool:
-        return self._write(insert(erasures).values(event_id=event_id, user_id=user_id, applied_at=now())
-                           .on_conflict_do_nothing(index_elements=[erasures.c.event_id])
-                           .returning(erasures.c.event_id)) is not None
+        return (
+            self._write(
+                insert(erasures)
+                .values(event_id=event_id, user_id=user_id, applied_at=now())
+                .on_conflict_do_nothing(index_elements=[erasures.c.event_id])
+                .returning(erasures.c.event_id)
+            )
+            is not None
+        )
 
     def erasures(self, user_id: str) -> list[dict]:
-        return self._all(select(erasures).where(erasures.c.user_id == user_id)
-                         .order_by(erasures.c.applied_at, erasures.c.event_id))
+        return self._all(
+            select(erasures).where(erasures.c.user_id == user_id).order_by(erasures.c.applied_at, erasures.c.event_id)
+        )
 
     # --- preferences -----------------------------------------------------------------------
 
@@ -143,24 +185,40 @@ class PostgresStore:
         return self._one(select(preferences).where(preferences.c.user_id == user_id))
 
     def save_preferences(self, user_id: str, *, email: bool, sms: bool, in_app: bool, phone: str | None) -> None:
-        stmt = insert(preferences).values(user_id=user_id, email=email, sms=sms, in_app=in_app, phone=phone,
-                                          updated_at=now())
-        self._write(stmt.on_conflict_do_update(index_elements=[preferences.c.user_id], set_={
-            k: stmt.excluded[k] for k in ("email", "sms", "in_app", "phone", "updated_at")}))
+        stmt = insert(preferences).values(
+            user_id=user_id, email=email, sms=sms, in_app=in_app, phone=phone, updated_at=now()
+        )
+        self._write(
+            stmt.on_conflict_do_update(
+                index_elements=[preferences.c.user_id],
+                set_={k: stmt.excluded[k] for k in ("email", "sms", "in_app", "phone", "updated_at")},
+            )
+        )
 
     # --- in-app notifications ----------------------------------------------------------------
 
     def insert_notification(self, notification: dict) -> bool:
         check_fields(notification, "notifications")
         values = {k: notification[k] for k in ("id", "user_id", "event_id", "type", "title", "body")}
-        values |= {"data": notification.get("data") or {}, "mentions": list(notification.get("mentions") or []),
-                   "read": False, "created_at": ms(notification["created_at"])}
-        return self._write(insert(notifications).values(**values)
-                           .on_conflict_do_nothing(index_elements=[notifications.c.id])
-                           .returning(notifications.c.id)) is not None
+        values |= {
+            "data": notification.get("data") or {},
+            "mentions": list(notification.get("mentions") or []),
+            "read": False,
+            "created_at": ms(notification["created_at"]),
+        }
+        return (
+            self._write(
+                insert(notifications)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=[notifications.c.id])
+                .returning(notifications.c.id)
+            )
+            is not None
+        )
 
-    def notifications_page(self, user_id: str, *, unread_only: bool, before: tuple[datetime, str] | None,
-                           limit: int) -> list[dict]:
+    def notifications_page(
+        self, user_id: str, *, unread_only: bool, before: tuple[datetime, str] | None, limit: int
+    ) -> list[dict]:
         n = notifications.c
         q = select(notifications).where(n.user_id == user_id)
         if unread_only:
@@ -173,8 +231,9 @@ class PostgresStore:
         n = notifications.c
         mine = (n.id == notification_id, n.user_id == user_id)
         with self._engine().begin() as conn:
-            row = conn.execute(update(notifications).where(*mine, ~n.read).values(read=True, read_at=now())
-                               .returning(notifications)).first()
+            row = conn.execute(
+                update(notifications).where(*mine, ~n.read).values(read=True, read_at=now()).returning(notifications)
+            ).first()
             if row is None:  # read already, or not the user's
                 row = conn.execute(select(notifications).where(*mine)).first()
             return _record(row)
@@ -184,19 +243,27 @@ class PostgresStore:
     def claim_delivery(self, key: dict, *, to: str | None, retry_from: tuple[str, ...]) -> dict | None:
         _key(key)
         at = now()
-        stmt = insert(deliveries).values(id=str(uuid.uuid4()), **key, to=to, status="sending", attempts=1,
-                                         created_at=at, updated_at=at)
+        stmt = insert(deliveries).values(
+            id=str(uuid.uuid4()), **key, to=to, status="sending", attempts=1, created_at=at, updated_at=at
+        )
         if retry_from:  # taken over only from those states, in the same statement
             stmt = stmt.on_conflict_do_update(
-                constraint="deliveries_one_send", where=deliveries.c.status.in_(retry_from),
-                set_={"status": "sending", "to": stmt.excluded.to, "updated_at": stmt.excluded.updated_at,
-                      "attempts": deliveries.c.attempts + 1})
+                constraint="deliveries_one_send",
+                where=deliveries.c.status.in_(retry_from),
+                set_={
+                    "status": "sending",
+                    "to": stmt.excluded.to,
+                    "updated_at": stmt.excluded.updated_at,
+                    "attempts": deliveries.c.attempts + 1,
+                },
+            )
         else:
             stmt = stmt.on_conflict_do_nothing(constraint="deliveries_one_send")
         return _record(self._write(stmt.returning(deliveries)))
 
-    def finish_delivery(self, key: dict, status: str, *, provider_id: str | None = None,
-                        error: str | None = None) -> None:
+    def finish_delivery(
+        self, key: dict, status: str, *, provider_id: str | None = None, error: str | None = None
+    ) -> None:
         at = now()
         fields: dict[str, Any] = {"status": status, "updated_at": at, "error": error}
         if provider_id is not None:
@@ -207,8 +274,11 @@ class PostgresStore:
 
     def deliveries(self, **match: Any) -> list[dict]:
         check_fields(match, "deliveries")
-        return self._all(select(deliveries).where(*(deliveries.c[k] == v for k, v in match.items()))
-                         .order_by(deliveries.c.created_at, deliveries.c.id))
+        return self._all(
+            select(deliveries)
+            .where(*(deliveries.c[k] == v for k, v in match.items()))
+            .order_by(deliveries.c.created_at, deliveries.c.id)
+        )
 
     def all_records(self, kind: str) -> list[dict]:
         if kind not in KINDS:

@@ -1,7 +1,8 @@
 """Payment API routes (`/api/payment/...`): thin handlers over functions.payment.logic."""
+
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -44,8 +45,9 @@ def withdraw(body: WalletAmountRequest):
 
 
 @app.get("/api/payment", responses=documented(200, None, 403))
-def list_payments(limit: Annotated[int, Query()] = 20,
-                  cursor: Annotated[Optional[str], Query(max_length=200)] = None) -> PaymentPage:
+def list_payments(
+    limit: Annotated[int, Query()] = 20, cursor: Annotated[str | None, Query(max_length=200)] = None
+) -> PaymentPage:
     return logic.list_mine(principal(app), limit, cursor)
 
 

@@ -1,4 +1,5 @@
 """Payment's event consumer: Auth's UserExportRequested gets the user's payments exported."""
+
 from finflow import exports
 from finflow.events import consumer_handler
 from functions.payment import export

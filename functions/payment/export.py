@@ -1,4 +1,5 @@
 """Payment's part of a user's data export: every payment they are a party to."""
+
 from __future__ import annotations
 
 from finflow.exports import every_page

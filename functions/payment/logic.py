@@ -6,6 +6,7 @@ committed) before Wallet is asked to post; Wallet's answer then completes or fai
 When Wallet gives no answer the payment stays pending: the posting is idempotent by the
 payment id, so a retry with the same key or the scheduled reconciler re-sends it safely.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,7 @@ REPLAY_WAIT_SECONDS = 10.0  # how long a same-key request waits for the first on
 RECONCILE_MIN_AGE_SECONDS = 5.0
 _POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)  # then 0.2 s until the wait is over
 
+
 def _db():
     return engine("payment")
 
@@ -45,6 +47,7 @@ def _publish() -> None:
 @dataclass(frozen=True)
 class Outcome:
     """A final answer to a payment request: status and the exact JSON text sent."""
+
     status: int
     body: str
     replayed: bool = False
@@ -53,6 +56,7 @@ class Outcome:
 @dataclass(frozen=True)
 class Draft:
     """A payment that passed every check, about to be written and posted."""
+
     kind: str
     amount_minor: int
     currency: str
@@ -63,6 +67,7 @@ class Draft:
 
 # --- calls to Wallet -------------------------------------------------------------------
 
+
 def _unavailable(target: str = "wallet") -> Problem:
     # Auth only stands in the way when the service token cannot be had: name it then.
     name = "Auth" if target == "auth" else "Wallet"
@@ -70,8 +75,11 @@ def _unavailable(target: str = "wallet") -> Problem:
 
 
 def _pending_problem(payment_id: str) -> Problem:
-    return Problem(503, f"Wallet service unavailable; payment {payment_id} is pending and will be resolved "
-                        f"automatically", headers={"Retry-After": "5"})
+    return Problem(
+        503,
+        f"Wallet service unavailable; payment {payment_id} is pending and will be resolved automatically",
+        headers={"Retry-After": "5"},
+    )
 
 
 def _checks(user_id: str, *wallet_ids: str) -> list[contracts.PaymentReadsWalletView | None]:
@@ -95,6 +103,7 @@ def _amount(amount: Any, currency: str) -> int:
 
 
 # --- the three operations ---------------------------------------------------------------
+
 
 def _owned(view: contracts.PaymentReadsWalletView | None, p: Principal, name: str) -> contracts.PaymentReadsWalletView:
     """The caller's own, usable wallet; `name` is "Source wallet" or "Wallet" in the details."""
@@ -129,6 +138,7 @@ def _replayable(operation):
             return operation(*args)
         except _Replayed as replay:
             return replay.outcome
+
     return run
 
 
@@ -165,6 +175,7 @@ def withdraw(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome
 
 # --- Idempotency-Key -------------------------------------------------------------------
 
+
 def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
     """The answer for a key this user already used: None if unused; 409 for another
     request; the stored final answer; or, while the first request is still running,
@@ -194,15 +205,25 @@ def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
 
 # --- write, post, resolve ----------------------------------------------------------------
 
+
 def _execute(p: Principal, d: Draft, key: str | None, digest: str) -> Outcome:
     with _db().begin() as conn:
         row = store.insert_pending(
-            conn, lease_seconds=LEASE_SECONDS, id=str(uuid.uuid4()), kind=d.kind, amount_minor=d.amount_minor,
-            currency=d.currency, from_wallet_id=d.source.id if d.source else None,
+            conn,
+            lease_seconds=LEASE_SECONDS,
+            id=str(uuid.uuid4()),
+            kind=d.kind,
+            amount_minor=d.amount_minor,
+            currency=d.currency,
+            from_wallet_id=d.source.id if d.source else None,
             to_wallet_id=d.destination.id if d.destination else None,
             from_user_id=d.source.user_id if d.source else None,
             to_user_id=d.destination.user_id if d.destination else None,
-            initiator_user_id=p.subject, description=d.description, idempotency_key=key, request_hash=digest)
+            initiator_user_id=p.subject,
+            description=d.description,
+            idempotency_key=key,
+            request_hash=digest,
+        )
     if row is None:
         # A concurrent request with the same key claimed it first: answer as it does.
         replay = _replay(p.subject, key, digest) if key else None
@@ -218,8 +239,14 @@ def _execute(p: Principal, d: Draft, key: str | None, digest: str) -> Outcome:
 def _posting(row) -> contracts.PostingRequest:
     """The posting for a payment, built from the row alone, so every re-send is identical."""
     return contracts.PostingRequest(
-        posting_id=row.id, kind=row.kind, debit_wallet_id=row.from_wallet_id, credit_wallet_id=row.to_wallet_id,
-        amount_minor=row.amount_minor, currency=row.currency, description=row.description)
+        posting_id=row.id,
+        kind=row.kind,
+        debit_wallet_id=row.from_wallet_id,
+        credit_wallet_id=row.to_wallet_id,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        description=row.description,
+    )
 
 
 def _drive(row) -> Outcome | None:
@@ -232,8 +259,9 @@ def _drive(row) -> Outcome | None:
         # Payment's database failed while recording Wallet's answer (e.g. its connection
         # dropped): the money may have moved, the payment is still pending. Free the lease, so
         # a retry with the same key (or the reconciler) resolves it now rather than in 30 s.
-        obs.logger.warning("recording the posting's outcome failed: payment stays pending",
-                           extra={"payment_id": row.id}, exc_info=True)
+        obs.logger.warning(
+            "recording the posting's outcome failed: payment stays pending", extra={"payment_id": row.id}, exc_info=True
+        )
         _release(row.id)
         return None
     except Exception:
@@ -245,15 +273,18 @@ def _post_and_record(row) -> Outcome | None:
     try:
         wallet_client.post(_posting(row))
     except ServiceUnavailable as exc:
-        obs.logger.warning("posting unanswered: payment stays pending",
-                           extra={"payment_id": row.id, "target": exc.target, "reason": exc.reason})
+        obs.logger.warning(
+            "posting unanswered: payment stays pending",
+            extra={"payment_id": row.id, "target": exc.target, "reason": exc.reason},
+        )
         _release(row.id)
         return None
     except PostingRefused as refused:
         if not refused.final:
-            obs.logger.error("posting refused unexpectedly: payment stays pending",
-                             extra={"payment_id": row.id, "status": refused.status, "code": refused.code,
-                                    "detail": refused.detail})
+            obs.logger.error(
+                "posting refused unexpectedly: payment stays pending",
+                extra={"payment_id": row.id, "status": refused.status, "code": refused.code, "detail": refused.detail},
+            )
             _release(row.id)
             return None
         return _fail(row.id, rules.refusal(row.kind, refused.code, refused.detail))
@@ -264,7 +295,7 @@ def _release(payment_id: str) -> None:
     try:
         with _db().begin() as conn:
             store.release_lease(conn, payment_id)
-    except Exception:  # noqa: BLE001 - the lease simply expires instead
+    except Exception:
         obs.logger.warning("could not release lease", extra={"payment_id": payment_id}, exc_info=True)
 
 
@@ -301,6 +332,7 @@ def _stored(conn, payment_id: str) -> Outcome:
 
 # --- reads ------------------------------------------------------------------------------
 
+
 def get(p: Principal, payment_id: str) -> Payment:
     require_user(p)
     row = None
@@ -322,24 +354,28 @@ def list_mine(p: Principal, limit: int, cursor: str | None) -> PaymentPage:
         rows = store.page_for_user(conn, p.subject, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return PaymentPage(items=[to_payment(r) for r in rows],
-                       next_cursor=rules.encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+    return PaymentPage(
+        items=[to_payment(r) for r in rows],
+        next_cursor=rules.encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
+    )
 
 
 # --- the reconciler ---------------------------------------------------------------------
+
 
 def reconcile(min_age_seconds: float = RECONCILE_MIN_AGE_SECONDS, limit: int = 100) -> dict[str, int]:
     """Resolve pending payments nobody is driving: if Wallet applied the posting, complete
     the payment; if not, re-send the identical posting (applied or refused now). Wallet
     still unavailable: the payment stays pending for the next run."""
     with _db().begin() as conn:
-        rows = store.lease_stale_pending(conn, min_age_seconds=min_age_seconds, lease_seconds=LEASE_SECONDS,
-                                         limit=limit)
+        rows = store.lease_stale_pending(
+            conn, min_age_seconds=min_age_seconds, lease_seconds=LEASE_SECONDS, limit=limit
+        )
     counts: Counter[str] = Counter()
     for row in rows:
         try:
             counts[_reconcile_one(row)] += 1
-        except Exception:  # noqa: BLE001 - one bad payment must not stop the others; its lease expires
+        except Exception:
             obs.logger.exception("reconciling a payment failed", extra={"payment_id": row.id})
             counts["error"] += 1
     if rows:
@@ -355,8 +391,7 @@ def _reconcile_one(row) -> str:
         return "pending"
     if applied is not None:
         if (applied.amount_minor, applied.currency, applied.kind) != (row.amount_minor, row.currency, row.kind):
-            obs.logger.error("posting differs from its payment: left pending for review",
-                             extra={"payment_id": row.id})
+            obs.logger.error("posting differs from its payment: left pending for review", extra={"payment_id": row.id})
             return "pending"  # the lease expires; an operator has to look at this one
         outcome = _complete(row.id)
     else:
@@ -368,23 +403,48 @@ def _reconcile_one(row) -> str:
 
 # --- wire formats -----------------------------------------------------------------------
 
+
 def to_payment(row) -> Payment:
-    return Payment(id=row.id, kind=row.kind, status=row.status,
-                   amount=money.to_decimal_string(row.amount_minor, row.currency), currency=row.currency,
-                   from_wallet_id=row.from_wallet_id, to_wallet_id=row.to_wallet_id, description=row.description,
-                   failure_reason=row.failure_reason, created_at=row.created_at, completed_at=row.completed_at)
+    return Payment(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        amount=money.to_decimal_string(row.amount_minor, row.currency),
+        currency=row.currency,
+        from_wallet_id=row.from_wallet_id,
+        to_wallet_id=row.to_wallet_id,
+        description=row.description,
+        failure_reason=row.failure_reason,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+    )
 
 
 def completed_event(row) -> dict:
     return contracts.PaymentCompleted(
-        payment_id=row.id, kind=row.kind, from_wallet_id=row.from_wallet_id, to_wallet_id=row.to_wallet_id,
-        from_user_id=row.from_user_id, to_user_id=row.to_user_id,
-        amount=money.to_decimal_string(row.amount_minor, row.currency), amount_minor=row.amount_minor,
-        currency=row.currency, description=row.description, completed_at=row.completed_at).model_dump(mode="json")
+        payment_id=row.id,
+        kind=row.kind,
+        from_wallet_id=row.from_wallet_id,
+        to_wallet_id=row.to_wallet_id,
+        from_user_id=row.from_user_id,
+        to_user_id=row.to_user_id,
+        amount=money.to_decimal_string(row.amount_minor, row.currency),
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        description=row.description,
+        completed_at=row.completed_at,
+    ).model_dump(mode="json")
 
 
 def failed_event(row) -> dict:
     return contracts.PaymentFailed(
-        payment_id=row.id, kind=row.kind, from_wallet_id=row.from_wallet_id, to_wallet_id=row.to_wallet_id,
-        amount=money.to_decimal_string(row.amount_minor, row.currency), amount_minor=row.amount_minor,
-        currency=row.currency, reason=row.failure_reason, failed_at=row.failed_at).model_dump(mode="json")
+        payment_id=row.id,
+        kind=row.kind,
+        from_wallet_id=row.from_wallet_id,
+        to_wallet_id=row.to_wallet_id,
+        amount=money.to_decimal_string(row.amount_minor, row.currency),
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        reason=row.failure_reason,
+        failed_at=row.failed_at,
+    ).model_dump(mode="json")

@@ -1,5 +1,6 @@
 """Scheduled (every minute): resolves payments left pending because Wallet gave no answer
 to their posting. See functions.payment.logic.reconcile."""
+
 from __future__ import annotations
 
 from typing import Any

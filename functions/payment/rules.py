@@ -1,5 +1,6 @@
 """Payment's pure rules: request fingerprints for Idempotency-Key, what Wallet's refusals
 mean to a client, wire formats and cursors. No I/O here, so all of it is unit-tested."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +19,7 @@ _DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 # --- Idempotency-Key -------------------------------------------------------------------
+
 
 def idempotency_key(raw: str | None) -> str | None:
     if raw is None:
@@ -52,14 +54,18 @@ def canonical_id(value: str) -> str:
 
 def request_hash(operation: str, fields: dict[str, Any]) -> str:
     """SHA-256 of the operation and its normalized body: what "the same request" means."""
-    body = {k: canonical_amount(v) if k == "amount" else canonical_id(v) if k.endswith("wallet_id") else v
-            for k, v in fields.items()}
-    canonical = json.dumps({"operation": operation, "body": body}, sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False)
+    body = {
+        k: canonical_amount(v) if k == "amount" else canonical_id(v) if k.endswith("wallet_id") else v
+        for k, v in fields.items()
+    }
+    canonical = json.dumps(
+        {"operation": operation, "body": body}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- Wallet's refusals -----------------------------------------------------------------
+
 
 def _side(detail: str) -> str | None:
     lowered = (detail or "").lower()
@@ -78,18 +84,29 @@ def refusal(kind: str, code: str, detail: str) -> Problem:
     if code == "currency-mismatch":
         return Problem(422, f"Currency mismatch: {detail}", code=code)
     if kind == "deposit":
-        text = {"wallet-frozen": "Wallet is frozen", "wallet-not-active": "Wallet is not active",
-                "not-found": "Wallet not found"}.get(code)
+        text = {
+            "wallet-frozen": "Wallet is frozen",
+            "wallet-not-active": "Wallet is not active",
+            "not-found": "Wallet not found",
+        }.get(code)
     elif side == "source":
-        text = {"wallet-frozen": "Source wallet is frozen", "wallet-not-active": "Source wallet is closed",
-                "not-found": "Source wallet not found"}.get(code)
+        text = {
+            "wallet-frozen": "Source wallet is frozen",
+            "wallet-not-active": "Source wallet is closed",
+            "not-found": "Source wallet not found",
+        }.get(code)
     elif side == "destination":
-        text = {"wallet-frozen": "Destination wallet is not active",
-                "wallet-not-active": "Destination wallet is not active",
-                "not-found": "Destination wallet not found"}.get(code)
+        text = {
+            "wallet-frozen": "Destination wallet is not active",
+            "wallet-not-active": "Destination wallet is not active",
+            "not-found": "Destination wallet not found",
+        }.get(code)
     else:
-        text = {"wallet-frozen": "Wallet is frozen", "wallet-not-active": "Wallet is not active",
-                "not-found": "Wallet not found"}.get(code)
+        text = {
+            "wallet-frozen": "Wallet is frozen",
+            "wallet-not-active": "Wallet is not active",
+            "not-found": "Wallet not found",
+        }.get(code)
     if text is None:
         return Problem(422, detail or "Payment refused by the wallet service", code=code or None)
     return Problem(404 if code == "not-found" else 400, text, code=code)
@@ -101,6 +118,7 @@ def problem_body(p: Problem) -> str:
 
 
 # --- list cursors ----------------------------------------------------------------------
+
 
 def encode_cursor(created_at: datetime, payment_id: str) -> str:
     return pages.encode_cursor("p", created_at, payment_id)

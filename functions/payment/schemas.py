@@ -1,8 +1,9 @@
 """Payment's request and response models."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
 
@@ -19,7 +20,7 @@ def _number_or_string(value: object) -> object:
 
 
 # A JSON number or string. JSON 1e309 arrives as float('inf') and is refused by money.to_minor.
-Amount = Annotated[Union[StrictInt, StrictFloat, StrictStr], BeforeValidator(_number_or_string)]
+Amount = Annotated[StrictInt | StrictFloat | StrictStr, BeforeValidator(_number_or_string)]
 WalletId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -42,6 +43,7 @@ class TransferRequest(Request):
 
 class WalletAmountRequest(Request):
     """Deposit and withdrawal: one wallet and an amount."""
+
     wallet_id: WalletId
     amount: Amount
 

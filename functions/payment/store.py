@@ -4,6 +4,7 @@ The state machine lives here as SQL: a payment leaves `pending` only through an 
 guarded by `status = 'pending'`, so whoever resolves it first wins and nobody resolves
 it twice.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -18,8 +19,8 @@ def insert_pending(conn: Connection, *, lease_seconds: float, **values) -> Row |
     """Insert a pending payment, leased to the caller; None if the initiator already used
     this Idempotency-Key (decided by the unique constraint, so concurrent requests race safely)."""
     return conn.execute(
-        pg_insert(payments).values(status="pending", lease_until=func.now() + timedelta(seconds=lease_seconds),
-                                   **values)
+        pg_insert(payments)
+        .values(status="pending", lease_until=func.now() + timedelta(seconds=lease_seconds), **values)
         .on_conflict_do_nothing(index_elements=[payments.c.initiator_user_id, payments.c.idempotency_key])
         .returning(payments)
     ).first()
@@ -30,45 +31,53 @@ def by_id(conn: Connection, payment_id: str) -> Row | None:
 
 
 def by_key(conn: Connection, user_id: str, key: str) -> Row | None:
-    return conn.execute(select(payments).where(payments.c.initiator_user_id == user_id,
-                                               payments.c.idempotency_key == key)).first()
+    return conn.execute(
+        select(payments).where(payments.c.initiator_user_id == user_id, payments.c.idempotency_key == key)
+    ).first()
 
 
 def complete(conn: Connection, payment_id: str) -> Row | None:
     """pending -> completed; None if it was not pending any more."""
     return conn.execute(
-        update(payments).where(payments.c.id == payment_id, payments.c.status == "pending")
-        .values(status="completed", completed_at=func.now(), lease_until=None).returning(payments)
+        update(payments)
+        .where(payments.c.id == payment_id, payments.c.status == "pending")
+        .values(status="completed", completed_at=func.now(), lease_until=None)
+        .returning(payments)
     ).first()
 
 
 def fail(conn: Connection, payment_id: str, reason: str) -> Row | None:
     """pending -> failed; None if it was not pending any more."""
     return conn.execute(
-        update(payments).where(payments.c.id == payment_id, payments.c.status == "pending")
+        update(payments)
+        .where(payments.c.id == payment_id, payments.c.status == "pending")
         .values(status="failed", failed_at=func.now(), failure_reason=reason[:200], lease_until=None)
         .returning(payments)
     ).first()
 
 
 def set_response(conn: Connection, payment_id: str, status: int, body: str) -> None:
-    conn.execute(update(payments).where(payments.c.id == payment_id)
-                 .values(response_status=status, response_body=body))
+    conn.execute(update(payments).where(payments.c.id == payment_id).values(response_status=status, response_body=body))
 
 
 def take_lease(conn: Connection, payment_id: str, lease_seconds: float) -> Row | None:
     """Lease a pending payment nobody is driving (lease free or expired); None otherwise."""
     return conn.execute(
         update(payments)
-        .where(payments.c.id == payment_id, payments.c.status == "pending",
-               or_(payments.c.lease_until.is_(None), payments.c.lease_until < func.now()))
-        .values(lease_until=func.now() + timedelta(seconds=lease_seconds)).returning(payments)
+        .where(
+            payments.c.id == payment_id,
+            payments.c.status == "pending",
+            or_(payments.c.lease_until.is_(None), payments.c.lease_until < func.now()),
+        )
+        .values(lease_until=func.now() + timedelta(seconds=lease_seconds))
+        .returning(payments)
     ).first()
 
 
 def release_lease(conn: Connection, payment_id: str) -> None:
-    conn.execute(update(payments).where(payments.c.id == payment_id, payments.c.status == "pending")
-                 .values(lease_until=None))
+    conn.execute(
+        update(payments).where(payments.c.id == payment_id, payments.c.status == "pending").values(lease_until=None)
+    )
 
 
 def lease_stale_pending(conn: Connection, *, min_age_seconds: float, lease_seconds: float, limit: int) -> list[Row]:
@@ -76,15 +85,23 @@ def lease_stale_pending(conn: Connection, *, min_age_seconds: float, lease_secon
     driving; rows a concurrent reconciler is leasing right now are skipped."""
     candidates = (
         select(payments.c.id)
-        .where(payments.c.status == "pending",
-               payments.c.created_at < func.now() - timedelta(seconds=min_age_seconds),
-               or_(payments.c.lease_until.is_(None), payments.c.lease_until < func.now()))
-        .order_by(payments.c.created_at).limit(limit).with_for_update(skip_locked=True)
+        .where(
+            payments.c.status == "pending",
+            payments.c.created_at < func.now() - timedelta(seconds=min_age_seconds),
+            or_(payments.c.lease_until.is_(None), payments.c.lease_until < func.now()),
+        )
+        .order_by(payments.c.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    return list(conn.execute(
-        update(payments).where(payments.c.id.in_(candidates.scalar_subquery()))
-        .values(lease_until=func.now() + timedelta(seconds=lease_seconds)).returning(payments)
-    ))
+    return list(
+        conn.execute(
+            update(payments)
+            .where(payments.c.id.in_(candidates.scalar_subquery()))
+            .values(lease_until=func.now() + timedelta(seconds=lease_seconds))
+            .returning(payments)
+        )
+    )
 
 
 def page_for_user(conn: Connection, user_id: str, after: tuple[datetime, str] | None, limit: int) -> list[Row]:
@@ -92,5 +109,11 @@ def page_for_user(conn: Connection, user_id: str, after: tuple[datetime, str] | 
     conditions = [or_(payments.c.from_user_id == user_id, payments.c.to_user_id == user_id)]
     if after is not None:
         conditions.append(tuple_(payments.c.created_at, payments.c.id) < tuple(after))
-    return list(conn.execute(select(payments).where(and_(*conditions))
-                             .order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit)))
+    return list(
+        conn.execute(
+            select(payments)
+            .where(and_(*conditions))
+            .order_by(payments.c.created_at.desc(), payments.c.id.desc())
+            .limit(limit)
+        )
+    )

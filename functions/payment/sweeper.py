@@ -1,4 +1,5 @@
 """Scheduled outbox sweeper: republishes Payment events that were not sent after commit."""
+
 from finflow.db import engine
 from finflow.events import sweeper_handler
 from functions.payment.logic import obs

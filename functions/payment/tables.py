@@ -1,6 +1,19 @@
 """Payment's tables (database `payment`)."""
-from sqlalchemy import (BigInteger, CheckConstraint, Column, DateTime, Index, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint, func)
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import UUID
 
 from finflow.events import outbox_table
@@ -8,7 +21,8 @@ from finflow.events import outbox_table
 metadata = MetaData()
 
 payments = Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),  # also Wallet's posting id
     Column("kind", String(16), nullable=False),  # transfer | deposit | withdrawal
     # pending -> completed | failed; the transitions are UPDATE ... WHERE status = 'pending'

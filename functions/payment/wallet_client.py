@@ -4,6 +4,7 @@ Every outcome is one of: Payment's own contract model of the answer (contracts.P
 or ServiceUnavailable (no usable answer: network, timeout, 5xx, open breaker, no service
 token, or an answer that breaks the contract). Payment caches none of Wallet's answers.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -24,8 +25,9 @@ obs = for_module("payment")
 
 # Wallet's problem `type` codes that mean "this posting was refused and nothing moved":
 # a re-send would be refused the same way, so the payment fails.
-BUSINESS_REFUSALS = frozenset({"insufficient-funds", "wallet-frozen", "wallet-not-active", "currency-mismatch",
-                               "not-found", "invalid-posting"})
+BUSINESS_REFUSALS = frozenset(
+    {"insufficient-funds", "wallet-frozen", "wallet-not-active", "currency-mismatch", "not-found", "invalid-posting"}
+)
 
 
 class PostingRefused(Exception):
@@ -74,13 +76,15 @@ def _parse(model, response: httpx.Response):
 
 def _unexpected(response: httpx.Response, what: str) -> ServiceUnavailable:
     code, detail = problem_code(response)
-    obs.logger.error("unexpected wallet answer", extra={"call": what, "status": response.status_code,
-                                                        "code": code, "detail": detail})
+    obs.logger.error(
+        "unexpected wallet answer", extra={"call": what, "status": response.status_code, "code": code, "detail": detail}
+    )
     return ServiceUnavailable("wallet", f"{what}: HTTP {response.status_code}")
 
 
-def checks(user_id: str, wallet_ids: list[str]) -> tuple[
-        contracts.PaymentReadsKycView, list[contracts.PaymentReadsWalletView | None]]:
+def checks(
+    user_id: str, wallet_ids: list[str]
+) -> tuple[contracts.PaymentReadsKycView, list[contracts.PaymentReadsWalletView | None]]:
     """The user's KYC status (cascaded from Auth through Wallet) and Wallet's view of each
     wallet id, None where there is none, in one call. IDs are UUIDs, so anything else is
     not found without asking."""
@@ -105,8 +109,9 @@ def checks(user_id: str, wallet_ids: list[str]) -> tuple[
 def post(req: contracts.PostingRequest) -> None:
     """Apply a posting. Idempotent by posting_id, so it is retried on outages like a GET.
     Returns when the posting is applied (201, or 200 for a replay)."""
-    response = _client().request("POST", "/api/wallet/internal/postings", json=req.model_dump(mode="json"),
-                                 idempotent=True)
+    response = _client().request(
+        "POST", "/api/wallet/internal/postings", json=req.model_dump(mode="json"), idempotent=True
+    )
     if response.is_success:
         return
     code, detail = problem_code(response)

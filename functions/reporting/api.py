@@ -1,8 +1,9 @@
 """Reporting API routes (`/api/reports/...`): thin handlers over functions.reporting.logic.
 Analysts and admins read every report; compliance officers read the AML report too."""
+
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -13,13 +14,14 @@ from functions.reporting.projections import obs
 from functions.reporting.schemas import AmlReport, Daily, KycFunnel, SearchResult, Summary
 
 app = make_resolver("reporting", "Reporting & Analytics")
-add_health(app, "reporting", checks={"search": lambda: search.engine().check()},
-           extra_dependencies=freshness.upstream_statuses)
+add_health(
+    app, "reporting", checks={"search": lambda: search.engine().check()}, extra_dependencies=freshness.upstream_statuses
+)
 # strings, checked by functions.reporting.params: every bad value is a 422 that names it
-Param = Annotated[Optional[str], Query()]
+Param = Annotated[str | None, Query()]
 # every report is role-restricted (403)
 REPORT = documented(200, None, 403)
-From = Annotated[Optional[str], Query(alias="from")]
+From = Annotated[str | None, Query(alias="from")]
 
 
 @app.get("/api/reports/summary", responses=REPORT)
@@ -33,10 +35,27 @@ def daily(from_: From = None, to: Param = None, currency: Param = None):
 
 
 @app.get("/api/reports/payments/search", responses=REPORT)
-def search_payments(q: Param = None, currency: Param = None, min_amount: Param = None, max_amount: Param = None,
-                    from_: From = None, to: Param = None, limit: Param = None, cursor: Param = None) -> SearchResult:
-    return logic.search_payments(principal(app), q=q, currency_code=currency, min_amount=min_amount,
-                                 max_amount=max_amount, start=from_, end=to, page_size=limit, cursor=cursor)
+def search_payments(
+    q: Param = None,
+    currency: Param = None,
+    min_amount: Param = None,
+    max_amount: Param = None,
+    from_: From = None,
+    to: Param = None,
+    limit: Param = None,
+    cursor: Param = None,
+) -> SearchResult:
+    return logic.search_payments(
+        principal(app),
+        q=q,
+        currency_code=currency,
+        min_amount=min_amount,
+        max_amount=max_amount,
+        start=from_,
+        end=to,
+        page_size=limit,
+        cursor=cursor,
+    )
 
 
 @app.get("/api/reports/kyc-funnel", responses=REPORT)

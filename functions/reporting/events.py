@@ -6,6 +6,7 @@ the row just written, on every delivery (indexing is idempotent by payment id): 
 indexing call fails the record, SQS brings it back, and the retry indexes it again although
 the database already holds it.
 """
+
 from __future__ import annotations
 
 from finflow.db import engine

@@ -8,6 +8,7 @@ from what it has: any upstream not `healthy` makes Reporting `degraded`, never
 `unhealthy` (that is kept for its own database or search engine failing). Events Reporting
 itself failed to apply end in its queues' DLQs, which the observability stack alarms on.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

@@ -3,19 +3,33 @@
 Money figures are kept per currency from the query to the response: nothing here adds
 amounts of two currencies. Amounts leave as decimal strings in the currency's exponent.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from finflow import money
 from finflow.db import engine
 from finflow.http import Principal, Problem, require_role
 from functions.reporting import params, queries, search
 from functions.reporting.projections import obs  # noqa: F401 - one Observability per module
-from functions.reporting.schemas import (AmlReport, CurrencyFigures, Daily, Day, Figure, FunnelSubmissions,
-                                         FunnelUsers, KycFunnel, Payment, RuleFigures, SearchResult, Summary,
-                                         UserFigures, WalletFigures)
+from functions.reporting.schemas import (
+    AmlReport,
+    CurrencyFigures,
+    Daily,
+    Day,
+    Figure,
+    FunnelSubmissions,
+    FunnelUsers,
+    KycFunnel,
+    Payment,
+    RuleFigures,
+    SearchResult,
+    Summary,
+    UserFigures,
+    WalletFigures,
+)
 from functions.reporting.search.base import BadCursor
 
 ANALYSTS = ("analyst",)  # admin passes every role check
@@ -56,10 +70,12 @@ def currency_figures(wallet_rows, payment_rows) -> tuple[dict[str, dict[str, int
     for code in sorted(set(wallets) | {c for c, _ in sums}):
         kinds = {k: tuple(sums.get((code, k), (0, 0))) for k in KINDS}
         currencies[code] = CurrencyFigures(
-            balance=amount(balances.get(code, 0), code), wallets=sum(wallets.get(code, {}).values()),
+            balance=amount(balances.get(code, 0), code),
+            wallets=sum(wallets.get(code, {}).values()),
             payments=figure(sum(n for n, _ in kinds.values()), sum(v for _, v in kinds.values()), code),
             by_kind={k: figure(n, v, code) for k, (n, v) in kinds.items()},
-            failed=figure(*sums.get((code, "failed"), (0, 0)), code))
+            failed=figure(*sums.get((code, "failed"), (0, 0)), code),
+        )
     return wallets, currencies
 
 
@@ -67,14 +83,18 @@ def summary(p: Principal) -> Summary:
     require_role(p, *ANALYSTS)
     with db().connect() as conn:
         by_status = queries.users_by_kyc_status(conn)
-        wallets, currencies = currency_figures(queries.wallets_by_currency_and_status(conn),
-                                               queries.payment_totals(conn))
+        wallets, currencies = currency_figures(
+            queries.wallets_by_currency_and_status(conn), queries.payment_totals(conn)
+        )
     return Summary(
-        users=UserFigures(total=sum(by_status.values()),
-                          by_kyc_status={s: by_status.get(s, 0) for s in KYC_STATUSES}
-                          | {s: n for s, n in by_status.items() if s not in KYC_STATUSES}),
+        users=UserFigures(
+            total=sum(by_status.values()),
+            by_kyc_status={s: by_status.get(s, 0) for s in KYC_STATUSES}
+            | {s: n for s, n in by_status.items() if s not in KYC_STATUSES},
+        ),
         wallets=WalletFigures(total=sum(sum(c.values()) for c in wallets.values()), by_currency=wallets),
-        currencies=currencies)
+        currencies=currencies,
+    )
 
 
 def daily_totals(rows) -> dict[str, Figure]:
@@ -88,14 +108,20 @@ def daily_totals(rows) -> dict[str, Figure]:
 
 def daily(p: Principal, start: str | None, end: str | None, currency: str | None) -> Daily:
     require_role(p, *ANALYSTS)
-    first, last = params.daily_range(start, end, today=datetime.now(timezone.utc).date())
+    first, last = params.daily_range(start, end, today=datetime.now(UTC).date())
     code = params.currency(currency)
     with db().connect() as conn:
         rows = queries.daily_figures(conn, first, last, code)
-    return Daily(from_=first, to=last, currency=code,
-                 days=[Day(day=r.day, currency=r.currency, count=int(r.count),
-                           volume=amount(r.volume_minor, r.currency)) for r in rows],
-                 totals=daily_totals(rows))
+    return Daily(
+        from_=first,
+        to=last,
+        currency=code,
+        days=[
+            Day(day=r.day, currency=r.currency, count=int(r.count), volume=amount(r.volume_minor, r.currency))
+            for r in rows
+        ],
+        totals=daily_totals(rows),
+    )
 
 
 def search_payments(p: Principal, **raw: str | None) -> SearchResult:
@@ -106,12 +132,26 @@ def search_payments(p: Principal, **raw: str | None) -> SearchResult:
     except BadCursor as exc:
         raise Problem(422, str(exc)) from None
     return SearchResult(
-        items=[Payment(id=d.payment_id, status=d.status, kind=d.kind, amount=amount(d.amount_minor, d.currency),
-                       currency=d.currency, from_wallet_id=d.from_wallet_id, to_wallet_id=d.to_wallet_id,
-                       from_user_id=d.from_user_id, to_user_id=d.to_user_id, description=d.description,
-                       failure_reason=d.failure_reason, at=d.at) for d in page.items],
+        items=[
+            Payment(
+                id=d.payment_id,
+                status=d.status,
+                kind=d.kind,
+                amount=amount(d.amount_minor, d.currency),
+                currency=d.currency,
+                from_wallet_id=d.from_wallet_id,
+                to_wallet_id=d.to_wallet_id,
+                from_user_id=d.from_user_id,
+                to_user_id=d.to_user_id,
+                description=d.description,
+                failure_reason=d.failure_reason,
+                at=d.at,
+            )
+            for d in page.items
+        ],
         next_cursor=page.next_cursor,
-        totals={c: figure(t.count, t.volume_minor, c) for c, t in sorted(page.totals.items())})
+        totals={c: figure(t.count, t.volume_minor, c) for c, t in sorted(page.totals.items())},
+    )
 
 
 def kyc_funnel(p: Principal) -> KycFunnel:
@@ -129,8 +169,16 @@ def aml(p: Principal) -> AmlReport:
     rules: dict[str, dict] = {}
     by_status: dict[str, int] = defaultdict(int)
     for r in rows:
-        rule = rules.setdefault(r.rule, {"total": 0, "by_status": defaultdict(int), "by_severity": defaultdict(int),
-                                         "wallet_freezes": 0, "amounts": defaultdict(int)})
+        rule = rules.setdefault(
+            r.rule,
+            {
+                "total": 0,
+                "by_status": defaultdict(int),
+                "by_severity": defaultdict(int),
+                "wallet_freezes": 0,
+                "amounts": defaultdict(int),
+            },
+        )
         rule["total"] += r.alerts
         rule["by_status"][r.status] += r.alerts
         rule["by_severity"][r.severity] += r.alerts
@@ -138,9 +186,16 @@ def aml(p: Principal) -> AmlReport:
         rule["amounts"][r.currency] += int(r.amount_minor)
         by_status[r.status] += r.alerts
     return AmlReport(
-        total=sum(by_status.values()), by_status=dict(sorted(by_status.items())),
-        by_rule={name: RuleFigures(total=f["total"], by_status=dict(sorted(f["by_status"].items())),
-                                   by_severity=dict(sorted(f["by_severity"].items())),
-                                   wallet_freezes=f["wallet_freezes"],
-                                   amounts={c: amount(v, c) for c, v in sorted(f["amounts"].items())})
-                 for name, f in sorted(rules.items())})
+        total=sum(by_status.values()),
+        by_status=dict(sorted(by_status.items())),
+        by_rule={
+            name: RuleFigures(
+                total=f["total"],
+                by_status=dict(sorted(f["by_status"].items())),
+                by_severity=dict(sorted(f["by_severity"].items())),
+                wallet_freezes=f["wallet_freezes"],
+                amounts={c: amount(v, c) for c, v in sorted(f["amounts"].items())},
+            )
+            for name, f in sorted(rules.items())
+        },
+    )

@@ -1,9 +1,10 @@
 """Query parameters of the report routes, checked before any query runs: every bad value
 is a 422 naming the parameter, never a 500."""
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from finflow import ids, money
 from finflow.http import Problem
@@ -82,12 +83,20 @@ def limit(value: str | None) -> int:
 
 
 def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=timezone.utc)
+    return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def search(*, q: str | None = None, currency_code: str | None = None, min_amount: str | None = None,
-           max_amount: str | None = None, start: str | None = None, end: str | None = None,
-           page_size: str | None = None, cursor: str | None = None) -> SearchQuery:
+def search(
+    *,
+    q: str | None = None,
+    currency_code: str | None = None,
+    min_amount: str | None = None,
+    max_amount: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    page_size: str | None = None,
+    cursor: str | None = None,
+) -> SearchQuery:
     text = (q or "").strip()
     if len(text) > MAX_Q:
         raise bad(f"q is longer than {MAX_Q} characters")
@@ -101,6 +110,13 @@ def search(*, q: str | None = None, currency_code: str | None = None, min_amount
     _ordered(first, last)
     payment_or_party = ids.canonical(text) if text else None
     return SearchQuery(
-        text=None if payment_or_party else (text or None), id=payment_or_party, currency=code,
-        min_minor=low, max_minor=high, start=_midnight(first) if first else None,
-        end=_midnight(last + timedelta(days=1)) if last else None, limit=limit(page_size), cursor=cursor or None)
+        text=None if payment_or_party else (text or None),
+        id=payment_or_party,
+        currency=code,
+        min_minor=low,
+        max_minor=high,
+        start=_midnight(first) if first else None,
+        end=_midnight(last + timedelta(days=1)) if last else None,
+        limit=limit(page_size),
+        cursor=cursor or None,
+    )

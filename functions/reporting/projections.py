@@ -4,10 +4,11 @@ what it reads (contracts.ReportingReads*).
 
 Times come from the event's data (when the thing happened), never from delivery.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -26,7 +27,7 @@ def canon(value: str | None) -> str | None:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def user_registered(conn: Connection, event: Event) -> None:
@@ -37,8 +38,9 @@ def user_registered(conn: Connection, event: Event) -> None:
 
 def kyc_status_changed(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsUserKycStatusChanged.model_validate(event.data)
-    store.upsert_user(conn, canon(d.user_id), kyc_status=d.kyc_status, kyc_at=_utc(d.changed_at),
-                      event_id=event.event_id)
+    store.upsert_user(
+        conn, canon(d.user_id), kyc_status=d.kyc_status, kyc_at=_utc(d.changed_at), event_id=event.event_id
+    )
 
 
 def kyc_submitted(conn: Connection, event: Event) -> None:
@@ -50,35 +52,64 @@ def kyc_decision_made(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsKycDecisionMade.model_validate(event.data)
     if d.submission_id is None:
         # Nothing to place in the funnel; the user's status still arrives from Auth.
-        obs.logger.info("KYC decision without a submission: users' figures follow Auth's status change",
-                        extra={"user_id": d.user_id})
+        obs.logger.info(
+            "KYC decision without a submission: users' figures follow Auth's status change",
+            extra={"user_id": d.user_id},
+        )
         return
-    store.submission_decided(conn, canon(d.submission_id), canon(d.user_id), d.status, _utc(d.decided_at),
-                             event.event_id)
+    store.submission_decided(
+        conn, canon(d.submission_id), canon(d.user_id), d.status, _utc(d.decided_at), event.event_id
+    )
 
 
 def wallet_created(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsWalletCreated.model_validate(event.data)
     at = _utc(d.created_at)
-    store.wallet_status(conn, canon(d.wallet_id), user_id=canon(d.user_id), currency=d.currency.upper(),
-                        status=d.status, at=at, event_id=event.event_id, created_at=at)
+    store.wallet_status(
+        conn,
+        canon(d.wallet_id),
+        user_id=canon(d.user_id),
+        currency=d.currency.upper(),
+        status=d.status,
+        at=at,
+        event_id=event.event_id,
+        created_at=at,
+    )
 
 
 def wallet_status_changed(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsWalletStatusChanged.model_validate(event.data)
-    store.wallet_status(conn, canon(d.wallet_id), user_id=canon(d.user_id), currency=d.currency.upper(),
-                        status=d.status, at=_utc(d.changed_at), event_id=event.event_id)
+    store.wallet_status(
+        conn,
+        canon(d.wallet_id),
+        user_id=canon(d.user_id),
+        currency=d.currency.upper(),
+        status=d.status,
+        at=_utc(d.changed_at),
+        event_id=event.event_id,
+    )
 
 
-def _new_payment(conn: Connection, *, status: str, payment_id: str, kind: str, currency: str, amount_minor: int,
-                 at: datetime, **row) -> bool:
+def _new_payment(
+    conn: Connection, *, status: str, payment_id: str, kind: str, currency: str, amount_minor: int, at: datetime, **row
+) -> bool:
     """Insert the payment; on the first insert only, add it to its day's figures."""
-    if not store.insert_payment(conn, payment_id=payment_id, status=status, kind=kind, currency=currency,
-                                amount_minor=amount_minor, at=at, **row):
+    if not store.insert_payment(
+        conn,
+        payment_id=payment_id,
+        status=status,
+        kind=kind,
+        currency=currency,
+        amount_minor=amount_minor,
+        at=at,
+        **row,
+    ):
         known = store.payment_status(conn, payment_id)
         if known != status:  # Payment's state machine makes this impossible; say so loudly
-            obs.logger.error("payment reported both completed and failed; the first report stands",
-                             extra={"payment_id": payment_id, "kept": known, "ignored": status})
+            obs.logger.error(
+                "payment reported both completed and failed; the first report stands",
+                extra={"payment_id": payment_id, "kept": known, "ignored": status},
+            )
         return False
     store.add_to_daily(conn, day=at.date(), currency=currency, kind=kind, status=status, amount_minor=amount_minor)
     return True
@@ -87,14 +118,27 @@ def _new_payment(conn: Connection, *, status: str, payment_id: str, kind: str, c
 def payment_completed(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsPaymentCompleted.model_validate(event.data)
     currency, source, target = d.currency.upper(), canon(d.from_wallet_id), canon(d.to_wallet_id)
-    if not _new_payment(conn, status="completed", payment_id=canon(d.payment_id), kind=d.kind, currency=currency,
-                        amount_minor=d.amount_minor, at=_utc(d.completed_at), from_wallet_id=source,
-                        to_wallet_id=target, from_user_id=canon(d.from_user_id), to_user_id=canon(d.to_user_id),
-                        description=_description(conn, d)):
+    if not _new_payment(
+        conn,
+        status="completed",
+        payment_id=canon(d.payment_id),
+        kind=d.kind,
+        currency=currency,
+        amount_minor=d.amount_minor,
+        at=_utc(d.completed_at),
+        from_wallet_id=source,
+        to_wallet_id=target,
+        from_user_id=canon(d.from_user_id),
+        to_user_id=canon(d.to_user_id),
+        description=_description(conn, d),
+    ):
         return
     # deposits add, withdrawals subtract, transfers move; wallets in id order (no deadlocks)
-    postings = [(w, u, sign * d.amount_minor) for w, u, sign in ((source, canon(d.from_user_id), -1),
-                                                                 (target, canon(d.to_user_id), 1)) if w]
+    postings = [
+        (w, u, sign * d.amount_minor)
+        for w, u, sign in ((source, canon(d.from_user_id), -1), (target, canon(d.to_user_id), 1))
+        if w
+    ]
     for wallet_id, user_id, delta in sorted(postings):
         store.add_to_balance(conn, wallet_id, currency=currency, user_id=user_id, delta=delta)
 
@@ -116,24 +160,48 @@ def user_erased(conn: Connection, event: Event) -> None:
 
 def payment_failed(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsPaymentFailed.model_validate(event.data)
-    _new_payment(conn, status="failed", payment_id=canon(d.payment_id), kind=d.kind, currency=d.currency.upper(),
-                 amount_minor=d.amount_minor, at=_utc(d.failed_at), from_wallet_id=canon(d.from_wallet_id),
-                 to_wallet_id=canon(d.to_wallet_id), failure_reason=d.reason)
+    _new_payment(
+        conn,
+        status="failed",
+        payment_id=canon(d.payment_id),
+        kind=d.kind,
+        currency=d.currency.upper(),
+        amount_minor=d.amount_minor,
+        at=_utc(d.failed_at),
+        from_wallet_id=canon(d.from_wallet_id),
+        to_wallet_id=canon(d.to_wallet_id),
+        failure_reason=d.reason,
+    )
 
 
 def aml_alert_raised(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsAmlAlertRaised.model_validate(event.data)
-    store.insert_alert(conn, alert_id=canon(d.alert_id), rule=d.rule, severity=d.severity, payment_id=canon(d.payment_id),
-                       wallet_id=canon(d.wallet_id), user_id=canon(d.user_id), currency=d.currency.upper(),
-                       amount_minor=d.amount_minor, freezes_wallet=d.freezes_wallet, created_at=_utc(d.created_at))
+    store.insert_alert(
+        conn,
+        alert_id=canon(d.alert_id),
+        rule=d.rule,
+        severity=d.severity,
+        payment_id=canon(d.payment_id),
+        wallet_id=canon(d.wallet_id),
+        user_id=canon(d.user_id),
+        currency=d.currency.upper(),
+        amount_minor=d.amount_minor,
+        freezes_wallet=d.freezes_wallet,
+        created_at=_utc(d.created_at),
+    )
 
 
 PROJECTIONS: dict[str, Callable[[Connection, Event], None]] = {
-    "UserRegistered": user_registered, "UserKycStatusChanged": kyc_status_changed,
-    "KycSubmitted": kyc_submitted, "KycDecisionMade": kyc_decision_made,
-    "WalletCreated": wallet_created, "WalletStatusChanged": wallet_status_changed,
-    "PaymentCompleted": payment_completed, "PaymentFailed": payment_failed,
-    "AmlAlertRaised": aml_alert_raised, "UserErased": user_erased,
+    "UserRegistered": user_registered,
+    "UserKycStatusChanged": kyc_status_changed,
+    "KycSubmitted": kyc_submitted,
+    "KycDecisionMade": kyc_decision_made,
+    "WalletCreated": wallet_created,
+    "WalletStatusChanged": wallet_status_changed,
+    "PaymentCompleted": payment_completed,
+    "PaymentFailed": payment_failed,
+    "AmlAlertRaised": aml_alert_raised,
+    "UserErased": user_erased,
 }
 PAYMENT_EVENTS = ("PaymentCompleted", "PaymentFailed")
 

@@ -23,6 +23,7 @@ live consumer waits for it and then skips what it replayed (claimed by event id)
 readers see the old figures until it commits. Events that cannot be applied are skipped
 (each in its own savepoint), listed, and make the exit code 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,10 @@ import heapq
 import json
 import random
 import sys
-from datetime import datetime
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from datetime import datetime
 
 from sqlalchemy import Connection, MetaData, cast, select, text
 from sqlalchemy.dialects.postgresql import TIMESTAMP
@@ -71,12 +72,16 @@ def _outbox_events(producer: str, detail_types: tuple[str, ...]) -> Iterator[Eve
     """One producer's outbox in occurred_at order, streamed."""
     outbox = outbox_table(MetaData())
     occurred = cast(outbox.c.detail["occurred_at"].astext, TIMESTAMP(timezone=True))
-    q = (select(outbox.c.detail_type, outbox.c.detail).where(outbox.c.detail_type.in_(detail_types))
-         .order_by(occurred, outbox.c.event_id))
+    q = (
+        select(outbox.c.detail_type, outbox.c.detail)
+        .where(outbox.c.detail_type.in_(detail_types))
+        .order_by(occurred, outbox.c.event_id)
+    )
     with engine(producer).connect() as conn:
         for row in conn.execution_options(stream_results=True, yield_per=1000).execute(q):
-            yield Event.from_eventbridge({"source": f"finflow.{producer}", "detail-type": row.detail_type,
-                                          "detail": row.detail})
+            yield Event.from_eventbridge(
+                {"source": f"finflow.{producer}", "detail-type": row.detail_type, "detail": row.detail}
+            )
 
 
 def outbox_events(order: str = "occurred", seed: int | None = None) -> Iterable[Event]:
@@ -100,7 +105,7 @@ def replay(conn: Connection, events: Iterable[Event]) -> Outcome:
         try:
             with conn.begin_nested():
                 applied = projections.apply(conn, event)
-        except Exception as exc:  # noqa: BLE001 - one bad event must not stop the rebuild; it is reported
+        except Exception as exc:
             outcome.failed.append((event.event_id, event.detail_type, f"{type(exc).__name__}: {exc}"[:300]))
             continue
         if applied:
@@ -126,16 +131,19 @@ def reindex() -> None:
     index.reset()
     with engine("reporting").connect() as conn:
         rows = conn.execution_options(stream_results=True, yield_per=INDEX_CHUNK).execute(
-            select(payments).order_by(payments.c.payment_id))
+            select(payments).order_by(payments.c.payment_id)
+        )
         for chunk in rows.partitions(INDEX_CHUNK):
             index.index([PaymentDoc.from_row(r) for r in chunk])
 
 
 def figures() -> dict:
     """Every report's figures, for an operator to compare before and after."""
-    return {"summary": logic.summary(OPERATOR).model_dump(mode="json"),
-            "kyc_funnel": logic.kyc_funnel(OPERATOR).model_dump(mode="json"),
-            "aml": logic.aml(OPERATOR).model_dump(mode="json")}
+    return {
+        "summary": logic.summary(OPERATOR).model_dump(mode="json"),
+        "kyc_funnel": logic.kyc_funnel(OPERATOR).model_dump(mode="json"),
+        "aml": logic.aml(OPERATOR).model_dump(mode="json"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,13 +160,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no database configured: set DATABASE_URL (`make dev` prints it as `database`)")
     if args.source == "archive":
         from functions.reporting import replay as archive
-        print(json.dumps(archive.rebuild_from_archive(since=args.since, rule_arns=args.rule_arn,
-                                                             wait=args.wait), default=str))
+
+        print(
+            json.dumps(
+                archive.rebuild_from_archive(since=args.since, rule_arns=args.rule_arn, wait=args.wait), default=str
+            )
+        )
         return 0
     outcome = rebuild(outbox_events(args.order, args.seed))
     counts = Counter(detail_type for _, detail_type, _ in outcome.failed)
-    print(json.dumps({"source": "outbox", "order": args.order, "events": outcome.events, "applied": outcome.applied,
-                      "duplicates": outcome.duplicates, "failed": len(outcome.failed), "figures": figures()}))
+    print(
+        json.dumps(
+            {
+                "source": "outbox",
+                "order": args.order,
+                "events": outcome.events,
+                "applied": outcome.applied,
+                "duplicates": outcome.duplicates,
+                "failed": len(outcome.failed),
+                "figures": figures(),
+            }
+        )
+    )
     for event_id, detail_type, error in outcome.failed:
         print(f"failed: {detail_type} {event_id}: {error}", file=sys.stderr)
     return 1 if counts else 0

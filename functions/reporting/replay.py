@@ -8,27 +8,34 @@ with no retention limit. StartReplay is asynchronous: the read model is emptied 
 the replayed events reach Reporting's queues and its consumer applies them as it does live
 ones (claimed by event id, so live events arriving meanwhile are applied once).
 """
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from finflow.aws import client
 from finflow.config import settings
 from finflow.db import engine
 
 
-def build_replay_request(*, name: str, archive_arn: str, bus_arn: str, rule_arns: list[str], start: datetime,
-                         end: datetime) -> dict:
+def build_replay_request(
+    *, name: str, archive_arn: str, bus_arn: str, rule_arns: list[str], start: datetime, end: datetime
+) -> dict:
     """StartReplay's parameters: the whole archive window, delivered to `rule_arns` only
     (other consumers of the bus are not sent the events again)."""
     if not rule_arns:
         raise ValueError("no rule of Reporting's found on the bus: pass --rule-arn")
     if start >= end:
         raise ValueError(f"replay window is empty: {start.isoformat()} .. {end.isoformat()}")
-    return {"ReplayName": name[:64], "Description": "Reporting read-model rebuild",
-            "EventSourceArn": archive_arn, "EventStartTime": start, "EventEndTime": end,
-            "Destination": {"Arn": bus_arn, "FilterArns": sorted(rule_arns)}}
+    return {
+        "ReplayName": name[:64],
+        "Description": "Reporting read-model rebuild",
+        "EventSourceArn": archive_arn,
+        "EventStartTime": start,
+        "EventEndTime": end,
+        "Destination": {"Arn": bus_arn, "FilterArns": sorted(rule_arns)},
+    }
 
 
 def archive_name() -> str:
@@ -47,20 +54,26 @@ def reporting_rule_arns(events, bus: str) -> list[str]:
     return arns
 
 
-def replay_request(events, *, since: datetime | None = None, rule_arns: list[str] | None = None,
-                   now: datetime | None = None) -> dict:
+def replay_request(
+    events, *, since: datetime | None = None, rule_arns: list[str] | None = None, now: datetime | None = None
+) -> dict:
     s = settings()
     archive = events.describe_archive(ArchiveName=archive_name())
     bus_arn = events.describe_event_bus(Name=s.event_bus_name)["Arn"]
-    end = now or datetime.now(timezone.utc)
+    end = now or datetime.now(UTC)
     return build_replay_request(
-        name=f"reporting-rebuild-{end:%Y%m%dT%H%M%S}", archive_arn=archive["ArchiveArn"], bus_arn=bus_arn,
+        name=f"reporting-rebuild-{end:%Y%m%dT%H%M%S}",
+        archive_arn=archive["ArchiveArn"],
+        bus_arn=bus_arn,
         rule_arns=rule_arns or reporting_rule_arns(events, s.event_bus_name),
-        start=since or archive["CreationTime"], end=end)
+        start=since or archive["CreationTime"],
+        end=end,
+    )
 
 
 def rebuild_from_archive(*, since: str | None = None, rule_arns: list[str] | None = None, wait: bool = False) -> dict:
     from functions.reporting.rebuild import empty_read_model, reindex
+
     events = client("events")
     # everything is looked up and checked before the read model is emptied
     request = replay_request(events, since=datetime.fromisoformat(since) if since else None, rule_arns=rule_arns)

@@ -1,5 +1,6 @@
 """Reporting's response models. Amounts are decimal strings in their currency's exponent
 and are never added across currencies: every money figure sits under its currency code."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

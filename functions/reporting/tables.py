@@ -10,8 +10,22 @@ arrive in any order and more than once:
 - sums (wallet balances, the daily rollup) change only when a payment row is newly
   inserted, in the same transaction; addition commutes, so any order gives the same sums.
 """
-from sqlalchemy import (BigInteger, Boolean, Column, Computed, Date, DateTime, Index, Integer, MetaData, String,
-                        Table, Text, text)
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Computed,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from finflow.events import processed_events_table
@@ -19,7 +33,8 @@ from finflow.events import processed_events_table
 metadata = MetaData()
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("user_id", String(64), primary_key=True),
     Column("registered_at", DateTime(timezone=True)),  # NULL until UserRegistered arrives
     Column("kyc_status", String(16), nullable=False),
@@ -29,7 +44,8 @@ users = Table(
 
 # One row per KYC submission: KycSubmitted and the KycDecisionMade naming it, either first.
 submissions = Table(
-    "kyc_submissions", metadata,
+    "kyc_submissions",
+    metadata,
     Column("submission_id", String(64), primary_key=True),
     Column("user_id", String(64), nullable=False),
     Column("document_type", String(32)),
@@ -42,7 +58,8 @@ submissions = Table(
 # A wallet seen first in a payment has no status yet (NULL) until WalletCreated or
 # WalletStatusChanged arrives; its balance is already counted.
 wallets = Table(
-    "wallets", metadata,
+    "wallets",
+    metadata,
     Column("wallet_id", String(64), primary_key=True),
     Column("user_id", String(64)),
     Column("currency", String(3), nullable=False),
@@ -54,7 +71,8 @@ wallets = Table(
 )
 
 payments = Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     Column("payment_id", String(64), primary_key=True),
     Column("status", String(16), nullable=False),  # completed | failed
     Column("kind", String(16), nullable=False),
@@ -72,7 +90,8 @@ payments = Table(
 
 # Daily figures per currency, kind and status, maintained with each newly inserted payment.
 daily = Table(
-    "payments_daily", metadata,
+    "payments_daily",
+    metadata,
     Column("day", Date, primary_key=True),
     Column("currency", String(3), primary_key=True),
     Column("kind", String(16), primary_key=True),
@@ -82,7 +101,8 @@ daily = Table(
 )
 
 aml_alerts = Table(
-    "aml_alerts", metadata,
+    "aml_alerts",
+    metadata,
     Column("alert_id", String(64), primary_key=True),
     Column("rule", String(32), nullable=False),
     Column("severity", String(8), nullable=False),
@@ -100,7 +120,8 @@ aml_alerts = Table(
 # Users erased (UserErased): their payments' free-text descriptions are dropped, also those
 # of payment events that arrive after the erasure. Amounts, ids and dates stay.
 erased_users = Table(
-    "erased_users", metadata,
+    "erased_users",
+    metadata,
     Column("user_id", String(64), primary_key=True),
     Column("erased_at", DateTime(timezone=True), nullable=False),
 )
@@ -110,10 +131,19 @@ processed_events = processed_events_table(metadata)
 # Search: keyset pages newest first, filtered by currency; any id; description words. The two
 # newest-first indexes also carry what the totals read (currency, amount, tsvector), so the
 # totals of every match are an index-only scan (migration 0002, docs/decisions.md).
-Index("payments_recent_covering", payments.c.at.desc(), payments.c.payment_id.desc(),
-      postgresql_include=["currency", "amount_minor", "search"])
-Index("payments_currency_recent_covering", payments.c.currency, payments.c.at.desc(), payments.c.payment_id.desc(),
-      postgresql_include=["amount_minor", "search"])
+Index(
+    "payments_recent_covering",
+    payments.c.at.desc(),
+    payments.c.payment_id.desc(),
+    postgresql_include=["currency", "amount_minor", "search"],
+)
+Index(
+    "payments_currency_recent_covering",
+    payments.c.currency,
+    payments.c.at.desc(),
+    payments.c.payment_id.desc(),
+    postgresql_include=["amount_minor", "search"],
+)
 Index("payments_currency_amount", payments.c.currency, payments.c.amount_minor)
 Index("payments_search", payments.c.search, postgresql_using="gin")
 for _col in ("from_wallet_id", "to_wallet_id", "from_user_id", "to_user_id"):

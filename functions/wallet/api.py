@@ -1,9 +1,10 @@
 """Wallet API routes: v1 (`/api/wallet`, `/api/v1/wallet`: USD) and v2 (`/api/v2/wallet`:
 any ISO 4217 currency), plus the internal routes only the Payment service may call."""
+
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import TypeAdapter, ValidationError
@@ -11,8 +12,16 @@ from pydantic import TypeAdapter, ValidationError
 from finflow import contracts
 from finflow.config import settings
 from finflow.health import add_health
-from finflow.http import (Problem, documented, json_response, lambda_handler, make_resolver, principal, require_service,
-                          require_user)
+from finflow.http import (
+    Problem,
+    documented,
+    json_response,
+    lambda_handler,
+    make_resolver,
+    principal,
+    require_service,
+    require_user,
+)
 from functions.wallet import ledger, logic
 from functions.wallet.schemas import CreateV2, EntryPage, StatusChange, Wallet, WalletList
 
@@ -25,8 +34,9 @@ MINE = documented(200, None, 403)
 ONE = documented(200, None, 403, 404)
 STATUS = documented(200, None, 403, 404, 409)
 INTERNAL = documented(200, None, 403, 404)
-POSTED = documented(201, contracts.PostingResult, 403, 404, 409) | {200: {"description": "Already applied",
-    "content": {"application/json": {"model": contracts.PostingResult}}}}
+POSTED = documented(201, contracts.PostingResult, 403, 404, 409) | {
+    200: {"description": "Already applied", "content": {"application/json": {"model": contracts.PostingResult}}}
+}
 _STATUS_BODY = TypeAdapter(StatusChange | Literal["active", "frozen", "closed"])
 
 
@@ -75,14 +85,18 @@ def put_status(wallet_id: WalletId) -> Wallet:
 @app.get("/api/wallet/<wallet_id>/transactions", responses=ONE)
 @app.get("/api/v1/wallet/<wallet_id>/transactions", responses=ONE)
 @app.get("/api/v2/wallet/<wallet_id>/transactions", responses=ONE)
-def transactions(wallet_id: WalletId, limit: Annotated[int, Query(ge=1)] = 20,
-                 cursor: Annotated[Optional[str], Query(max_length=64)] = None) -> EntryPage:
+def transactions(
+    wallet_id: WalletId,
+    limit: Annotated[int, Query(ge=1)] = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> EntryPage:
     if limit > settings().page_size_max:
         raise Problem(422, f"limit must be at most {settings().page_size_max}")
     return logic.transactions(principal(app), wallet_id, limit, cursor)
 
 
 # --- internal: Payment's view of wallets and KYC, and postings ---------------------------
+
 
 @app.get("/api/wallet/internal/wallets/<wallet_id>", responses=INTERNAL)
 def internal_wallet(wallet_id: WalletId) -> contracts.WalletView:
@@ -97,8 +111,9 @@ def internal_kyc(user_id: Annotated[str, Path(max_length=64)]) -> contracts.KycV
 
 
 @app.get("/api/wallet/internal/payment-checks", responses=INTERNAL)
-def internal_payment_checks(user_id: Annotated[str, Query(max_length=64)],
-                            wallet_ids: Annotated[str, Query(max_length=200)] = "") -> contracts.PaymentChecks:
+def internal_payment_checks(
+    user_id: Annotated[str, Query(max_length=64)], wallet_ids: Annotated[str, Query(max_length=200)] = ""
+) -> contracts.PaymentChecks:
     require_service(principal(app), "payment")
     return logic.payment_checks(user_id, [w for w in wallet_ids.split(",") if w])
 

@@ -1,9 +1,10 @@
 """Wallet's rules: the KYC gate (cascaded from Auth), v1/v2 creation, status transitions
 and who may see what. Postings live in ledger.py."""
+
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from finflow import contracts, events, ids, money
@@ -12,7 +13,7 @@ from finflow.db import engine, reading
 from finflow.http import Principal, Problem
 from finflow.observability import for_module
 from finflow.service_auth import token_provider
-from finflow.service_client import ServiceError, ServiceUnavailable, client_for
+from finflow.service_client import ServiceUnavailable, client_for
 from functions.wallet import store
 from functions.wallet.schemas import Entry, EntryPage, Wallet
 from functions.wallet.tables import outbox, processed_events
@@ -35,12 +36,18 @@ def auth_client():
 
 
 def to_wallet(row) -> Wallet:
-    return Wallet(id=row.id, user_id=row.user_id, currency=row.currency,
-                  balance=money.to_decimal_string(row.balance_minor, row.currency), status=row.status,
-                  created_at=row.created_at)
+    return Wallet(
+        id=row.id,
+        user_id=row.user_id,
+        currency=row.currency,
+        balance=money.to_decimal_string(row.balance_minor, row.currency),
+        status=row.status,
+        created_at=row.created_at,
+    )
 
 
 # --- KYC: Wallet's event-fed replica, Auth, and the replica again when Auth is unreachable
+
 
 def kyc_of(user_id: str) -> contracts.KycView:
     """A "verified" the replica learned within KYC_CACHE_SECONDS answers at once: a change
@@ -50,7 +57,7 @@ def kyc_of(user_id: str) -> contracts.KycView:
         with reading("wallet") as conn:
             if store.recently_verified(conn, user_id, max_age):
                 return contracts.KycView(user_id=user_id, kyc_status="verified", source="cache")
-    asked_at = datetime.now(timezone.utc)  # Auth's answer is true as of the question, not of its arrival
+    asked_at = datetime.now(UTC)  # Auth's answer is true as of the question, not of its arrival
     try:
         # quoted: the id comes from a caller, and may hold what a URL cannot
         response = auth_client().request("GET", f"/api/auth/users/{quote(user_id, safe='')}")
@@ -81,6 +88,7 @@ def apply_kyc_change(event: events.Event) -> None:
 
 # --- wallets ---------------------------------------------------------------------------
 
+
 def create(p: Principal, currency: str) -> Wallet:
     if p.is_service:
         raise Problem(403, "wallets belong to users; service tokens cannot create them")
@@ -94,9 +102,18 @@ def create(p: Principal, currency: str) -> Wallet:
         row = store.insert_wallet(conn, user_id=p.subject, currency=currency)
         if row is None:
             raise Problem(409, f"You already have a {currency} wallet")
-        events.record(conn, outbox, "WalletCreated", contracts.WalletCreated(
-            wallet_id=row.id, user_id=row.user_id, currency=row.currency, status=row.status,
-            created_at=row.created_at).model_dump(mode="json"))
+        events.record(
+            conn,
+            outbox,
+            "WalletCreated",
+            contracts.WalletCreated(
+                wallet_id=row.id,
+                user_id=row.user_id,
+                currency=row.currency,
+                status=row.status,
+                created_at=row.created_at,
+            ).model_dump(mode="json"),
+        )
     publish()
     return to_wallet(row)
 
@@ -107,8 +124,9 @@ def list_mine(p: Principal) -> list[Wallet]:
 
 
 def _visible(p: Principal, row, *, services: bool = True) -> bool:
-    return row is not None and (row.user_id == p.subject and not p.is_service or p.is_admin
-                                or services and p.is_service)
+    return row is not None and (
+        row.user_id == p.subject and not p.is_service or p.is_admin or services and p.is_service
+    )
 
 
 def get(p: Principal, wallet_id: str) -> Wallet:
@@ -144,12 +162,31 @@ def change_status(p: Principal, wallet_id: str, status: str, reason: str | None)
         if status == "closed" and row.balance_minor != 0:
             raise Problem(409, "Wallet balance must be zero to close it")
         updated = store.set_status(conn, row.id, status, role if status == "frozen" else None)
-        store.record_status_change(conn, wallet_id=row.id, from_status=row.status, to_status=status,
-                                   actor_id=p.subject, actor_role=role, reason=reason)
-        events.record(conn, outbox, "WalletStatusChanged", contracts.WalletStatusChanged(
-            wallet_id=row.id, user_id=row.user_id, currency=row.currency, status=status,
-            previous_status=row.status, actor_id=p.subject, actor_role=role, reason=reason,
-            changed_at=updated.updated_at).model_dump(mode="json"))
+        store.record_status_change(
+            conn,
+            wallet_id=row.id,
+            from_status=row.status,
+            to_status=status,
+            actor_id=p.subject,
+            actor_role=role,
+            reason=reason,
+        )
+        events.record(
+            conn,
+            outbox,
+            "WalletStatusChanged",
+            contracts.WalletStatusChanged(
+                wallet_id=row.id,
+                user_id=row.user_id,
+                currency=row.currency,
+                status=status,
+                previous_status=row.status,
+                actor_id=p.subject,
+                actor_role=role,
+                reason=reason,
+                changed_at=updated.updated_at,
+            ).model_dump(mode="json"),
+        )
     publish()
     return to_wallet(updated)
 
@@ -160,10 +197,19 @@ def transactions(p: Principal, wallet_id: str, limit: int, cursor: str | None) -
         if not _visible(p, row, services=False):
             raise Problem(404, "Wallet not found")
         rows = store.entries_page(conn, wallet_id, _decode_cursor(cursor), limit + 1)
-    items = [Entry(id=r.id, posting_id=r.posting_id, kind=r.kind, currency=r.currency, description=r.description,
-                   amount=money.to_decimal_string(r.amount_minor, r.currency),
-                   balance_after=money.to_decimal_string(r.balance_after_minor, r.currency),
-                   created_at=r.created_at) for r in rows[:limit]]
+    items = [
+        Entry(
+            id=r.id,
+            posting_id=r.posting_id,
+            kind=r.kind,
+            currency=r.currency,
+            description=r.description,
+            amount=money.to_decimal_string(r.amount_minor, r.currency),
+            balance_after=money.to_decimal_string(r.balance_after_minor, r.currency),
+            created_at=r.created_at,
+        )
+        for r in rows[:limit]
+    ]
     more = len(rows) > limit
     return EntryPage(items=items, next_cursor=_encode_cursor(rows[limit - 1].seq) if more else None)
 
@@ -185,8 +231,14 @@ def _decode_cursor(cursor: str | None) -> int | None:
 
 
 def _view(row) -> contracts.WalletView:
-    return contracts.WalletView(id=row.id, user_id=row.user_id, currency=row.currency, status=row.status,
-                                frozen_by=row.frozen_by, created_at=row.created_at)
+    return contracts.WalletView(
+        id=row.id,
+        user_id=row.user_id,
+        currency=row.currency,
+        status=row.status,
+        frozen_by=row.frozen_by,
+        created_at=row.created_at,
+    )
 
 
 def view(wallet_id: str) -> contracts.WalletView:

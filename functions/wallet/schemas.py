@@ -1,4 +1,5 @@
 """Wallet's request and response models."""
+
 from __future__ import annotations
 
 from datetime import datetime

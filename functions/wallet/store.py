@@ -1,4 +1,5 @@
 """Wallet's data access: SQLAlchemy Core queries, each taking the caller's connection."""
+
 from __future__ import annotations
 
 import uuid
@@ -14,11 +15,14 @@ from functions.wallet.tables import kyc_replica, ledger_entries, postings, statu
 def insert_wallet(conn: Connection, *, user_id: str, currency: str) -> Row | None:
     """A new active wallet; None if the user already has one in that currency."""
     return conn.execute(
-        pg_insert(wallets).values(id=str(uuid.uuid4()), kind="user", user_id=user_id, currency=currency)
+        pg_insert(wallets)
+        .values(id=str(uuid.uuid4()), kind="user", user_id=user_id, currency=currency)
         # the partial index's predicate as a literal: a bound parameter there cannot be matched
         # to the index once psycopg prepares the statement (after its 5th run on a connection)
-        .on_conflict_do_nothing(index_elements=[wallets.c.user_id, wallets.c.currency],
-                                index_where=wallets.c.kind == literal_column("'user'"))
+        .on_conflict_do_nothing(
+            index_elements=[wallets.c.user_id, wallets.c.currency],
+            index_where=wallets.c.kind == literal_column("'user'"),
+        )
         .returning(wallets)
     ).first()
 
@@ -35,26 +39,47 @@ def wallets_by_id(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
     wanted = sorted({w for w in map(ids.canonical, wallet_ids) if w})
     if not wanted:
         return {}
-    return {r.id: r for r in conn.execute(select(wallets).where(wallets.c.id.in_(wanted),
-                                                                wallets.c.kind == "user"))}
+    return {r.id: r for r in conn.execute(select(wallets).where(wallets.c.id.in_(wanted), wallets.c.kind == "user"))}
 
 
 def wallets_of(conn: Connection, user_id: str) -> list[Row]:
-    return list(conn.execute(select(wallets).where(wallets.c.user_id == user_id, wallets.c.kind == "user")
-                             .order_by(wallets.c.created_at)))
+    return list(
+        conn.execute(
+            select(wallets).where(wallets.c.user_id == user_id, wallets.c.kind == "user").order_by(wallets.c.created_at)
+        )
+    )
 
 
 def set_status(conn: Connection, wallet_id: str, status: str, frozen_by: str | None) -> Row:
-    return conn.execute(update(wallets).where(wallets.c.id == wallet_id)
-                        .values(status=status, frozen_by=frozen_by, updated_at=func.now())
-                        .returning(wallets)).one()
+    return conn.execute(
+        update(wallets)
+        .where(wallets.c.id == wallet_id)
+        .values(status=status, frozen_by=frozen_by, updated_at=func.now())
+        .returning(wallets)
+    ).one()
 
 
-def record_status_change(conn: Connection, *, wallet_id: str, from_status: str, to_status: str, actor_id: str,
-                         actor_role: str, reason: str | None) -> None:
-    conn.execute(insert(status_changes).values(id=str(uuid.uuid4()), wallet_id=wallet_id, from_status=from_status,
-                                               to_status=to_status, actor_id=actor_id, actor_role=actor_role,
-                                               reason=reason))
+def record_status_change(
+    conn: Connection,
+    *,
+    wallet_id: str,
+    from_status: str,
+    to_status: str,
+    actor_id: str,
+    actor_role: str,
+    reason: str | None,
+) -> None:
+    conn.execute(
+        insert(status_changes).values(
+            id=str(uuid.uuid4()),
+            wallet_id=wallet_id,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            reason=reason,
+        )
+    )
 
 
 def replica_status(conn: Connection, user_id: str) -> str | None:
@@ -67,32 +92,61 @@ def recently_verified(conn: Connection, user_id: str, max_age_seconds: float) ->
     """True if the replica says verified and learned it within the last max_age_seconds."""
     if (user_id := ids.canonical(user_id)) is None:
         return False
-    return conn.execute(select(kyc_replica.c.user_id).where(
-        kyc_replica.c.user_id == user_id, kyc_replica.c.kyc_status == "verified",
-        kyc_replica.c.confirmed_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, max_age_seconds))
-    ).first() is not None
+    return (
+        conn.execute(
+            select(kyc_replica.c.user_id).where(
+                kyc_replica.c.user_id == user_id,
+                kyc_replica.c.kyc_status == "verified",
+                kyc_replica.c.confirmed_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, max_age_seconds),
+            )
+        ).first()
+        is not None
+    )
 
 
 def upsert_replica(conn: Connection, user_id: str, status: str, status_at: datetime) -> None:
     """Keep the newest KYC status per user; an older one arriving late changes nothing."""
     stmt = pg_insert(kyc_replica).values(user_id=user_id, kyc_status=status, status_at=status_at)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[kyc_replica.c.user_id],
-        set_={"kyc_status": stmt.excluded.kyc_status, "status_at": stmt.excluded.status_at,
-              "confirmed_at": func.now()},
-        where=kyc_replica.c.status_at < stmt.excluded.status_at))
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[kyc_replica.c.user_id],
+            set_={
+                "kyc_status": stmt.excluded.kyc_status,
+                "status_at": stmt.excluded.status_at,
+                "confirmed_at": func.now(),
+            },
+            where=kyc_replica.c.status_at < stmt.excluded.status_at,
+        )
+    )
 
 
 # --- the ledger ------------------------------------------------------------------------
 
-def claim_posting(conn: Connection, *, posting_id: str, kind: str, currency: str, amount_minor: int,
-                  description: str | None, request_hash: str) -> datetime | None:
+
+def claim_posting(
+    conn: Connection,
+    *,
+    posting_id: str,
+    kind: str,
+    currency: str,
+    amount_minor: int,
+    description: str | None,
+    request_hash: str,
+) -> datetime | None:
     """Insert the posting header and return its created_at; None if that id was posted before
     (or is being posted: the insert then waits for the other transaction and conflicts once it commits)."""
     return conn.execute(
-        pg_insert(postings).values(id=posting_id, kind=kind, currency=currency, amount_minor=amount_minor,
-                                   description=description, request_hash=request_hash)
-        .on_conflict_do_nothing(index_elements=[postings.c.id]).returning(postings.c.created_at)
+        pg_insert(postings)
+        .values(
+            id=posting_id,
+            kind=kind,
+            currency=currency,
+            amount_minor=amount_minor,
+            description=description,
+            request_hash=request_hash,
+        )
+        .on_conflict_do_nothing(index_elements=[postings.c.id])
+        .returning(postings.c.created_at)
     ).scalar()
 
 
@@ -101,35 +155,61 @@ def posting(conn: Connection, posting_id: str) -> Row | None:
 
 
 def posting_entries(conn: Connection, posting_id: str) -> list[Row]:
-    return list(conn.execute(select(ledger_entries).where(ledger_entries.c.posting_id == posting_id)
-                             .order_by(ledger_entries.c.seq)))
+    return list(
+        conn.execute(
+            select(ledger_entries).where(ledger_entries.c.posting_id == posting_id).order_by(ledger_entries.c.seq)
+        )
+    )
 
 
 def lock_wallets(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
     """Lock the wallets of a posting, always in id order, so opposite transfers cannot deadlock."""
     wanted = sorted(w for w in map(ids.canonical, wallet_ids) if w)
-    rows = conn.execute(select(wallets).where(wallets.c.id.in_(wanted), wallets.c.kind == "user")
-                        .order_by(wallets.c.id).with_for_update()).all()
+    rows = conn.execute(
+        select(wallets)
+        .where(wallets.c.id.in_(wanted), wallets.c.kind == "user")
+        .order_by(wallets.c.id)
+        .with_for_update()
+    ).all()
     return {r.id: r for r in rows}
 
 
 def external_account(conn: Connection, currency: str) -> str:
-    conn.execute(pg_insert(wallets).values(id=str(uuid.uuid4()), kind="external", user_id=None, currency=currency,
-                                           status="active")
-                 .on_conflict_do_nothing(index_elements=[wallets.c.currency], index_where=wallets.c.kind == literal_column("'external'")))
-    return conn.execute(select(wallets.c.id).where(wallets.c.kind == "external", wallets.c.currency == currency)).scalar_one()
+    conn.execute(
+        pg_insert(wallets)
+        .values(id=str(uuid.uuid4()), kind="external", user_id=None, currency=currency, status="active")
+        .on_conflict_do_nothing(
+            index_elements=[wallets.c.currency], index_where=wallets.c.kind == literal_column("'external'")
+        )
+    )
+    return conn.execute(
+        select(wallets.c.id).where(wallets.c.kind == "external", wallets.c.currency == currency)
+    ).scalar_one()
 
 
 def add_to_balance(conn: Connection, wallet_id: str, delta: int) -> int:
-    return conn.execute(update(wallets).where(wallets.c.id == wallet_id)
-                        .values(balance_minor=wallets.c.balance_minor + delta, updated_at=func.now())
-                        .returning(wallets.c.balance_minor)).scalar_one()
+    return conn.execute(
+        update(wallets)
+        .where(wallets.c.id == wallet_id)
+        .values(balance_minor=wallets.c.balance_minor + delta, updated_at=func.now())
+        .returning(wallets.c.balance_minor)
+    ).scalar_one()
 
 
 def insert_entries(conn: Connection, posting_id: str, entries: list[tuple[str, int, int | None]]) -> None:
-    conn.execute(insert(ledger_entries), [
-        {"id": str(uuid.uuid4()), "posting_id": posting_id, "wallet_id": w, "amount_minor": amount,
-         "balance_after_minor": after} for w, amount, after in entries])
+    conn.execute(
+        insert(ledger_entries),
+        [
+            {
+                "id": str(uuid.uuid4()),
+                "posting_id": posting_id,
+                "wallet_id": w,
+                "amount_minor": amount,
+                "balance_after_minor": after,
+            }
+            for w, amount, after in entries
+        ],
+    )
 
 
 def entries_page(conn: Connection, wallet_id: str, before_seq: int | None, limit: int) -> list[Row]:
@@ -137,7 +217,12 @@ def entries_page(conn: Connection, wallet_id: str, before_seq: int | None, limit
     conditions = [ledger_entries.c.wallet_id == wallet_id]
     if before_seq is not None:
         conditions.append(ledger_entries.c.seq < before_seq)
-    return list(conn.execute(
-        select(ledger_entries, postings.c.kind, postings.c.currency, postings.c.description)
-        .join(postings, postings.c.id == ledger_entries.c.posting_id)
-        .where(and_(*conditions)).order_by(ledger_entries.c.seq.desc()).limit(limit)))
+    return list(
+        conn.execute(
+            select(ledger_entries, postings.c.kind, postings.c.currency, postings.c.description)
+            .join(postings, postings.c.id == ledger_entries.c.posting_id)
+            .where(and_(*conditions))
+            .order_by(ledger_entries.c.seq.desc())
+            .limit(limit)
+        )
+    )

@@ -1,7 +1,7 @@
 """Wallet's tables (database `wallet`): wallets, the double-entry ledger, status history
 and the event-fed replica of each user's KYC status."""
-from sqlalchemy import (BigInteger, Column, DateTime, ForeignKey, Identity, MetaData, String, Table, Text,
-                        func)
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import UUID
 
 from finflow.events import outbox_table, processed_events_table
@@ -13,7 +13,8 @@ metadata = MetaData()
 # withdrawals go to. It keeps no running balance (derivable from its entries), so
 # deposits do not all queue on one hot row.
 wallets = Table(
-    "wallets", metadata,
+    "wallets",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("kind", String(8), nullable=False, server_default="user"),
     Column("user_id", UUID(as_uuid=False)),
@@ -26,7 +27,8 @@ wallets = Table(
 )
 
 postings = Table(
-    "postings", metadata,
+    "postings",
+    metadata,
     Column("id", String(64), primary_key=True),  # the payment id: postings are idempotent by it
     Column("kind", String(16), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -37,7 +39,8 @@ postings = Table(
 )
 
 ledger_entries = Table(
-    "ledger_entries", metadata,
+    "ledger_entries",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),  # newest-first paging
     Column("posting_id", String(64), ForeignKey("postings.id"), nullable=False),
@@ -48,7 +51,8 @@ ledger_entries = Table(
 )
 
 status_changes = Table(
-    "wallet_status_changes", metadata,
+    "wallet_status_changes",
+    metadata,
     Column("id", UUID(as_uuid=False), primary_key=True),
     Column("wallet_id", UUID(as_uuid=False), ForeignKey("wallets.id"), nullable=False),
     Column("from_status", String(8), nullable=False),
@@ -60,7 +64,8 @@ status_changes = Table(
 )
 
 kyc_replica = Table(
-    "kyc_replica", metadata,
+    "kyc_replica",
+    metadata,
     Column("user_id", UUID(as_uuid=False), primary_key=True),
     Column("kyc_status", String(16), nullable=False),
     Column("status_at", DateTime(timezone=True), nullable=False),  # when Auth decided it

@@ -4,6 +4,7 @@ Connects with the cluster's master secret; each module's role gets the password 
 own secret and owns only its database (no module can open another's). It also writes the
 proxy's address into each module secret (the proxy needs the secrets before it exists).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,13 +32,23 @@ def _secret(arn: str) -> dict:
 
 def setup(props: dict) -> dict:
     master = _secret(props["MasterSecretArn"])
-    conninfo = dict(host=master["host"], port=int(master.get("port", 5432)), user=master["username"],
-                    password=master["password"], dbname=master.get("dbname", "postgres"), connect_timeout=10)
+    conninfo = dict(
+        host=master["host"],
+        port=int(master.get("port", 5432)),
+        user=master["username"],
+        password=master["password"],
+        dbname=master.get("dbname", "postgres"),
+        connect_timeout=10,
+    )
     with psycopg.connect(**conninfo, autocommit=True) as conn:
         for module, arn in sorted(props["ModuleSecretArns"].items()):
             cred = _secret(arn)
-            cred.update(host=props["Host"], port=int(props["Port"]), dbname=cred.get("dbname", module),
-                        username=cred.get("username", f"{module}_svc"))
+            cred.update(
+                host=props["Host"],
+                port=int(props["Port"]),
+                dbname=cred.get("dbname", module),
+                username=cred.get("username", f"{module}_svc"),
+            )
             secrets().put_secret_value(SecretId=arn, SecretString=json.dumps(cred))
             user, db = sql.Identifier(cred["username"]), sql.Identifier(cred["dbname"])
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (cred["username"],)).fetchone()

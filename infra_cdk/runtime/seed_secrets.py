@@ -5,6 +5,7 @@ Existing values are kept, so a redeploy signs nothing out; a new `Generation` pr
 rotates: a fresh signing key becomes active (the previous one stays for verification)
 and every module gets a new client secret, written together with the registry.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,9 @@ import secrets as pysecrets
 
 import boto3
 
-from .cfn import custom_resource
 from finflow.tokens import KeyRing, generate_key
+
+from .cfn import custom_resource
 
 _sm = None
 
@@ -57,7 +59,9 @@ def seed(props: dict) -> dict:
             cred = {"client_id": f"svc-{module}", "client_secret": pysecrets.token_urlsafe(32)}
             _write(arn, cred)
         registry[cred["client_id"]] = {
-            "module": module, "secret_sha256": hashlib.sha256(cred["client_secret"].encode()).hexdigest()}
+            "module": module,
+            "secret_sha256": hashlib.sha256(cred["client_secret"].encode()).hexdigest(),
+        }
     _write(props["ServiceClientsSecretArn"], {"clients": registry})
     return {"ActiveKid": ring.active_kid}
 

@@ -3,6 +3,7 @@ copies every producer's events into a capture queue; the test drains it and hand
 envelope to the consumer functions the catalog subscribes to it, as SQS batches.
 
 Nothing polls the modules' own queues in the api tier, so without this no consumer runs."""
+
 from __future__ import annotations
 
 import importlib
@@ -39,8 +40,10 @@ class CaptureQueue:
             if not messages:
                 return out
             out += [json.loads(m["Body"]) for m in messages]
-            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
     def close(self) -> None:
         self.events.remove_targets(Rule=self.name, EventBusName=self.bus, Ids=["capture"])
@@ -70,6 +73,7 @@ def deliver(envelopes: list[dict], *, times: int = 1, seed: int | None = None) -
     reports failed fails the test: nothing here is expected to fail."""
     made: Counter = Counter()
     from devserver.lambda_runtime import LambdaContext
+
     for module, queue in by_consumer(envelopes).items():
         batch = queue * times
         if seed is not None:
@@ -82,8 +86,9 @@ def deliver(envelopes: list[dict], *, times: int = 1, seed: int | None = None) -
     return made
 
 
-def deliver_cascade(capture: CaptureQueue, *, times: int = 1, seed: int | None = None,
-                    rounds: int = 5) -> tuple[list[dict], Counter]:
+def deliver_cascade(
+    capture: CaptureQueue, *, times: int = 1, seed: int | None = None, rounds: int = 5
+) -> tuple[list[dict], Counter]:
     """Deliver what the bus holds, then what the consumers produced in turn (KYC's decision ->
     Auth -> Auth's status change -> Wallet, Notification, Reporting), until the bus is quiet."""
     seen: list[dict] = []

@@ -8,11 +8,13 @@ API Gateway passes it on. The authorizer reads Auth's real key ring through the
 
     from tests.api.helpers import auth_jwks, call, register_and_login  # noqa: F401
 """
+
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jwt
 import pytest
@@ -43,6 +45,7 @@ def auth_jwks(api_env, monkeypatch):
     """Point the authorizer's JWKS fetch at Auth's real key ring (no HTTP), with a cold cache."""
     from finflow import token_check
     from functions.auth import keys
+
     monkeypatch.setattr(token_check, "fetch_jwks", lambda: keys.key_ring().jwks())
     token_check.forget_keys()
     yield
@@ -51,15 +54,19 @@ def auth_jwks(api_env, monkeypatch):
 
 def auth_handler() -> Callable[[dict, Any], dict]:
     from functions.auth.api import handler
+
     return handler
 
 
-def authorize(token: str, method: str = "GET", path: str = "/api/auth/me",
-              scheme: str = "Bearer") -> tuple[dict | None, str | None]:
+def authorize(
+    token: str, method: str = "GET", path: str = "/api/auth/me", scheme: str = "Bearer"
+) -> tuple[dict | None, str | None]:
     """Run the real authorizer: (context for the module, None) or (None, reason it denied)."""
     from functions.auth import authorizer
-    policy = authorizer.handler(token_authorizer_event(f"{scheme} {token}", method, path),
-                                LambdaContext("auth-authorizer"))
+
+    policy = authorizer.handler(
+        token_authorizer_event(f"{scheme} {token}", method, path), LambdaContext("auth-authorizer")
+    )
     statement = policy["policyDocument"]["Statement"][0]
     if statement["Effect"] != "Allow":
         return None, (policy.get("context") or {}).get("reason", "token refused")
@@ -67,14 +74,20 @@ def authorize(token: str, method: str = "GET", path: str = "/api/auth/me",
 
 
 def _problem(status: int, title: str, detail: str, headers: dict[str, str]) -> Result:
-    body = {"type": f"https://finflow.dev/problems/{title.lower()}", "title": title, "status": status,
-            "detail": detail}
+    body = {"type": f"https://finflow.dev/problems/{title.lower()}", "title": title, "status": status, "detail": detail}
     return Result(status, body, {"Content-Type": "application/problem+json", **headers})
 
 
-def call(handler: Callable[[dict, Any], dict], method: str, path: str, body: Any = None, token: str | None = None,
-         headers: dict[str, str] | None = None, query: dict[str, str | list[str]] | None = None,
-         authorizer: dict | None = None) -> Result:
+def call(
+    handler: Callable[[dict, Any], dict],
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str | list[str]] | None = None,
+    authorizer: dict | None = None,
+) -> Result:
     """Invoke `handler` with an API Gateway proxy event, after the authorizer as the gateway would.
 
     body: a dict/list is sent as JSON with `Content-Type: application/json`; str/bytes are
@@ -97,8 +110,10 @@ def call(handler: Callable[[dict, Any], dict], method: str, path: str, body: Any
             return _problem(401, "Unauthorized", reason, unauthorized)
     query_lists = {k: v if isinstance(v, list) else [v] for k, v in (query or {}).items()}
     name = (module.key if module else "unknown") + "-api"
-    response = handler(proxy_event(method, path, body=body, headers=headers, query=query_lists,
-                                   authorizer=authorizer), LambdaContext(name))
+    response = handler(
+        proxy_event(method, path, body=body, headers=headers, query=query_lists, authorizer=authorizer),
+        LambdaContext(name),
+    )
     raw = response.get("body") or ""
     try:
         decoded = json.loads(raw) if raw else None
@@ -122,8 +137,7 @@ def login(email: str, password: str = DEFAULT_PASSWORD) -> Result:
     return call(auth_handler(), "POST", "/api/auth/login", {"email": email, "password": password})
 
 
-def register_and_login(email: str | None = None, password: str = DEFAULT_PASSWORD,
-                       name: str = "Test User") -> dict:
+def register_and_login(email: str | None = None, password: str = DEFAULT_PASSWORD, name: str = "Test User") -> dict:
     """A fresh customer: {"user": <register body>, "access_token", "refresh_token"}."""
     email = email or unique_email()
     reg = register(email, password, name)
@@ -136,6 +150,7 @@ def register_and_login(email: str | None = None, password: str = DEFAULT_PASSWOR
 def admin_login(email: str | None = None, password: str = DEFAULT_PASSWORD) -> dict:
     """A fresh admin (made the way the devserver bootstraps one) and its tokens."""
     from functions.auth.logic import ensure_admin
+
     email = email or unique_email("admin")
     ensure_admin(email, password, "Admin User")
     res = login(email, password)
@@ -148,8 +163,12 @@ def admin_login(email: str | None = None, password: str = DEFAULT_PASSWORD) -> d
 def service_token(api_env: dict, module: str) -> str:
     """A client-credentials token for `module`, with the credentials create_secrets() made."""
     creds = api_env["secrets"][module]
-    res = call(auth_handler(), "POST", "/api/auth/token",
-               {"client_id": creds["client_id"], "client_secret": creds["client_secret"]})
+    res = call(
+        auth_handler(),
+        "POST",
+        "/api/auth/token",
+        {"client_id": creds["client_id"], "client_secret": creds["client_secret"]},
+    )
     assert res.status == 200, res
     return res.body["access_token"]
 

@@ -1,10 +1,11 @@
 """Helpers for Payment's api tests: customers with verified KYC and funded wallets, made
 through the in-process gateway (`gateway` fixture), plus a look into Payment's own tables."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import text
@@ -28,10 +29,19 @@ def verify_kyc(user_id: str, status: str = "verified") -> None:
     """What Auth does when KYC's KycDecisionMade arrives (its consumer, invoked in-process)."""
     from finflow.events import Event
     from functions.auth.logic import apply_kyc_decision
-    now = datetime.now(timezone.utc).isoformat()
-    apply_kyc_decision(Event(event_id=str(uuid.uuid4()), source="finflow.kyc", detail_type="KycDecisionMade",
-                             occurred_at=now, version=1, correlation_id=None,
-                             data={"user_id": user_id, "status": status, "decided_at": now}))
+
+    now = datetime.now(UTC).isoformat()
+    apply_kyc_decision(
+        Event(
+            event_id=str(uuid.uuid4()),
+            source="finflow.kyc",
+            detail_type="KycDecisionMade",
+            occurred_at=now,
+            version=1,
+            correlation_id=None,
+            data={"user_id": user_id, "status": status, "decided_at": now},
+        )
+    )
 
 
 def customer(gw: httpx.Client, *, verified: bool = True, email: str | None = None) -> Customer:
@@ -48,6 +58,7 @@ def customer(gw: httpx.Client, *, verified: bool = True, email: str | None = Non
 
 def admin(gw: httpx.Client) -> Customer:
     from functions.auth.logic import ensure_admin
+
     email = f"pay-admin-{uuid.uuid4().hex[:12]}@example.com"
     ensure_admin(email, PASSWORD, "Pay Admin")
     login = gw.post("/api/auth/login", json={"email": email, "password": PASSWORD})
@@ -77,11 +88,15 @@ def funded_wallet(gw: httpx.Client, owner: Customer, amount: str = "100.00", cur
     return wallet_id
 
 
-def transfer(gw: httpx.Client, sender: Customer, from_id: str, to_id: str, amount, key: str | None = None,
-             **extra) -> httpx.Response:
+def transfer(
+    gw: httpx.Client, sender: Customer, from_id: str, to_id: str, amount, key: str | None = None, **extra
+) -> httpx.Response:
     headers = {**sender.headers, **({"Idempotency-Key": key} if key else {})}
-    return gw.post("/api/payment/transfer", headers=headers,
-                   json={"from_wallet_id": from_id, "to_wallet_id": to_id, "amount": amount, **extra})
+    return gw.post(
+        "/api/payment/transfer",
+        headers=headers,
+        json={"from_wallet_id": from_id, "to_wallet_id": to_id, "amount": amount, **extra},
+    )
 
 
 def balance(gw: httpx.Client, owner: Customer, wallet_id: str) -> str:
@@ -99,16 +114,23 @@ def ledger(gw: httpx.Client, owner: Customer, wallet_id: str) -> list[dict]:
 def payment_rows(initiator: Customer) -> list:
     """Payment's own rows for payments the customer started (what a 4xx must not leave)."""
     from finflow.db import engine
+
     with engine("payment").connect() as conn:
-        return list(conn.execute(text("SELECT * FROM payments WHERE initiator_user_id = :u ORDER BY created_at"),
-                                 {"u": initiator.id}))
+        return list(
+            conn.execute(
+                text("SELECT * FROM payments WHERE initiator_user_id = :u ORDER BY created_at"), {"u": initiator.id}
+            )
+        )
 
 
 def outbox_events(payment_id: str) -> list[dict]:
     from finflow.db import engine
+
     with engine("payment").connect() as conn:
-        rows = conn.execute(text("SELECT detail_type, detail FROM outbox WHERE detail->'data'->>'payment_id' = :p "
-                                 "ORDER BY created_at"), {"p": str(payment_id)})
+        rows = conn.execute(
+            text("SELECT detail_type, detail FROM outbox WHERE detail->'data'->>'payment_id' = :p ORDER BY created_at"),
+            {"p": str(payment_id)},
+        )
         return [{"detail_type": r.detail_type, **r.detail} for r in rows]
 
 

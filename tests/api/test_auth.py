@@ -1,5 +1,6 @@
 """Auth API (`functions.auth.api.handler`) in-process: real API Gateway events, real
 PostgreSQL, moto for Secrets Manager and EventBridge, and the real Lambda authorizer."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,20 @@ import json
 import jwt
 import pytest
 
-from tests.api.helpers import (DEFAULT_PASSWORD, admin_login, auth_handler, auth_jwks, authorize,  # noqa: F401
-                               call, claims, login, register, register_and_login, service_token, unique_email)
+from tests.api.helpers import (  # noqa: F401
+    DEFAULT_PASSWORD,
+    admin_login,
+    auth_handler,
+    auth_jwks,
+    authorize,
+    call,
+    claims,
+    login,
+    register,
+    register_and_login,
+    service_token,
+    unique_email,
+)
 
 pytestmark = pytest.mark.usefixtures("auth_jwks")
 
@@ -30,10 +43,15 @@ def assert_problem(res, status: int, *detail_words: str) -> None:
 
 # --- register --------------------------------------------------------------------------
 
+
 def test_register_returns_the_new_customer_with_a_lower_cased_email(api):
     local = unique_email("Mixed.Case")
-    res = call(api, "POST", "/api/auth/register", {"email": local.upper(), "password": DEFAULT_PASSWORD,
-                                                   "name": "Ada Lovelace"})
+    res = call(
+        api,
+        "POST",
+        "/api/auth/register",
+        {"email": local.upper(), "password": DEFAULT_PASSWORD, "name": "Ada Lovelace"},
+    )
     assert res.status == 201, res
     assert set(res.body) == {"id", "email", "name", "kyc_status", "roles", "created_at"}
     assert res.body["email"] == local.lower()
@@ -57,16 +75,19 @@ def test_duplicate_email_in_another_case_is_a_conflict(api):
     assert_problem(res, 409, "already exists")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"email": "not-an-email", "password": DEFAULT_PASSWORD, "name": "X"}, "email"),
-    ({"email": "@example.com", "password": DEFAULT_PASSWORD, "name": "X"}, "email"),
-    ({"password": DEFAULT_PASSWORD, "name": "X"}, "email"),
-    ({"email": "EMAIL", "password": "short", "name": "X"}, "password"),
-    ({"email": "EMAIL", "password": "é" * 40, "name": "X"}, "password"),  # 40 chars, 80 bytes
-    ({"email": "EMAIL", "password": "p" * 73, "name": "X"}, "password"),
-    ({"email": "EMAIL", "password": DEFAULT_PASSWORD}, "name"),
-    ({"email": "EMAIL", "password": DEFAULT_PASSWORD, "name": "   "}, "name"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"email": "not-an-email", "password": DEFAULT_PASSWORD, "name": "X"}, "email"),
+        ({"email": "@example.com", "password": DEFAULT_PASSWORD, "name": "X"}, "email"),
+        ({"password": DEFAULT_PASSWORD, "name": "X"}, "email"),
+        ({"email": "EMAIL", "password": "short", "name": "X"}, "password"),
+        ({"email": "EMAIL", "password": "é" * 40, "name": "X"}, "password"),  # 40 chars, 80 bytes
+        ({"email": "EMAIL", "password": "p" * 73, "name": "X"}, "password"),
+        ({"email": "EMAIL", "password": DEFAULT_PASSWORD}, "name"),
+        ({"email": "EMAIL", "password": DEFAULT_PASSWORD, "name": "   "}, "name"),
+    ],
+)
 def test_invalid_registration_is_422_naming_the_field(api, body, field):
     if body.get("email") == "EMAIL":
         body = {**body, "email": unique_email()}
@@ -83,8 +104,13 @@ def test_rejected_registration_leaves_no_user_behind(api):
 
 
 def test_malformed_json_is_400(api):
-    res = call(api, "POST", "/api/auth/register", '{"email": "a@example.com", "password": ',
-               headers={"Content-Type": "application/json"})
+    res = call(
+        api,
+        "POST",
+        "/api/auth/register",
+        '{"email": "a@example.com", "password": ',
+        headers={"Content-Type": "application/json"},
+    )
     assert_problem(res, 400, "JSON")
 
 
@@ -104,8 +130,19 @@ def test_json_body_without_content_type_is_accepted(api):
 
 def test_register_cannot_assign_roles_or_kyc_status(api):
     email = unique_email()
-    res = call(api, "POST", "/api/auth/register", {"email": email, "password": DEFAULT_PASSWORD, "name": "Mallory",
-                                                   "roles": ["admin"], "kyc_status": "verified", "id": "x"})
+    res = call(
+        api,
+        "POST",
+        "/api/auth/register",
+        {
+            "email": email,
+            "password": DEFAULT_PASSWORD,
+            "name": "Mallory",
+            "roles": ["admin"],
+            "kyc_status": "verified",
+            "id": "x",
+        },
+    )
     assert res.status == 201, res
     assert res.body["roles"] == ["customer"]
     assert res.body["kyc_status"] == "pending"
@@ -116,6 +153,7 @@ def test_register_cannot_assign_roles_or_kyc_status(api):
 
 
 # --- login -----------------------------------------------------------------------------
+
 
 def test_login_returns_a_bearer_token_pair(api):
     email = unique_email()
@@ -152,6 +190,7 @@ def test_login_with_a_password_over_72_bytes_is_refused(api):
 
 
 # --- me and users/{id} -----------------------------------------------------------------
+
 
 def test_me_returns_the_callers_profile(api):
     session = register_and_login(name="Grace Hopper")
@@ -230,6 +269,7 @@ def test_service_token_reads_a_user(api, api_env):
 
 # --- refresh and logout ----------------------------------------------------------------
 
+
 def refresh(api, token):
     return call(api, "POST", "/api/auth/refresh", {"refresh_token": token})
 
@@ -271,8 +311,9 @@ def test_unknown_refresh_token_is_401(api):
 
 def test_logout_ends_the_session(api):
     session = register_and_login()
-    res = call(api, "POST", "/api/auth/logout", {"refresh_token": session["refresh_token"]},
-               token=session["access_token"])
+    res = call(
+        api, "POST", "/api/auth/logout", {"refresh_token": session["refresh_token"]}, token=session["access_token"]
+    )
     assert res.status == 204, res
     assert res.body is None
     assert_problem(refresh(api, session["refresh_token"]), 401)
@@ -287,13 +328,13 @@ def test_logout_needs_a_token(api):
 
 def test_logout_with_someone_elses_refresh_token_does_not_end_their_session(api):
     alice, bob = register_and_login(), register_and_login()
-    res = call(api, "POST", "/api/auth/logout", {"refresh_token": bob["refresh_token"]},
-               token=alice["access_token"])
+    res = call(api, "POST", "/api/auth/logout", {"refresh_token": bob["refresh_token"]}, token=alice["access_token"])
     assert res.status == 204
     assert refresh(api, bob["refresh_token"]).status == 200
 
 
 # --- roles -----------------------------------------------------------------------------
+
 
 def put_roles(api, user_id, roles, token):
     return call(api, "PUT", f"/api/auth/users/{user_id}/roles", {"roles": roles}, token=token)
@@ -344,10 +385,12 @@ def test_granting_roles_to_an_unknown_user_is_404(api):
 
 # --- service tokens --------------------------------------------------------------------
 
+
 def test_client_credentials_give_a_service_token(api, api_env):
     creds = api_env["secrets"]["wallet"]
-    res = call(api, "POST", "/api/auth/token", {"client_id": creds["client_id"],
-                                                "client_secret": creds["client_secret"]})
+    res = call(
+        api, "POST", "/api/auth/token", {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
+    )
     assert res.status == 200, res
     assert res.body["token_type"] == "bearer"
     c = claims(res.body["access_token"])
@@ -364,8 +407,7 @@ def test_client_credentials_with_a_wrong_secret_are_401(api, api_env):
     assert_problem(wrong, 401, "client credentials")
     # another module's secret does not fit this client id either
     other = api_env["secrets"]["payment"]["client_secret"]
-    assert call(api, "POST", "/api/auth/token", {"client_id": creds["client_id"],
-                                                 "client_secret": other}).status == 401
+    assert call(api, "POST", "/api/auth/token", {"client_id": creds["client_id"], "client_secret": other}).status == 401
     unknown = call(api, "POST", "/api/auth/token", {"client_id": "svc-nobody", "client_secret": "x"})
     assert_problem(unknown, 401)
 
@@ -382,6 +424,7 @@ def test_service_token_cannot_grant_roles(api, api_env):
 
 
 # --- JWKS, health, unknown routes ------------------------------------------------------
+
 
 def test_jwks_publishes_public_keys_only(api):
     res = call(api, "GET", "/api/auth/.well-known/jwks.json")

@@ -1,12 +1,13 @@
 """Auth's event side: the KycDecisionMade consumer (SQS <- EventBridge) and the outbox
 that carries UserKycStatusChanged to the bus. Real PostgreSQL, EventBridge and SQS on moto."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,34 +21,67 @@ pytestmark = pytest.mark.usefixtures("auth_jwks")
 
 # --- building what SQS hands the consumer ----------------------------------------------
 
-def decision(user_id: str | None, status: str = "verified", decided_at: datetime | None = None,
-             event_id: str | None = None, detail_type: str = "KycDecisionMade") -> dict:
+
+def decision(
+    user_id: str | None,
+    status: str = "verified",
+    decided_at: datetime | None = None,
+    event_id: str | None = None,
+    detail_type: str = "KycDecisionMade",
+) -> dict:
     """An EventBridge envelope as KYC's rule delivers it to Auth's queue."""
-    decided_at = decided_at or datetime.now(timezone.utc)
-    data = {"user_id": user_id, "status": status, "submission_id": str(uuid.uuid4()),
-            "decided_at": decided_at.isoformat()}
+    decided_at = decided_at or datetime.now(UTC)
+    data = {
+        "user_id": user_id,
+        "status": status,
+        "submission_id": str(uuid.uuid4()),
+        "decided_at": decided_at.isoformat(),
+    }
     if user_id is None:
         del data["user_id"]
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": "finflow.kyc",
-            "account": "000000000000", "time": decided_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": "us-east-1", "resources": [],
-            "detail": {"event_id": event_id or str(uuid.uuid4()), "occurred_at": decided_at.isoformat(),
-                       "version": 1, "correlation_id": f"corr-{uuid.uuid4().hex[:8]}", "data": data}}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "finflow.kyc",
+        "account": "000000000000",
+        "time": decided_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "event_id": event_id or str(uuid.uuid4()),
+            "occurred_at": decided_at.isoformat(),
+            "version": 1,
+            "correlation_id": f"corr-{uuid.uuid4().hex[:8]}",
+            "data": data,
+        },
+    }
 
 
 def sqs_record(body: dict | str) -> dict:
     text = body if isinstance(body, str) else json.dumps(body)
     now = str(int(time.time() * 1000))
-    return {"messageId": str(uuid.uuid4()), "receiptHandle": f"rh-{uuid.uuid4().hex}", "body": text,
-            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": now, "SenderId": "AIDAEVENTBRIDGE",
-                           "ApproximateFirstReceiveTimestamp": now},
-            "messageAttributes": {}, "md5OfBody": hashlib.md5(text.encode()).hexdigest(), "eventSource": "aws:sqs",
-            "eventSourceARN": f"arn:aws:sqs:us-east-1:000000000000:{queue_name('auth', 'kyc')}",
-            "awsRegion": "us-east-1"}
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": f"rh-{uuid.uuid4().hex}",
+        "body": text,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now,
+            "SenderId": "AIDAEVENTBRIDGE",
+            "ApproximateFirstReceiveTimestamp": now,
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(text.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:000000000000:{queue_name('auth', 'kyc')}",
+        "awsRegion": "us-east-1",
+    }
 
 
 def deliver(*records: dict) -> dict:
     from functions.auth.events import handler
+
     return handler({"Records": list(records)}, LambdaContext("auth-events"))
 
 
@@ -65,18 +99,21 @@ def status_changes(user_id: str) -> list:
     """Auth's outbox rows announcing a KYC status change of `user_id`, oldest first."""
     from finflow.db import engine
     from functions.auth.tables import outbox
+
     with engine("auth").connect() as conn:
         return conn.execute(
-            select(outbox).where(outbox.c.detail_type == "UserKycStatusChanged",
-                                 outbox.c.detail["data"]["user_id"].astext == user_id)
-            .order_by(outbox.c.created_at)).all()
+            select(outbox)
+            .where(outbox.c.detail_type == "UserKycStatusChanged", outbox.c.detail["data"]["user_id"].astext == user_id)
+            .order_by(outbox.c.created_at)
+        ).all()
 
 
 def ago(minutes: int) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    return datetime.now(UTC) - timedelta(minutes=minutes)
 
 
 # --- the consumer ----------------------------------------------------------------------
+
 
 def test_verified_decision_updates_the_user_and_announces_it():
     session = register_and_login()
@@ -130,8 +167,10 @@ def test_a_newer_decision_replaces_an_older_one():
     assert deliver_events(decision(user_id, "verified", ago(1))) == {"batchItemFailures": []}
     assert me(session)["kyc_status"] == "verified"
     changes = [r.detail["data"] for r in status_changes(user_id)]
-    assert [(c["previous_status"], c["kyc_status"]) for c in changes] == [("pending", "rejected"),
-                                                                          ("rejected", "verified")]
+    assert [(c["previous_status"], c["kyc_status"]) for c in changes] == [
+        ("pending", "rejected"),
+        ("rejected", "verified"),
+    ]
 
 
 def test_a_malformed_record_fails_alone_and_the_rest_of_the_batch_is_applied():
@@ -152,6 +191,7 @@ def test_a_record_that_failed_midway_is_applied_on_redelivery(monkeypatch):
     # The database fails after the event was claimed: the claim must roll back with the
     # change, or the redelivered event would be skipped as a duplicate and the user stay pending.
     from functions.auth import store
+
     session = register_and_login()
     event = sqs_record(decision(session["user"]["id"], "verified"))
     real = store.set_kyc_status
@@ -184,11 +224,13 @@ def test_events_auth_does_not_handle_are_acknowledged_and_ignored():
 
 # --- the outbox and the bus ------------------------------------------------------------
 
+
 @pytest.fixture
 def bus_listener(api_env):
     """Make a queue receiving one user's UserKycStatusChanged from the `finflow` bus."""
     from devserver.bootstrap import create_event_routing
     from finflow.aws import client
+
     create_event_routing()  # the bus and the catalog's rules, as a deploy makes them
     events, sqs = client("events"), client("sqs")
     made: list[tuple[str, str]] = []
@@ -197,11 +239,29 @@ def bus_listener(api_env):
         name = f"test-auth-kyc-{uuid.uuid4().hex[:12]}"
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                                                    "Action": "sqs:SendMessage", "Resource": arn}]})})
-        pattern = {"source": ["finflow.auth"], "detail-type": ["UserKycStatusChanged"],
-                   "detail": {"data": {"user_id": [user_id]}}}
+        sqs.set_queue_attributes(
+            QueueUrl=url,
+            Attributes={
+                "Policy": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Resource": arn,
+                            }
+                        ],
+                    }
+                )
+            },
+        )
+        pattern = {
+            "source": ["finflow.auth"],
+            "detail-type": ["UserKycStatusChanged"],
+            "detail": {"data": {"user_id": [user_id]}},
+        }
         events.put_rule(Name=name, EventBusName="finflow", EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, EventBusName="finflow", Targets=[{"Id": "queue", "Arn": arn}])
         made.append((name, url))
@@ -216,6 +276,7 @@ def bus_listener(api_env):
 
 def receive(url: str, want: int = 1, attempts: int = 5) -> list[dict]:
     from finflow.aws import client
+
     sqs, got = client("sqs"), []
     for _ in range(attempts):
         for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
@@ -230,6 +291,7 @@ def drain_outbox() -> None:
     from finflow.db import engine
     from finflow.events import publish_pending
     from functions.auth.tables import outbox
+
     while publish_pending(engine("auth"), outbox, "auth"):
         pass
 
@@ -248,6 +310,7 @@ def test_status_change_is_published_right_after_commit(bus_listener):
 
 def test_outbox_rows_left_behind_are_published_by_publish_pending(bus_listener, monkeypatch):
     from functions.auth import logic
+
     session = register_and_login()
     user_id = session["user"]["id"]
     url = bus_listener(user_id)
@@ -276,22 +339,37 @@ def test_kyc_decision_reaches_auth_through_the_catalogs_rule_and_queue(api_env):
     """KYC puts KycDecisionMade on the bus; the rule fills Auth's queue; the consumer applies it."""
     from devserver.bootstrap import create_event_routing
     from finflow.aws import client
+
     queue_url = next(u for u in create_event_routing()["auth"] if u.endswith(queue_name("auth", "kyc")))
     session = register_and_login()
     envelope = decision(session["user"]["id"], "verified")
-    sent = client("events").put_events(Entries=[{
-        "Source": "finflow.kyc", "DetailType": "KycDecisionMade", "EventBusName": "finflow",
-        "Detail": json.dumps(envelope["detail"])}])
+    sent = client("events").put_events(
+        Entries=[
+            {
+                "Source": "finflow.kyc",
+                "DetailType": "KycDecisionMade",
+                "EventBusName": "finflow",
+                "Detail": json.dumps(envelope["detail"]),
+            }
+        ]
+    )
     assert sent["FailedEntryCount"] == 0
     sqs = client("sqs")
     records = []
     for _ in range(5):
-        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       AttributeNames=["All"])
+        response = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+        )
         for m in response.get("Messages", []):
             if json.loads(m["Body"])["detail"]["event_id"] == envelope["detail"]["event_id"]:
-                records.append({**sqs_record(m["Body"]), "messageId": m["MessageId"],
-                                "receiptHandle": m["ReceiptHandle"], "attributes": m.get("Attributes", {})})
+                records.append(
+                    {
+                        **sqs_record(m["Body"]),
+                        "messageId": m["MessageId"],
+                        "receiptHandle": m["ReceiptHandle"],
+                        "attributes": m.get("Attributes", {}),
+                    }
+                )
         if records:
             break
     assert len(records) == 1, "the KycDecisionMade rule delivered the event to Auth's queue"
@@ -305,8 +383,12 @@ def test_decision_without_timezone_or_with_a_foreign_id_is_handled(api_env):
     from devserver.lambda_runtime import LambdaContext
     from functions.auth import events as auth_events
     from tests.support import envelope, sqs_batch
-    naive = envelope("finflow.kyc", "KycDecisionMade",
-                     {"user_id": "not-a-uuid", "status": "verified", "decided_at": "2026-03-01T10:00:00"})
+
+    naive = envelope(
+        "finflow.kyc",
+        "KycDecisionMade",
+        {"user_id": "not-a-uuid", "status": "verified", "decided_at": "2026-03-01T10:00:00"},
+    )
     result = auth_events.handler(sqs_batch(naive), LambdaContext("auth-events"))
     assert result["batchItemFailures"] == []
 
@@ -315,12 +397,17 @@ def test_naive_decision_time_compares_with_an_earlier_aware_one(customer):
     from devserver.lambda_runtime import LambdaContext
     from functions.auth import events as auth_events
     from tests.support import envelope, kyc_decision, sqs_batch
+
     person = customer()
     kyc_decision(person.id, "rejected", "2026-03-01T09:00:00+00:00")
-    newer = envelope("finflow.kyc", "KycDecisionMade",
-                     {"user_id": person.id, "status": "verified", "decided_at": "2026-03-01T10:00:00"})
+    newer = envelope(
+        "finflow.kyc",
+        "KycDecisionMade",
+        {"user_id": person.id, "status": "verified", "decided_at": "2026-03-01T10:00:00"},
+    )
     assert auth_events.handler(sqs_batch(newer), LambdaContext("auth-events"))["batchItemFailures"] == []
-    from functions.auth.logic import get_user
     from finflow.http import Principal
+    from functions.auth.logic import get_user
+
     me = get_user(Principal(subject=person.id, roles=frozenset({"customer"}), kind="user"), person.id)
     assert me.kyc_status == "verified"

@@ -1,6 +1,7 @@
 """Pooled connections: a connection the database dropped while it sat idle in the pool is
 replaced before use (a frozen Lambda container, an RDS Proxy idle timeout), and single
 reads run in autocommit."""
+
 from __future__ import annotations
 
 from sqlalchemy import text
@@ -12,6 +13,7 @@ def _backend_pid(conn) -> int:
 
 def test_a_connection_dropped_while_idle_is_replaced_before_use(api_env, monkeypatch):
     from finflow import db
+
     db.reset_engines()
     e = db.engine("wallet")
     with e.connect() as conn:
@@ -25,6 +27,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(api_env, monkeyp
 
 def test_a_connection_reused_at_once_is_not_pinged_again(api_env, monkeypatch):
     from finflow import db
+
     db.reset_engines()
     e = db.engine("wallet")
     with e.connect() as conn:
@@ -42,6 +45,7 @@ def test_a_connection_reused_at_once_is_not_pinged_again(api_env, monkeypatch):
 
 def test_single_reads_run_without_a_transaction(api_env):
     from finflow import db
+
     # now() is the transaction's start: inside BEGIN ... it is earlier than the statement's
     same_instant = text("SELECT now() = statement_timestamp()")
     with db.reading("wallet") as conn:

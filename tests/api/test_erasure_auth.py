@@ -1,13 +1,23 @@
 """Auth's part of an erasure: POST /api/auth/me/erasure (the user, with their password) and
 POST /api/auth/users/{id}/erasure (an admin). Pseudonymised, sessions gone, login blocked,
 UserErased recorded once."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from tests.api.helpers import (DEFAULT_PASSWORD, admin_login, auth_handler, auth_jwks, call,  # noqa: F401
-                               login, register, register_and_login, service_token)
+from tests.api.helpers import (  # noqa: F401
+    DEFAULT_PASSWORD,
+    admin_login,
+    auth_handler,
+    auth_jwks,
+    call,
+    login,
+    register,
+    register_and_login,
+    service_token,
+)
 
 pytestmark = pytest.mark.usefixtures("auth_jwks")
 
@@ -20,17 +30,20 @@ def api():
 def outbox_about(user_id: str) -> list[dict]:
     from finflow.db import engine
     from functions.auth.tables import outbox
+
     about = outbox.c.detail["data"]["id"].astext == user_id
     about |= outbox.c.detail["data"]["user_id"].astext == user_id
     with engine("auth").connect() as conn:
-        rows = conn.execute(select(outbox.c.detail_type, outbox.c.detail).where(about)
-                            .order_by(outbox.c.created_at)).all()
+        rows = conn.execute(
+            select(outbox.c.detail_type, outbox.c.detail).where(about).order_by(outbox.c.created_at)
+        ).all()
     return [{"type": r.detail_type, **r.detail["data"]} for r in rows]
 
 
 def stored_user(user_id: str):
     from finflow.db import engine
     from functions.auth.tables import users
+
     with engine("auth").connect() as conn:
         return conn.execute(select(users).where(users.c.id == user_id)).one()
 
@@ -111,6 +124,7 @@ def test_an_admin_does_not_erase_themselves_by_id(api):
 
 def test_guessing_the_password_through_erasure_locks_like_login(api):
     from finflow.config import settings
+
     me = register_and_login()
     for _ in range(settings().login_max_failures_per_account):
         res = call(api, "POST", "/api/auth/me/erasure", {"password": "a-guess"}, token=me["access_token"])

@@ -1,9 +1,10 @@
 """KYC's part of an erasure (UserErased): every stored version of the user's documents is
 deleted and no submission keeps a document URL or key; the decision record stays (AML
 record-keeping); applied once; an S3 outage leaves everything for the retry."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -25,42 +26,51 @@ def versioned_bucket(api_env):
     """As deployed (infra_cdk: versioned=True), so an erasure must remove every version."""
     from finflow.aws import client
     from finflow.config import settings
-    client("s3").put_bucket_versioning(Bucket=settings().kyc_documents_bucket,
-                                       VersioningConfiguration={"Status": "Enabled"})
+
+    client("s3").put_bucket_versioning(
+        Bucket=settings().kyc_documents_bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
     return settings().kyc_documents_bucket
 
 
 def erased(user_id: str) -> dict:
-    return envelope("finflow.auth", "UserErased",
-                    {"user_id": user_id, "erased_at": datetime.now(timezone.utc).isoformat()})
+    return envelope("finflow.auth", "UserErased", {"user_id": user_id, "erased_at": datetime.now(UTC).isoformat()})
 
 
 def deliver(*envelopes: dict) -> dict:
     from functions.kyc.events import handler
+
     return handler(sqs_batch(*envelopes), LambdaContext("kyc-events"))
 
 
 def stored_versions(bucket: str, user_id: str) -> list[str]:
     from finflow.aws import client
+
     page = client("s3").list_object_versions(Bucket=bucket, Prefix=f"users/{user_id}/")
     return [v["Key"] for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
 
 
 def claims_of(event_id: str) -> int:
     from sqlalchemy import func, select
+
     from finflow.db import engine
     from functions.kyc.tables import processed_events
+
     with engine("kyc").connect() as conn:
-        return conn.execute(select(func.count()).select_from(processed_events)
-                            .where(processed_events.c.event_id == event_id)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(processed_events).where(processed_events.c.event_id == event_id)
+        ).scalar_one()
 
 
 def test_documents_go_and_the_decision_record_stays(gateway, customer, manual, versioned_bucket):
     officer = compliance_officer(gateway, customer)
     person = customer()
     first = submit(gateway, person, document_key=upload(gateway, person)).json()
-    r = gateway.post(f"/api/kyc/submissions/{first['id']}/decision", headers=officer.headers,
-                     json={"decision": "reject", "reason": "document is blurred"})
+    r = gateway.post(
+        f"/api/kyc/submissions/{first['id']}/decision",
+        headers=officer.headers,
+        json={"decision": "reject", "reason": "document is blurred"},
+    )
     assert r.status_code == 200, r.text
     second = submit(gateway, person, document_url="https://docs.example.com/passport-scan.jpg").json()
     upload(gateway, person)  # uploaded, never submitted: still the user's document
@@ -84,11 +94,13 @@ def test_documents_go_and_the_decision_record_stays(gateway, customer, manual, v
 
 def test_s3_down_during_an_erasure_leaves_everything_for_the_retry(gateway, customer, manual, monkeypatch):
     from functions.kyc import documents
+
     person = customer()
     sub = submit(gateway, person, document_url="https://docs.example.com/id-card.png").json()
 
     def unavailable(user_id):
         raise documents.DocumentsUnavailable("S3 is not answering")
+
     monkeypatch.setattr(documents, "delete_user_documents", unavailable)
     event = erased(person.id)
     with pytest.raises(BatchProcessingError):

@@ -1,6 +1,7 @@
 """A user's data export: POST /api/auth/me/exports, UserExportRequested to every module that
 holds data about them (each writes its part to S3), GET /api/auth/me/exports/{id} until
 complete, and the parts downloaded through the links Auth signs."""
+
 from __future__ import annotations
 
 import httpx
@@ -16,6 +17,7 @@ CONSUMERS = ("wallet", "payment", "notification", "kyc")
 
 def deliver(module: str, *envelopes: dict) -> dict:
     import importlib
+
     handler = importlib.import_module(f"functions.{module}.events").handler
     return handler(sqs_batch(*envelopes), LambdaContext(f"{module}-events"))
 
@@ -23,12 +25,22 @@ def deliver(module: str, *envelopes: dict) -> dict:
 def requested_event(user_id: str) -> dict:
     """Auth's UserExportRequested for the user, as recorded in its outbox."""
     from sqlalchemy import select
+
     from finflow.db import engine
     from functions.auth.tables import outbox
+
     with engine("auth").connect() as conn:
-        detail = conn.execute(select(outbox.c.detail).where(
-            outbox.c.detail_type == "UserExportRequested", outbox.c.detail["data"]["user_id"].astext == user_id)
-            .order_by(outbox.c.created_at.desc())).scalars().first()
+        detail = (
+            conn.execute(
+                select(outbox.c.detail)
+                .where(
+                    outbox.c.detail_type == "UserExportRequested", outbox.c.detail["data"]["user_id"].astext == user_id
+                )
+                .order_by(outbox.c.created_at.desc())
+            )
+            .scalars()
+            .first()
+        )
     assert detail is not None
     return envelope("finflow.auth", "UserExportRequested", detail["data"], event_id=detail["event_id"])
 
@@ -46,12 +58,20 @@ def verified_with_history(gateway, verified_customer):
     for path, amount in (("/api/payment/deposit", "40.00"), ("/api/payment/withdraw", "15.00")):
         r = gateway.post(path, json={"wallet_id": wallet["id"], "amount": amount}, headers=person.headers)
         assert r.status_code == 201, r.text
-    assert gateway.put("/api/notifications/preferences", headers=person.headers,
-                       json={"email": False, "sms": True, "in_app": True, "phone": "+14155550142"}).status_code == 200
+    assert (
+        gateway.put(
+            "/api/notifications/preferences",
+            headers=person.headers,
+            json={"email": False, "sms": True, "in_app": True, "phone": "+14155550142"},
+        ).status_code
+        == 200
+    )
     with auto_verify(False):
-        r = gateway.post("/api/kyc/submit", json={"document_type": "passport",
-                                                  "document_url": "https://docs.example.com/xena.pdf"},
-                         headers=person.headers)
+        r = gateway.post(
+            "/api/kyc/submit",
+            json={"document_type": "passport", "document_url": "https://docs.example.com/xena.pdf"},
+            headers=person.headers,
+        )
     assert r.status_code in (202, 409), r.text  # 409: verified already (the fixture's KYC decision)
     return person, wallet
 
@@ -95,19 +115,25 @@ def test_a_service_token_gets_no_export(gateway):
 
 def test_s3_down_when_asked_records_nothing(gateway, customer, monkeypatch):
     from finflow import exports
+
     person = customer()
 
     def unavailable(*args, **kwargs):
         raise exports.ExportsUnavailable("S3 is not answering")
+
     monkeypatch.setattr(exports, "write_part", unavailable)
     r = gateway.post("/api/auth/me/exports", headers=person.headers)
     assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json"), r.text
     from sqlalchemy import func, select
+
     from finflow.db import engine
     from functions.auth.tables import exports as requests
+
     with engine("auth").connect() as conn:
-        assert conn.execute(select(func.count()).select_from(requests)
-                            .where(requests.c.user_id == person.id)).scalar_one() == 0
+        assert (
+            conn.execute(select(func.count()).select_from(requests).where(requests.c.user_id == person.id)).scalar_one()
+            == 0
+        )
 
 
 def test_every_consumer_of_the_request_is_in_the_contracts():
@@ -117,6 +143,7 @@ def test_every_consumer_of_the_request_is_in_the_contracts():
 def test_an_erasure_takes_the_users_exports_with_it(gateway, customer):
     from finflow.aws import client
     from finflow.config import settings
+
     person = customer(password="erase-me-123")
     export_id = gateway.post("/api/auth/me/exports", headers=person.headers).json()["export_id"]
     bucket = settings().exports_bucket

@@ -1,6 +1,7 @@
 """Faults in event delivery, each ending with the invariant check (tests/invariants.py):
 EventBridge unavailable at publish time, a consumer failing until its DLQ then a redrive,
 and every consumer receiving each real event twice and out of order."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,10 @@ def journey(gw) -> list[h.Customer]:
     assert h.transfer(gw, a, a_usd, b_usd, "120.00").status_code == 201
     assert h.transfer(gw, b, b_usd, a_usd, "20.00").status_code == 201
     assert h.transfer(gw, a, a_usd, b_usd, "999.00").status_code == 422  # refused before any write
-    assert gw.post("/api/payment/withdraw", json={"wallet_id": a_eur, "amount": "10.00"},
-                   headers=a.headers).status_code == 201
+    assert (
+        gw.post("/api/payment/withdraw", json={"wallet_id": a_eur, "amount": "10.00"}, headers=a.headers).status_code
+        == 201
+    )
     for status in ("frozen", "active"):
         assert gw.put(f"/api/wallet/{b_usd}/status", json={"status": status}, headers=b.headers).status_code == 200
     return [a, b]
@@ -43,14 +46,18 @@ def journey(gw) -> list[h.Customer]:
 
 def outbox_unpublished(users: list[h.Customer]) -> dict[str, int]:
     from finflow.db import engine
+
     ids = [u.id for u in users]
     out = {}
     for producer in invariants.PRODUCERS:
         with engine(producer).connect() as conn:
-            out[producer] = conn.execute(text(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL AND (detail->'data'->>'user_id' = ANY(:u) "
-                "OR detail->'data'->>'from_user_id' = ANY(:u) OR detail->'data'->>'to_user_id' = ANY(:u))"),
-                {"u": ids}).scalar()
+            out[producer] = conn.execute(
+                text(
+                    "SELECT count(*) FROM outbox WHERE published_at IS NULL AND (detail->'data'->>'user_id' = ANY(:u) "
+                    "OR detail->'data'->>'from_user_id' = ANY(:u) OR detail->'data'->>'to_user_id' = ANY(:u))"
+                ),
+                {"u": ids},
+            ).scalar()
     return out
 
 
@@ -73,6 +80,7 @@ class DeadEventBridge:
 
 def test_eventbridge_down_at_publish_time_the_outbox_catches_up_and_consumers_apply_once(gateway, bus, monkeypatch):
     from finflow import events as finflow_events
+
     dead = DeadEventBridge(finflow_events.client)
     monkeypatch.setattr(finflow_events, "client", dead)
 
@@ -84,6 +92,7 @@ def test_eventbridge_down_at_publish_time_the_outbox_catches_up_and_consumers_ap
     assert bus.drain() == []  # nothing reached the bus
     monkeypatch.undo()  # EventBridge is back: the sweepers publish what the outbox kept
     from devserver.lambda_runtime import LambdaContext
+
     for producer in invariants.PRODUCERS:
         handler = __import__(f"functions.{producer}.sweeper", fromlist=["handler"]).handler
         handler({"source": "aws.events"}, LambdaContext(f"{producer}-outbox-sweeper"))
@@ -99,21 +108,31 @@ def test_eventbridge_down_at_publish_time_the_outbox_catches_up_and_consumers_ap
 
 # --- a consumer failing until its DLQ, then a redrive --------------------------------------------
 
+
 @pytest.fixture
 def kyc_queue():
     """A queue like KYC's own (rule on PaymentCompleted, DLQ after 3 receives), for this test only."""
     from finflow.aws import client
     from finflow.config import settings
+
     sqs, events, bus_name = client("sqs"), client("events"), settings().event_bus_name
     name = f"t-{queue_name('kyc', 'payment')}-{uuid.uuid4().hex[:6]}"
     dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(QueueName=name, Attributes={
-        "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
-    })["QueueUrl"]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": "0",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+        },
+    )["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name=name, EventBusName=bus_name, State="ENABLED",
-                    EventPattern=json.dumps({"source": ["finflow.payment"], "detail-type": ["PaymentCompleted"]}))
+    events.put_rule(
+        Name=name,
+        EventBusName=bus_name,
+        State="ENABLED",
+        EventPattern=json.dumps({"source": ["finflow.payment"], "detail-type": ["PaymentCompleted"]}),
+    )
     events.put_targets(Rule=name, EventBusName=bus_name, Targets=[{"Id": "kyc", "Arn": arn}])
     yield sqs, url, dlq
     events.remove_targets(Rule=name, EventBusName=bus_name, Ids=["kyc"])
@@ -126,6 +145,7 @@ def poll_once(sqs, url: str) -> int:
     """One receive and delivery by the devserver's own poller code; returns messages received."""
     from devserver.delivery import QueuePoller
     from devserver.inprocess import InProcessFunction
+
     poller = QueuePoller(url, InProcessFunction("kyc-events", "functions.kyc.events.handler"), threading.Event())
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
     if messages:
@@ -134,16 +154,20 @@ def poll_once(sqs, url: str) -> int:
 
 
 def depth(sqs, url: str) -> int:
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages",
-                                                                   "ApproximateNumberOfMessagesNotVisible"])
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )
     return sum(int(v) for v in attrs["Attributes"].values())
 
 
 def alerts_of(*people) -> dict[tuple[str, str], str | None]:
     from finflow.db import engine
+
     with engine("kyc").connect() as conn:
-        rows = conn.execute(text("SELECT rule, payment_id, freeze_state FROM alerts WHERE user_id = ANY(:u)"),
-                            {"u": [p.id for p in people]}).all()
+        rows = conn.execute(
+            text("SELECT rule, payment_id, freeze_state FROM alerts WHERE user_id = ANY(:u)"),
+            {"u": [p.id for p in people]},
+        ).all()
     assert len(rows) == len({(r.rule, r.payment_id) for r in rows}), rows  # no alert raised twice
     return {(r.rule, r.payment_id): r.freeze_state for r in rows}
 
@@ -152,6 +176,7 @@ def test_a_consumer_failing_goes_to_the_dlq_and_a_redrive_applies_it_once(gatewa
     """AML's freeze of a wallet needs Wallet: while Wallet is down the record fails after the
     alert was raised, is retried, lands in the DLQ; the redrive completes only the freeze."""
     from devserver.redrive import redrive
+
     sqs, url, dlq = kyc_queue
     a, b = h.customer(gateway), h.customer(gateway)
     a_usd, b_usd = h.funded_wallet(gateway, a, "60000.00"), h.wallet(gateway, b)
@@ -162,6 +187,7 @@ def test_a_consumer_failing_goes_to_the_dlq_and_a_redrive_applies_it_once(gatewa
         receives += poll_once(sqs, url)
     gateway.functions["wallet.api"].enabled = True
     from finflow import service_client
+
     service_client.reset_clients()  # the breakers KYC opened on Wallet: as after their 30 s reset
     assert depth(sqs, url) == 0 and depth(sqs, dlq) == 2, (depth(sqs, url), depth(sqs, dlq))
     assert receives == 6  # two events, each received three times
@@ -181,15 +207,20 @@ def test_a_consumer_failing_goes_to_the_dlq_and_a_redrive_applies_it_once(gatewa
 
 # --- every consumer: each real event twice, shuffled --------------------------------------------
 
+
 def test_every_consumer_applies_duplicated_shuffled_events_once_with_the_in_order_result(gateway, bus):
     """The in-order result is the producers' own state (Auth's KYC status, Wallet's balances,
     Payment's outcomes): each consumer must end there whatever the order and the repeats."""
     from tests.api.kyc_helpers import auto_verify
+
     users = journey(gateway)
     c = h.customer(gateway, verified=False)  # verified through KYC's own event, not directly
     with auto_verify(True):
-        r = gateway.post("/api/kyc/submit", headers=c.headers,
-                         json={"document_type": "passport", "document_url": "https://docs.example.com/p.pdf"})
+        r = gateway.post(
+            "/api/kyc/submit",
+            headers=c.headers,
+            json={"document_type": "passport", "document_url": "https://docs.example.com/p.pdf"},
+        )
         assert r.status_code == 202, r.text
     envelopes, made = delivery.deliver_cascade(bus, times=2, seed=20260101)
     types = {(e["source"], e["detail-type"]) for e in envelopes}

@@ -1,6 +1,7 @@
 """Faults on the money path, each ending with the invariant check (tests/invariants.py): the
 database connection dropped in the middle of Wallet's posting and of Payment's completion,
 and Wallet going down in the middle of a burst of transfers."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,6 +27,7 @@ def connection_dropped_before(module: str, statement: str, times: int):
     """The session of `module`'s database is terminated (pg_terminate_backend, as a failover
     or an idle-killer would) just before the next `times` statements starting with `statement`."""
     from finflow.db import engine
+
     e = engine(module)
     state = {"left": times, "dropped": 0}
 
@@ -92,6 +94,7 @@ class WalletFailsMidBurst(httpx.BaseTransport):
 
     def __init__(self, lose_at: int):
         from devserver import inprocess
+
         self.gw = inprocess.gateway()
         self.inner = inprocess.transport(self.gw)
         self.lose_at, self.postings, self.failing = lose_at, 0, True
@@ -110,6 +113,7 @@ class WalletFailsMidBurst(httpx.BaseTransport):
 
     def recover(self) -> None:
         from finflow import service_client
+
         self.failing = False
         self.gw.pools["wallet.api"].enabled = True
         service_client.route_all_http_through(self)  # fresh breakers: as once their reset time is over
@@ -118,6 +122,7 @@ class WalletFailsMidBurst(httpx.BaseTransport):
 def test_wallet_down_mid_burst_loses_nothing_and_the_reconciler_resolves_what_was_pending(gateway):
     from finflow import service_client
     from functions.payment import logic
+
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "100.00"), h.wallet(gateway, b)
     fault = WalletFailsMidBurst(lose_at=3)

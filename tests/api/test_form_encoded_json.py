@@ -1,6 +1,7 @@
 """A JSON body that arrives form-encoded whole (`curl --data-urlencode`, or a gateway that
 re-encodes the seed's `curl -d '{...}'` as a form, as LocalStack does) is read as that JSON;
 anything else that is not JSON stays a 415."""
+
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ def test_a_json_document_encoded_as_one_form_field_registers_the_user(api_env):
 
 
 def test_real_form_fields_are_still_refused_as_not_json(api_env):
-    r = call(auth_handler(), "POST", "/api/auth/register", urlencode({"email": "a@b.co", "password": "x"}),
-             headers=FORM)
+    r = call(
+        auth_handler(), "POST", "/api/auth/register", urlencode({"email": "a@b.co", "password": "x"}), headers=FORM
+    )
     assert r.status == 415 and "must be JSON" in r.body["detail"], r

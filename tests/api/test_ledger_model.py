@@ -7,6 +7,7 @@ Wallet's balances and the shared invariants (tests/invariants.py) must agree.
 Bounded for `make test` (derandomized, LEDGER_MODEL_EXAMPLES x LEDGER_MODEL_STEPS);
 `make fuzz` may raise both through the environment.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, \
-    run_state_machine_as_test
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import text
 
 from tests import invariants
@@ -41,6 +49,7 @@ class SerialModules(httpx.BaseTransport):
 
     def __init__(self):
         from devserver import inprocess
+
         self.inner, self.lock = inprocess.transport(), threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -78,8 +87,13 @@ class Ledger(RuleBasedStateMachine):
     @rule(w=st.integers(0, WALLETS - 1), amount=amounts)
     def deposit(self, w, amount):
         if self.frozen[w]:
-            return self._post(w, "/api/payment/deposit", {"wallet_id": self.wallets[w], "amount": usd(amount)},
-                              400, "Wallet is frozen")
+            return self._post(
+                w,
+                "/api/payment/deposit",
+                {"wallet_id": self.wallets[w], "amount": usd(amount)},
+                400,
+                "Wallet is frozen",
+            )
         self._post(w, "/api/payment/deposit", {"wallet_id": self.wallets[w], "amount": usd(amount)}, 201)
         self.balance[w] += amount
 
@@ -118,8 +132,9 @@ class Ledger(RuleBasedStateMachine):
     @rule(w=st.integers(0, WALLETS - 1))
     def freeze_or_unfreeze(self, w):
         status = "active" if self.frozen[w] else "frozen"
-        res = self.gw.put(f"/api/wallet/{self.wallets[w]}/status", json={"status": status},
-                          headers=self.people[w].headers)
+        res = self.gw.put(
+            f"/api/wallet/{self.wallets[w]}/status", json={"status": status}, headers=self.people[w].headers
+        )
         assert res.status_code == 200 and res.json()["status"] == status, res.text
         self.frozen[w] = not self.frozen[w]
         FIGURES["steps"] += 1
@@ -140,6 +155,7 @@ class Ledger(RuleBasedStateMachine):
         from finflow.http import Principal, Problem
         from functions.payment import logic
         from functions.payment.schemas import TransferRequest
+
         if self._transfer_refusal(src, dst, 0):
             return  # refused before any money could move: covered by `transfer`
         p = Principal(subject=self.people[src].id, roles=frozenset({"customer"}), kind="user")
@@ -166,9 +182,14 @@ class Ledger(RuleBasedStateMachine):
     @invariant()
     def database_agrees_with_the_model(self):
         from finflow.db import engine
+
         with engine("wallet").connect() as conn:
-            rows = dict(conn.execute(text("SELECT id::text, balance_minor FROM wallets "
-                                          "WHERE id = ANY(CAST(:w AS uuid[]))"), {"w": self.wallets}).all())
+            rows = dict(
+                conn.execute(
+                    text("SELECT id::text, balance_minor FROM wallets WHERE id = ANY(CAST(:w AS uuid[]))"),
+                    {"w": self.wallets},
+                ).all()
+            )
         assert [rows[w] for w in self.wallets] == self.balance
         invariants.check(invariants.Databases.in_process(), [p.id for p in self.people]).assert_ok()
         FIGURES["invariant_checks"] += 1
@@ -176,10 +197,19 @@ class Ledger(RuleBasedStateMachine):
 
 def test_the_ledger_model_holds_under_random_operations_and_concurrency(gateway):
     from finflow import service_client
+
     service_client.route_all_http_through(SerialModules())
     Ledger.gw = gateway
-    run_state_machine_as_test(Ledger, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=True, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        Ledger,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
     print(f"ledger model: {FIGURES}")
     assert FIGURES["invariant_checks"] >= EXAMPLES and FIGURES["steps"] > 0 and FIGURES["retries"] > 0

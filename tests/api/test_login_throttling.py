@@ -1,4 +1,5 @@
 """Login brute force: failures lock the account and the source address for a while (429)."""
+
 from __future__ import annotations
 
 import pytest
@@ -61,6 +62,8 @@ def test_many_failures_from_one_source_lock_that_source(customer, monkeypatch):
 def _isolated_failures(api_env):
     """Counters are shared rows: start each test from none."""
     from sqlalchemy import text
+
     from finflow.db import engine
+
     with engine("auth").begin() as conn:
         conn.execute(text("DELETE FROM login_failures"))

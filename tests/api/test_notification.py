@@ -1,9 +1,10 @@
 """Notification (D): consumers invoked with SQS batches as Lambda gets them, routes through
 the in-process gateway, email and SMS read back from moto (SES, SNS), in-app from the API."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,14 +16,17 @@ from tests.support import envelope, service_headers, sqs_batch
 @pytest.fixture(autouse=True)
 def _fresh_channel_clients(api_env):
     from functions.notification import channels
+
     channels.reset_clients()  # made on api_env's endpoint, whatever ran before
     yield
 
 
 # --- helpers -------------------------------------------------------------------------------
 
+
 def deliver(*envelopes: dict) -> dict:
     from functions.notification.events import handler
+
     return handler(sqs_batch(*envelopes), LambdaContext("notification-events"))
 
 
@@ -33,12 +37,23 @@ def registered(gateway, person, **overrides) -> dict:
 
 
 def payment(kind: str, amount: str, amount_minor: int, currency: str, frm=None, to=None) -> dict:
-    return envelope("finflow.payment", "PaymentCompleted", {
-        "payment_id": str(uuid.uuid4()), "kind": kind,
-        "from_wallet_id": str(uuid.uuid4()) if frm else None, "to_wallet_id": str(uuid.uuid4()) if to else None,
-        "from_user_id": frm.id if frm else None, "to_user_id": to.id if to else None,
-        "amount": amount, "amount_minor": amount_minor, "currency": currency, "description": "rent",
-        "completed_at": datetime.now(timezone.utc).isoformat()})
+    return envelope(
+        "finflow.payment",
+        "PaymentCompleted",
+        {
+            "payment_id": str(uuid.uuid4()),
+            "kind": kind,
+            "from_wallet_id": str(uuid.uuid4()) if frm else None,
+            "to_wallet_id": str(uuid.uuid4()) if to else None,
+            "from_user_id": frm.id if frm else None,
+            "to_user_id": to.id if to else None,
+            "amount": amount,
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "description": "rent",
+            "completed_at": datetime.now(UTC).isoformat(),
+        },
+    )
 
 
 def inbox(gateway, person, **params) -> list[dict]:
@@ -73,6 +88,7 @@ def alice_and_bob(gateway, customer):
 
 # --- UserRegistered: contact, welcome and KYC reminder -----------------------------------------
 
+
 def test_user_registered_gets_welcome_and_kyc_reminder_in_app_and_by_email(gateway, customer, api_env):
     person = customer(name="Dana")
     assert deliver(registered(gateway, person)) == {"batchItemFailures": []}
@@ -89,9 +105,18 @@ def test_user_registered_gets_welcome_and_kyc_reminder_in_app_and_by_email(gatew
 
 def test_a_late_user_registered_sends_no_kyc_reminder_to_a_verified_user(gateway, customer):
     person = customer()
-    verified = envelope("finflow.auth", "UserKycStatusChanged", {
-        "user_id": person.id, "kyc_status": "verified", "previous_status": "pending",
-        "changed_at": datetime.now(timezone.utc).isoformat(), "email": person.email, "name": "Test User"})
+    verified = envelope(
+        "finflow.auth",
+        "UserKycStatusChanged",
+        {
+            "user_id": person.id,
+            "kyc_status": "verified",
+            "previous_status": "pending",
+            "changed_at": datetime.now(UTC).isoformat(),
+            "email": person.email,
+            "name": "Test User",
+        },
+    )
     deliver(verified)
     deliver(registered(gateway, person))  # consumed after the newer KYC change
     assert sorted(n["type"] for n in inbox(gateway, person)) == ["kyc_verified", "welcome"]
@@ -99,13 +124,18 @@ def test_a_late_user_registered_sends_no_kyc_reminder_to_a_verified_user(gateway
 
 # --- PaymentCompleted: both parties, the amount in its own currency ----------------------------
 
-@pytest.mark.parametrize("amount, minor, currency, shown, wrong", [
-    ("100.00", 10000, "USD", "$100.00", None),
-    ("12.50", 1250, "EUR", "€12.50", "$12.50"),
-    ("500", 500, "JPY", "¥500", "$500.00"),
-])
-def test_payment_completed_tells_both_parties_in_the_payment_currency(gateway, alice_and_bob, api_env,
-                                                                      amount, minor, currency, shown, wrong):
+
+@pytest.mark.parametrize(
+    "amount, minor, currency, shown, wrong",
+    [
+        ("100.00", 10000, "USD", "$100.00", None),
+        ("12.50", 1250, "EUR", "€12.50", "$12.50"),
+        ("500", 500, "JPY", "¥500", "$500.00"),
+    ],
+)
+def test_payment_completed_tells_both_parties_in_the_payment_currency(
+    gateway, alice_and_bob, api_env, amount, minor, currency, shown, wrong
+):
     alice, bob = alice_and_bob
     assert deliver(payment("transfer", amount, minor, currency, frm=alice, to=bob)) == {"batchItemFailures": []}
 
@@ -144,6 +174,7 @@ def test_contact_unknown_to_notification_is_asked_of_auth_once(gateway, customer
 
 # --- at most once per (event, user, channel) ---------------------------------------------------
 
+
 def test_a_redelivered_event_sends_nothing_twice(gateway, alice_and_bob, api_env):
     alice, bob = alice_and_bob
     event = payment("transfer", "42.00", 4200, "USD", frm=alice, to=bob)
@@ -157,9 +188,11 @@ def test_a_redelivered_event_sends_nothing_twice(gateway, alice_and_bob, api_env
     assert (len(emails_to(api_env, bob.email)), len(emails_to(api_env, alice.email))) == (before[0] + 1, before[1] + 1)
 
 
-def test_a_failed_email_keeps_the_in_app_notification_and_is_retried_on_redelivery(gateway, alice_and_bob,
-                                                                                   api_env, monkeypatch):
+def test_a_failed_email_keeps_the_in_app_notification_and_is_retried_on_redelivery(
+    gateway, alice_and_bob, api_env, monkeypatch
+):
     from functions.notification import channels, store
+
     alice, bob = alice_and_bob
     real_send = channels.send_email
     calls = []
@@ -188,9 +221,13 @@ def test_a_failed_email_keeps_the_in_app_notification_and_is_retried_on_redelive
 
 def test_an_email_of_unknown_outcome_is_never_sent_again(gateway, alice_and_bob, api_env, monkeypatch):
     from functions.notification import channels
+
     _, bob = alice_and_bob
-    monkeypatch.setattr(channels, "send_email", lambda *a: (_ for _ in ()).throw(
-        channels.SendError("unknown", "ReadTimeoutError: read timed out")))
+    monkeypatch.setattr(
+        channels,
+        "send_email",
+        lambda *a: (_ for _ in ()).throw(channels.SendError("unknown", "ReadTimeoutError: read timed out")),
+    )
     event = payment("deposit", "6.00", 600, "USD", to=bob)
     assert deliver(event) == {"batchItemFailures": []}  # at most once: not retried
     monkeypatch.undo()
@@ -199,6 +236,7 @@ def test_an_email_of_unknown_outcome_is_never_sent_again(gateway, alice_and_bob,
 
 
 # --- preferences -------------------------------------------------------------------------------
+
 
 def test_preferences_default_and_round_trip(gateway, customer):
     person = customer()
@@ -211,16 +249,19 @@ def test_preferences_default_and_round_trip(gateway, customer):
     assert gateway.get("/api/notifications/preferences", headers=person.headers).json() == body
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"email": True, "sms": False, "in_app": True, "phone": "4155550123"}, "e.164"),
-    ({"email": True, "sms": False, "in_app": True, "phone": "+1 415 555 0123"}, "e.164"),
-    ({"email": True, "sms": False, "in_app": True, "phone": "+0123456"}, "e.164"),
-    ({"email": True, "sms": False, "in_app": True, "phone": "+1234567890123456"}, "e.164"),
-    ({"email": True, "sms": True, "in_app": True}, "phone"),
-    ({"email": True, "sms": True, "in_app": True, "phone": None}, "phone"),
-    ({"email": "yes", "sms": False, "in_app": True}, "email"),
-    ({"sms": False, "in_app": True}, "email"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"email": True, "sms": False, "in_app": True, "phone": "4155550123"}, "e.164"),
+        ({"email": True, "sms": False, "in_app": True, "phone": "+1 415 555 0123"}, "e.164"),
+        ({"email": True, "sms": False, "in_app": True, "phone": "+0123456"}, "e.164"),
+        ({"email": True, "sms": False, "in_app": True, "phone": "+1234567890123456"}, "e.164"),
+        ({"email": True, "sms": True, "in_app": True}, "phone"),
+        ({"email": True, "sms": True, "in_app": True, "phone": None}, "phone"),
+        ({"email": "yes", "sms": False, "in_app": True}, "email"),
+        ({"sms": False, "in_app": True}, "email"),
+    ],
+)
 def test_invalid_preferences_are_422_and_change_nothing(gateway, customer, body, words):
     person = customer()
     r = gateway.put("/api/notifications/preferences", headers=person.headers, json=body)
@@ -232,8 +273,9 @@ def test_invalid_preferences_are_422_and_change_nothing(gateway, customer, body,
 
 def test_email_off_sends_no_email_but_keeps_in_app(gateway, alice_and_bob, api_env):
     alice, _ = alice_and_bob
-    r = gateway.put("/api/notifications/preferences", headers=alice.headers,
-                    json={"email": False, "sms": False, "in_app": True})
+    r = gateway.put(
+        "/api/notifications/preferences", headers=alice.headers, json={"email": False, "sms": False, "in_app": True}
+    )
     assert r.status_code == 200
     before = len(emails_to(api_env, alice.email))
     deliver(payment("deposit", "9.99", 999, "USD", to=alice))
@@ -244,8 +286,11 @@ def test_email_off_sends_no_email_but_keeps_in_app(gateway, alice_and_bob, api_e
 def test_sms_on_with_a_phone_publishes_through_sns(gateway, alice_and_bob, api_env):
     alice, bob = alice_and_bob
     phone = new_phone()
-    r = gateway.put("/api/notifications/preferences", headers=bob.headers,
-                    json={"email": True, "sms": True, "in_app": False, "phone": phone})
+    r = gateway.put(
+        "/api/notifications/preferences",
+        headers=bob.headers,
+        json={"email": True, "sms": True, "in_app": False, "phone": phone},
+    )
     assert r.status_code == 200
     event = payment("transfer", "12.50", 1250, "EUR", frm=alice, to=bob)
     deliver(event, event)
@@ -256,6 +301,7 @@ def test_sms_on_with_a_phone_publishes_through_sns(gateway, alice_and_bob, api_e
 
 
 # --- reading and marking: only the owner ---------------------------------------------------------
+
 
 def test_nobody_else_can_read_or_mark_a_notification(gateway, alice_and_bob):
     alice, bob = alice_and_bob
@@ -289,8 +335,7 @@ def test_unread_filter_and_mark_read(gateway, alice_and_bob):
     assert gateway.post(f"/api/notifications/{welcome['id']}/read", headers=alice.headers).status_code == 200
 
     assert [n["type"] for n in inbox(gateway, alice, unread="true")] == ["kyc_reminder"]
-    assert {n["id"]: n["read"] for n in inbox(gateway, alice)} == {
-        n["id"]: n["type"] == "welcome" for n in everything}
+    assert {n["id"]: n["read"] for n in inbox(gateway, alice)} == {n["id"]: n["type"] == "welcome" for n in everything}
     assert len(inbox(gateway, alice, unread="false")) == 2
 
 
@@ -299,10 +344,13 @@ def test_pages_are_newest_first_with_a_cursor(gateway, alice_and_bob):
     for i in range(1, 4):
         deliver(payment("deposit", f"{i}.00", i * 100, "USD", to=alice))
     first = gateway.get("/api/notifications", headers=alice.headers, params={"limit": 2}).json()
-    assert [n["body"] for n in first["items"]] == ["You deposited $3.00 into your USD wallet.",
-                                                   "You deposited $2.00 into your USD wallet."]
-    rest = gateway.get("/api/notifications", headers=alice.headers,
-                       params={"limit": 10, "cursor": first["next_cursor"]}).json()
+    assert [n["body"] for n in first["items"]] == [
+        "You deposited $3.00 into your USD wallet.",
+        "You deposited $2.00 into your USD wallet.",
+    ]
+    rest = gateway.get(
+        "/api/notifications", headers=alice.headers, params={"limit": 10, "cursor": first["next_cursor"]}
+    ).json()
     assert rest["items"][0]["body"] == "You deposited $1.00 into your USD wallet."
     assert len(rest["items"]) == 3 and rest["next_cursor"] is None  # + welcome, reminder
     assert not {n["id"] for n in first["items"]} & {n["id"] for n in rest["items"]}
@@ -312,15 +360,25 @@ def test_pages_are_newest_first_with_a_cursor(gateway, alice_and_bob):
 
 # --- KYC, wallet and AML events ------------------------------------------------------------------
 
+
 def kyc_changed(person, status: str, at: datetime) -> dict:
-    return envelope("finflow.auth", "UserKycStatusChanged", {
-        "user_id": person.id, "kyc_status": status, "previous_status": "pending", "changed_at": at.isoformat(),
-        "email": person.email, "name": "Test User"})
+    return envelope(
+        "finflow.auth",
+        "UserKycStatusChanged",
+        {
+            "user_id": person.id,
+            "kyc_status": status,
+            "previous_status": "pending",
+            "changed_at": at.isoformat(),
+            "email": person.email,
+            "name": "Test User",
+        },
+    )
 
 
 def test_kyc_verified_and_rejected_are_told_an_older_change_is_not(gateway, customer):
     person = customer()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     deliver(kyc_changed(person, "rejected", now))
     deliver(kyc_changed(person, "verified", now - timedelta(minutes=5)))  # arrives late: stale
     assert [(n["type"], n["title"]) for n in inbox(gateway, person)] == [("kyc_rejected", "KYC rejected")]
@@ -330,13 +388,31 @@ def test_kyc_verified_and_rejected_are_told_an_older_change_is_not(gateway, cust
 
 def test_wallet_events_tell_the_owner_with_the_reason(gateway, alice_and_bob):
     alice, _ = alice_and_bob
-    wallet_id, at = str(uuid.uuid4()), datetime.now(timezone.utc).isoformat()
-    deliver(envelope("finflow.wallet", "WalletCreated", {
-        "wallet_id": wallet_id, "user_id": alice.id, "currency": "EUR", "status": "active", "created_at": at}))
-    deliver(envelope("finflow.wallet", "WalletStatusChanged", {
-        "wallet_id": wallet_id, "user_id": alice.id, "currency": "EUR", "status": "frozen",
-        "previous_status": "active", "actor_id": str(uuid.uuid4()), "actor_role": "compliance",
-        "reason": "suspicious activity", "changed_at": at}))
+    wallet_id, at = str(uuid.uuid4()), datetime.now(UTC).isoformat()
+    deliver(
+        envelope(
+            "finflow.wallet",
+            "WalletCreated",
+            {"wallet_id": wallet_id, "user_id": alice.id, "currency": "EUR", "status": "active", "created_at": at},
+        )
+    )
+    deliver(
+        envelope(
+            "finflow.wallet",
+            "WalletStatusChanged",
+            {
+                "wallet_id": wallet_id,
+                "user_id": alice.id,
+                "currency": "EUR",
+                "status": "frozen",
+                "previous_status": "active",
+                "actor_id": str(uuid.uuid4()),
+                "actor_role": "compliance",
+                "reason": "suspicious activity",
+                "changed_at": at,
+            },
+        )
+    )
     frozen, created = inbox(gateway, alice, limit=2)
     assert created["title"] == "Your EUR wallet is ready"
     assert frozen["type"] == "wallet_frozen"
@@ -346,16 +422,42 @@ def test_wallet_events_tell_the_owner_with_the_reason(gateway, alice_and_bob):
 def test_aml_alerts_go_to_every_known_compliance_officer(gateway, customer, alice_and_bob):
     officer, alice = customer(name="Olga"), alice_and_bob[0]
     deliver(registered(gateway, officer))
-    deliver(envelope("finflow.auth", "UserRolesChanged", {
-        "user_id": officer.id, "roles": ["compliance", "customer"], "previous_roles": ["customer"],
-        "changed_by": str(uuid.uuid4())}, occurred_at=datetime.now(timezone.utc).isoformat()))
+    deliver(
+        envelope(
+            "finflow.auth",
+            "UserRolesChanged",
+            {
+                "user_id": officer.id,
+                "roles": ["compliance", "customer"],
+                "previous_roles": ["customer"],
+                "changed_by": str(uuid.uuid4()),
+            },
+            occurred_at=datetime.now(UTC).isoformat(),
+        )
+    )
     wallet_id, payment_id = str(uuid.uuid4()), str(uuid.uuid4())
-    deliver(envelope("finflow.kyc", "AmlAlertRaised", {
-        "alert_id": str(uuid.uuid4()), "rule": "large_payment", "severity": "high", "payment_id": payment_id,
-        "wallet_id": wallet_id, "user_id": alice.id, "currency": "USD", "amount": "15000.00",
-        "amount_minor": 1500000, "reason": "A single payment of 15,000.00 USD is over the 10,000.00 limit.",
-        "evidence": {"payment_ids": [payment_id]}, "freezes_wallet": True,
-        "created_at": datetime.now(timezone.utc).isoformat(), "a_future_field": {"x": 1}}))
+    deliver(
+        envelope(
+            "finflow.kyc",
+            "AmlAlertRaised",
+            {
+                "alert_id": str(uuid.uuid4()),
+                "rule": "large_payment",
+                "severity": "high",
+                "payment_id": payment_id,
+                "wallet_id": wallet_id,
+                "user_id": alice.id,
+                "currency": "USD",
+                "amount": "15000.00",
+                "amount_minor": 1500000,
+                "reason": "A single payment of 15,000.00 USD is over the 10,000.00 limit.",
+                "evidence": {"payment_ids": [payment_id]},
+                "freezes_wallet": True,
+                "created_at": datetime.now(UTC).isoformat(),
+                "a_future_field": {"x": 1},
+            },
+        )
+    )
     [alert] = [n for n in inbox(gateway, officer) if n["type"] == "aml_alert"]
     assert alert["title"] == "AML alert: large_payment (high)"
     assert "$15,000.00" in alert["body"] and payment_id in alert["body"] and "frozen" in alert["body"]
@@ -365,13 +467,18 @@ def test_aml_alerts_go_to_every_known_compliance_officer(gateway, customer, alic
 
 # --- the scheduled KYC reminder --------------------------------------------------------------------
 
+
 def test_kyc_reminder_job_reminds_each_long_pending_user_once(gateway, customer):
     from functions.notification.reminders import handler
-    old = (datetime.now(timezone.utc) - timedelta(hours=30)).isoformat()
+
+    old = (datetime.now(UTC) - timedelta(hours=30)).isoformat()
     pending_old, pending_new, verified_old = customer(), customer(), customer()
-    deliver(registered(gateway, pending_old, created_at=old), registered(gateway, pending_new),
-            registered(gateway, verified_old, created_at=old))
-    deliver(kyc_changed(verified_old, "verified", datetime.now(timezone.utc)))
+    deliver(
+        registered(gateway, pending_old, created_at=old),
+        registered(gateway, pending_new),
+        registered(gateway, verified_old, created_at=old),
+    )
+    deliver(kyc_changed(verified_old, "verified", datetime.now(UTC)))
 
     def reminders(person) -> int:
         return [n["type"] for n in inbox(gateway, person)].count("kyc_reminder")
@@ -385,6 +492,7 @@ def test_kyc_reminder_job_reminds_each_long_pending_user_once(gateway, customer)
 
 
 # --- health ----------------------------------------------------------------------------------------
+
 
 def test_health_checks_the_document_store(gateway):
     for path in ("/api/notification/health", "/api/notification/health?shallow=true"):

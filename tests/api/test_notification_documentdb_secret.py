@@ -3,11 +3,12 @@ never a password, and the adapter builds its connection from that secret at firs
 against the Amazon RDS CAs shipped in the module, replica set rs0, reads from replicas, no retryable
 writes. Nothing here connects to a server: the client is built with connect=False, or is mongomock.
 """
+
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,15 @@ from functions.notification import store
 
 MODULE_DIR = Path(store.__file__).resolve().parent
 # the password has every character a URI would need escaped: it must reach the client intact
-SECRET = {"engine": "mongo", "host": "finflow-dev.cluster-abc.us-east-1.docdb.amazonaws.com", "port": 27018,
-          "username": "finflow", "password": "p@ss:w/rd%?#&=", "dbClusterIdentifier": "finflow-dev", "ssl": True}
+SECRET = {
+    "engine": "mongo",
+    "host": "finflow-dev.cluster-abc.us-east-1.docdb.amazonaws.com",
+    "port": 27018,
+    "username": "finflow",
+    "password": "p@ss:w/rd%?#&=",
+    "dbClusterIdentifier": "finflow-dev",
+    "ssl": True,
+}
 
 
 @pytest.fixture
@@ -26,7 +34,8 @@ def docdb_secret(api_env, monkeypatch):
     from finflow import aws, config
 
     arn = aws.client("secretsmanager").create_secret(
-        Name=f"finflow/test/documentdb/{uuid.uuid4().hex[:8]}", SecretString=json.dumps(SECRET))["ARN"]
+        Name=f"finflow/test/documentdb/{uuid.uuid4().hex[:8]}", SecretString=json.dumps(SECRET)
+    )["ARN"]
     monkeypatch.delenv("DOCUMENTDB_URI", raising=False)
     monkeypatch.setenv("DOCUMENTDB_SECRET_ARN", arn)
     config.settings.cache_clear()
@@ -41,6 +50,7 @@ def docdb_secret(api_env, monkeypatch):
 
 def _certificates(path: Path):
     from cryptography import x509
+
     return x509.load_pem_x509_certificates(path.read_bytes())
 
 
@@ -108,7 +118,7 @@ def test_the_shipped_ca_bundle_is_the_amazon_rds_root_cas(api_env):
         names.add(subject)
         assert subject.startswith("Amazon RDS ") and cert.issuer == cert.subject, subject  # self-signed roots
         assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca, subject
-        assert cert.not_valid_after_utc > datetime(2060, 1, 1, tzinfo=timezone.utc), subject
+        assert cert.not_valid_after_utc > datetime(2060, 1, 1, tzinfo=UTC), subject
     region = api_env["AWS_REGION"]
     for kind in ("RSA2048", "RSA4096", "ECC384"):
         assert f"Amazon RDS {region} Root CA {kind} G1" in names
@@ -117,8 +127,9 @@ def test_the_shipped_ca_bundle_is_the_amazon_rds_root_cas(api_env):
 def test_a_secret_without_the_clusters_host_says_so(docdb_secret, monkeypatch):
     from finflow import aws
 
-    aws.client("secretsmanager").put_secret_value(SecretId=docdb_secret, SecretString=json.dumps(
-        {"username": "finflow", "password": "x"}))
+    aws.client("secretsmanager").put_secret_value(
+        SecretId=docdb_secret, SecretString=json.dumps({"username": "finflow", "password": "x"})
+    )
     aws.forget_secrets()
     with pytest.raises(RuntimeError, match="DocumentDB secret has no host"):
         store.adapter()
@@ -131,8 +142,9 @@ def test_a_uri_still_selects_documentdb_and_wins_over_the_secret(docdb_secret, m
     from functions.notification import store_mongo
 
     made = []
-    monkeypatch.setattr(store_mongo, "MongoClient",
-                        lambda uri, **kw: made.append((uri, kw)) or mongomock.MongoClient(tz_aware=True))
+    monkeypatch.setattr(
+        store_mongo, "MongoClient", lambda uri, **kw: made.append((uri, kw)) or mongomock.MongoClient(tz_aware=True)
+    )
     monkeypatch.setenv("DOCUMENTDB_URI", "mongodb://localhost:27017/?retryWrites=false")
     config.settings.cache_clear()
     assert isinstance(store.adapter(), store_mongo.MongoStore)

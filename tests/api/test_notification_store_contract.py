@@ -7,18 +7,19 @@ twice, an erased name coming back, a page skipping or repeating a notification, 
 notification shown as unread. tests/api/test_notification_store_logic.py runs the consumer
 and the routes' logic on each adapter too.
 """
+
 from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from functions.notification import store
 
 # long before any other test's users registered: only this file's contacts are due at it
-T0 = datetime(2001, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2001, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 def new_id() -> str:
@@ -29,15 +30,27 @@ def new_id() -> str:
 def adapter(request, api_env):
     if request.param == "mongo":
         import mongomock
+
         from functions.notification.store_mongo import MongoStore
+
         return MongoStore(mongomock.MongoClient(tz_aware=True)[f"contract_{uuid.uuid4().hex[:8]}"])
     from functions.notification.store_postgres import PostgresStore
+
     return PostgresStore()
 
 
 def note(user_id: str, at: datetime, **over) -> dict:
-    return {"id": new_id(), "user_id": user_id, "event_id": new_id(), "type": "welcome", "title": "Hi",
-            "body": "Welcome", "data": {"n": 1}, "mentions": [], "created_at": at} | over
+    return {
+        "id": new_id(),
+        "user_id": user_id,
+        "event_id": new_id(),
+        "type": "welcome",
+        "title": "Hi",
+        "body": "Welcome",
+        "data": {"n": 1},
+        "mentions": [],
+        "created_at": at,
+    } | over
 
 
 def key(user_id: str, channel: str = "email", event_id: str | None = None) -> dict:
@@ -50,6 +63,7 @@ def is_utc_ms(at: datetime) -> bool:
 
 # --- records ---------------------------------------------------------------------------------
 
+
 def test_both_adapters_return_the_ports_records(adapter):
     user = new_id()
     adapter.upsert_contact(user, email="a@example.com", name="Ann", registered_at=T0)
@@ -57,9 +71,13 @@ def test_both_adapters_return_the_ports_records(adapter):
     adapter.insert_notification(note(user, T0))
     adapter.claim_delivery(key(user), to="a@example.com", retry_from=())
     adapter.claim_erasure(new_id(), user)
-    records = {"contacts": adapter.contact(user), "preferences": adapter.preferences(user),
-               "notifications": adapter.notifications_page(user, unread_only=False, before=None, limit=1)[0],
-               "deliveries": adapter.deliveries(user_id=user)[0], "erasures": adapter.erasures(user)[0]}
+    records = {
+        "contacts": adapter.contact(user),
+        "preferences": adapter.preferences(user),
+        "notifications": adapter.notifications_page(user, unread_only=False, before=None, limit=1)[0],
+        "deliveries": adapter.deliveries(user_id=user)[0],
+        "erasures": adapter.erasures(user)[0],
+    }
     for kind, record in records.items():
         assert set(record) == set(store.KINDS[kind]), kind
         assert all(is_utc_ms(v) for v in record.values() if isinstance(v, datetime)), record
@@ -69,8 +87,10 @@ def test_both_adapters_return_the_ports_records(adapter):
 
 def test_the_postgres_tables_hold_exactly_the_ports_fields():
     from functions.notification.tables import TABLES
-    assert {k: {c.name for c in t.columns} for k, t in TABLES.items()} == \
-        {k: set(fields) for k, fields in store.KINDS.items()}
+
+    assert {k: {c.name for c in t.columns} for k, t in TABLES.items()} == {
+        k: set(fields) for k, fields in store.KINDS.items()
+    }
 
 
 def test_unknown_fields_and_partial_keys_are_refused(adapter):
@@ -82,6 +102,7 @@ def test_unknown_fields_and_partial_keys_are_refused(adapter):
 
 # --- send claims: each message at most once ------------------------------------------------------
 
+
 def test_a_send_is_claimed_once_and_retried_only_from_failed(adapter):
     user = new_id()
     k = key(user)
@@ -90,7 +111,12 @@ def test_a_send_is_claimed_once_and_retried_only_from_failed(adapter):
     assert adapter.claim_delivery(k, to="a@example.com", retry_from=("failed",)) is None  # still sending
     adapter.finish_delivery(k, "failed", error="Throttling")
     again = adapter.claim_delivery(k, to="b@example.com", retry_from=("failed",))
-    assert (again["id"], again["status"], again["attempts"], again["to"]) == (first["id"], "sending", 2, "b@example.com")
+    assert (again["id"], again["status"], again["attempts"], again["to"]) == (
+        first["id"],
+        "sending",
+        2,
+        "b@example.com",
+    )
     adapter.finish_delivery(k, "sent", provider_id="ses-1")
     assert adapter.claim_delivery(k, to="b@example.com", retry_from=("failed",)) is None
     [done] = adapter.deliveries(**k)
@@ -135,7 +161,7 @@ def test_concurrent_claims_of_one_send_have_one_winner(adapter):
             adapter.finish_delivery(k, "failed", error="Throttling")
         start, wins = threading.Barrier(8), []
 
-        def claim():
+        def claim(start=start, wins=wins, k=k, retry_from=retry_from):
             start.wait()
             wins.append(adapter.claim_delivery(k, to="a@example.com", retry_from=retry_from))
 
@@ -148,6 +174,7 @@ def test_concurrent_claims_of_one_send_have_one_winner(adapter):
 
 
 # --- in-app notifications: pages, unread, read ----------------------------------------------------
+
 
 def test_storing_a_notification_twice_keeps_one_and_its_read_state(adapter):
     user = new_id()
@@ -203,10 +230,14 @@ def test_unread_filter_and_mark_read_only_by_the_owner(adapter):
     assert read["read"] is True and is_utc_ms(read["read_at"])
     assert adapter.mark_read(user, newer["id"])["read_at"] == read["read_at"]  # marked once
     assert [n["id"] for n in adapter.notifications_page(user, unread_only=True, before=None, limit=10)] == [older["id"]]
-    assert [n["read"] for n in adapter.notifications_page(user, unread_only=False, before=None, limit=10)] == [True, False]
+    assert [n["read"] for n in adapter.notifications_page(user, unread_only=False, before=None, limit=10)] == [
+        True,
+        False,
+    ]
 
 
 # --- contacts: newest change wins -----------------------------------------------------------------
+
 
 def test_an_older_kyc_or_roles_change_loses_the_same_or_a_newer_one_applies(adapter):
     user = new_id()
@@ -267,6 +298,7 @@ def test_kyc_reminders_are_due_once_for_long_pending_contacts_in_id_order(adapte
 
 # --- erasure: nothing comes back --------------------------------------------------------------------
 
+
 def test_an_erased_contact_keeps_a_tombstone_that_late_events_cannot_undo(adapter):
     user, unknown = new_id(), new_id()
     adapter.upsert_contact(user, email="z@example.com", name="Zoe", registered_at=T0)
@@ -290,8 +322,7 @@ def test_an_erasure_event_is_applied_once(adapter):
 def test_others_notifications_stop_naming_an_erased_user(adapter):
     zoe, max_, ann = new_id(), new_id(), new_id()
     name = f"Zoe Z{zoe[:8]}"  # the database is the session's: no other test's name
-    named = note(max_, T0, title=f"From {name}", body=f"You received $5.00 from {name}. {name}!",
-                 mentions=[zoe, ann])
+    named = note(max_, T0, title=f"From {name}", body=f"You received $5.00 from {name}. {name}!", mentions=[zoe, ann])
     unnamed = note(max_, T0 + timedelta(seconds=1), body=f"{name} wrote this, but is not mentioned")
     adapter.insert_notification(named)
     adapter.insert_notification(unnamed)
@@ -322,6 +353,7 @@ def test_an_erased_users_notifications_preferences_and_addresses_go(adapter):
 
 # --- preferences and health ---------------------------------------------------------------------------
 
+
 def test_preferences_are_replaced_as_a_whole(adapter):
     user = new_id()
     assert adapter.preferences(user) is None
@@ -329,7 +361,12 @@ def test_preferences_are_replaced_as_a_whole(adapter):
     adapter.save_preferences(user, email=True, sms=False, in_app=False, phone=None)
     found = adapter.preferences(user)
     assert {k: found[k] for k in ("user_id", "email", "sms", "in_app", "phone")} == {
-        "user_id": user, "email": True, "sms": False, "in_app": False, "phone": None}
+        "user_id": user,
+        "email": True,
+        "sms": False,
+        "in_app": False,
+        "phone": None,
+    }
 
 
 def test_ping(adapter):
@@ -337,6 +374,7 @@ def test_ping(adapter):
 
 
 # --- which adapter ---------------------------------------------------------------------------------
+
 
 def test_the_adapter_is_chosen_once_from_settings_and_none_is_a_clear_error(api_env, monkeypatch):
     import mongomock
@@ -357,8 +395,9 @@ def test_the_adapter_is_chosen_once_from_settings_and_none_is_a_clear_error(api_
     # no DocumentDB server here: the client pymongo would open is mongomock's
     monkeypatch.setattr(store_mongo, "MongoClient", lambda uri, **kw: mongomock.MongoClient(tz_aware=True))
     try:
-        both = selected(DOCUMENTDB_URI="mongodb://docdb.internal:27017/?retryWrites=false",
-                        DATABASE_URL=api_env["DATABASE_URL"])
+        both = selected(
+            DOCUMENTDB_URI="mongodb://docdb.internal:27017/?retryWrites=false", DATABASE_URL=api_env["DATABASE_URL"]
+        )
         assert isinstance(both, store_mongo.MongoStore)
         assert isinstance(selected(DATABASE_URL=api_env["DATABASE_URL"]), PostgresStore)
         nothing = selected()

@@ -1,5 +1,6 @@
 """Payment API through the in-process gateway: real Auth and Wallet functions, real
 PostgreSQL, moto. Money is checked where a customer sees it: Wallet's balances and ledger."""
+
 from __future__ import annotations
 
 import threading
@@ -19,6 +20,7 @@ from tests.api.payment_helpers import assert_problem
 @dataclass
 class World:
     """Two verified customers and their wallets, for checks that must not move money."""
+
     a: h.Customer
     b: h.Customer
     a_usd: str
@@ -35,6 +37,7 @@ def world(api_env) -> World:
     """Built once per module (every test using it only compares before/after snapshots)."""
     from devserver import inprocess
     from finflow import service_auth, service_client, token_check
+
     transport = inprocess.transport()
     service_client.route_all_http_through(transport)
     service_auth.forget_tokens()
@@ -48,20 +51,36 @@ def world(api_env) -> World:
 
 def _build_world(gateway: httpx.Client) -> World:
     a, b = h.customer(gateway), h.customer(gateway)
-    w = World(a=a, b=b, a_usd=h.funded_wallet(gateway, a, "100.00"), a_gbp_frozen=h.wallet(gateway, a, "GBP"),
-              a_chf_closed=h.wallet(gateway, a, "CHF"), a_jpy=h.funded_wallet(gateway, a, "5000", "JPY"),
-              b_usd=h.wallet(gateway, b), b_eur=h.wallet(gateway, b, "EUR"), b_gbp_frozen=h.wallet(gateway, b, "GBP"))
-    for owner, wallet_id, status in ((a, w.a_gbp_frozen, "frozen"), (a, w.a_chf_closed, "closed"),
-                                     (b, w.b_gbp_frozen, "frozen")):
+    w = World(
+        a=a,
+        b=b,
+        a_usd=h.funded_wallet(gateway, a, "100.00"),
+        a_gbp_frozen=h.wallet(gateway, a, "GBP"),
+        a_chf_closed=h.wallet(gateway, a, "CHF"),
+        a_jpy=h.funded_wallet(gateway, a, "5000", "JPY"),
+        b_usd=h.wallet(gateway, b),
+        b_eur=h.wallet(gateway, b, "EUR"),
+        b_gbp_frozen=h.wallet(gateway, b, "GBP"),
+    )
+    for owner, wallet_id, status in (
+        (a, w.a_gbp_frozen, "frozen"),
+        (a, w.a_chf_closed, "closed"),
+        (b, w.b_gbp_frozen, "frozen"),
+    ):
         res = gateway.put(f"/api/wallet/{wallet_id}/status", json={"status": status}, headers=owner.headers)
         assert res.status_code == 200, res.text
     return w
 
 
 def snapshot(gw, w: World) -> dict:
-    return {"a_usd": h.balance(gw, w.a, w.a_usd), "a_jpy": h.balance(gw, w.a, w.a_jpy),
-            "b_usd": h.balance(gw, w.b, w.b_usd), "b_eur": h.balance(gw, w.b, w.b_eur),
-            "rows_a": len(h.payment_rows(w.a)), "rows_b": len(h.payment_rows(w.b))}
+    return {
+        "a_usd": h.balance(gw, w.a, w.a_usd),
+        "a_jpy": h.balance(gw, w.a, w.a_jpy),
+        "b_usd": h.balance(gw, w.b, w.b_usd),
+        "b_eur": h.balance(gw, w.b, w.b_eur),
+        "rows_a": len(h.payment_rows(w.a)),
+        "rows_b": len(h.payment_rows(w.b)),
+    }
 
 
 def service_headers(api_env, gw) -> dict[str, str]:
@@ -73,18 +92,39 @@ def service_headers(api_env, gw) -> dict[str, str]:
 
 # --- happy paths -------------------------------------------------------------------------
 
+
 def test_transfer_moves_money_and_returns_the_completed_payment(gateway):
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "100.00"), h.wallet(gateway, b)
     res = h.transfer(gateway, a, wa, wb, "25.50", description="rent share")
     assert res.status_code == 201, res.text
     body = res.json()
-    assert set(body) == {"id", "kind", "status", "amount", "currency", "from_wallet_id", "to_wallet_id",
-                         "description", "failure_reason", "created_at", "completed_at"}
+    assert set(body) == {
+        "id",
+        "kind",
+        "status",
+        "amount",
+        "currency",
+        "from_wallet_id",
+        "to_wallet_id",
+        "description",
+        "failure_reason",
+        "created_at",
+        "completed_at",
+    }
     assert body | {"id": None, "created_at": None, "completed_at": None} == {
-        "id": None, "kind": "transfer", "status": "completed", "amount": "25.50", "currency": "USD",
-        "from_wallet_id": wa, "to_wallet_id": wb, "description": "rent share", "failure_reason": None,
-        "created_at": None, "completed_at": None}
+        "id": None,
+        "kind": "transfer",
+        "status": "completed",
+        "amount": "25.50",
+        "currency": "USD",
+        "from_wallet_id": wa,
+        "to_wallet_id": wb,
+        "description": "rent share",
+        "failure_reason": None,
+        "created_at": None,
+        "completed_at": None,
+    }
     assert body["completed_at"] >= body["created_at"]
     assert (h.balance(gateway, a, wa), h.balance(gateway, b, wb)) == ("74.50", "25.50")
     assert [e["posting_id"] for e in h.ledger(gateway, b, wb)] == [body["id"]]
@@ -93,7 +133,12 @@ def test_transfer_moves_money_and_returns_the_completed_payment(gateway):
     assert event["detail_type"] == "PaymentCompleted"
     data = contracts.PaymentCompleted.model_validate(event["data"])
     assert (data.from_user_id, data.to_user_id, data.amount, data.amount_minor, data.currency) == (
-        a.id, b.id, "25.50", 2550, "USD")
+        a.id,
+        b.id,
+        "25.50",
+        2550,
+        "USD",
+    )
 
 
 def test_deposit_then_withdraw(gateway):
@@ -102,11 +147,19 @@ def test_deposit_then_withdraw(gateway):
     dep = h.deposit(gateway, a, w, 10)  # a JSON number
     assert dep.status_code == 201, dep.text
     assert (dep.json()["kind"], dep.json()["amount"], dep.json()["from_wallet_id"], dep.json()["to_wallet_id"]) == (
-        "deposit", "10.00", None, w)
+        "deposit",
+        "10.00",
+        None,
+        w,
+    )
     wd = gateway.post("/api/payment/withdraw", json={"wallet_id": w, "amount": "4.25"}, headers=a.headers)
     assert wd.status_code == 201, wd.text
     assert (wd.json()["kind"], wd.json()["status"], wd.json()["from_wallet_id"], wd.json()["to_wallet_id"]) == (
-        "withdrawal", "completed", w, None)
+        "withdrawal",
+        "completed",
+        w,
+        None,
+    )
     assert h.balance(gateway, a, w) == "5.75"
     [event] = h.outbox_events(dep.json()["id"])
     assert (event["data"]["from_user_id"], event["data"]["to_user_id"]) == (None, a.id)
@@ -122,14 +175,21 @@ def test_jpy_amounts_have_no_decimals(gateway):
 
 # --- the validation order ------------------------------------------------------------------
 
+
 def test_service_tokens_are_refused_on_every_route(gateway, api_env, world):
     svc = service_headers(api_env, gateway)
     pay = h.transfer(gateway, world.a, world.a_usd, world.b_usd, "1.00").json()["id"]
-    calls = [("POST", "/api/payment/transfer", {"from_wallet_id": world.a_usd, "to_wallet_id": world.b_usd,
-                                                "amount": "1.00"}),
-             ("POST", "/api/payment/deposit", {"wallet_id": world.a_usd, "amount": "1.00"}),
-             ("POST", "/api/payment/withdraw", {"wallet_id": world.a_usd, "amount": "1.00"}),
-             ("GET", f"/api/payment/{pay}", None), ("GET", "/api/payment", None)]
+    calls = [
+        (
+            "POST",
+            "/api/payment/transfer",
+            {"from_wallet_id": world.a_usd, "to_wallet_id": world.b_usd, "amount": "1.00"},
+        ),
+        ("POST", "/api/payment/deposit", {"wallet_id": world.a_usd, "amount": "1.00"}),
+        ("POST", "/api/payment/withdraw", {"wallet_id": world.a_usd, "amount": "1.00"}),
+        ("GET", f"/api/payment/{pay}", None),
+        ("GET", "/api/payment", None),
+    ]
     before = snapshot(gateway, world)
     for method, path, body in calls:
         assert_problem(gateway.request(method, path, json=body, headers=svc), 403)
@@ -146,28 +206,68 @@ def _cases(w: World):
     answer shows which check comes first."""
     missing = str(uuid.uuid4())
     return [
-        ("unverified", {"from_wallet_id": missing, "to_wallet_id": missing, "amount": "abc"},
-         403, "KYC verification required"),
+        (
+            "unverified",
+            {"from_wallet_id": missing, "to_wallet_id": missing, "amount": "abc"},
+            403,
+            "KYC verification required",
+        ),
         ("a", {"from_wallet_id": missing, "to_wallet_id": missing, "amount": "abc"}, 404, "Source wallet not found"),
         ("a", {"from_wallet_id": "not-a-uuid", "to_wallet_id": w.b_usd, "amount": "1"}, 404, "Source wallet not found"),
-        ("a", {"from_wallet_id": w.b_usd, "to_wallet_id": missing, "amount": "abc"},
-         403, "You do not own the source wallet"),
-        ("a", {"from_wallet_id": w.a_gbp_frozen, "to_wallet_id": missing, "amount": "abc"},
-         400, "Source wallet is frozen"),
-        ("a", {"from_wallet_id": w.a_chf_closed, "to_wallet_id": missing, "amount": "abc"},
-         400, "Source wallet is closed"),
-        ("a", {"from_wallet_id": w.a_usd, "to_wallet_id": missing, "amount": "abc"},
-         404, "Destination wallet not found"),
-        ("a", {"from_wallet_id": w.a_usd, "to_wallet_id": w.b_gbp_frozen, "amount": "abc"},
-         400, "Destination wallet is not active"),
-        ("a", {"from_wallet_id": w.a_usd, "to_wallet_id": w.a_chf_closed, "amount": "abc"},
-         400, "Destination wallet is not active"),
-        ("a", {"from_wallet_id": w.a_usd, "to_wallet_id": w.a_usd, "amount": "abc"},
-         422, "Source and destination wallets must be different"),
-        ("a", {"from_wallet_id": w.a_usd, "to_wallet_id": w.b_eur, "amount": "abc"},
-         422, "Currency mismatch: source wallet is USD, destination wallet is EUR"),
-        ("a", {"from_wallet_id": w.a_usd, "to_wallet_id": w.b_usd, "amount": "abc"},
-         422, "amount must be a number or a decimal string"),
+        (
+            "a",
+            {"from_wallet_id": w.b_usd, "to_wallet_id": missing, "amount": "abc"},
+            403,
+            "You do not own the source wallet",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_gbp_frozen, "to_wallet_id": missing, "amount": "abc"},
+            400,
+            "Source wallet is frozen",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_chf_closed, "to_wallet_id": missing, "amount": "abc"},
+            400,
+            "Source wallet is closed",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_usd, "to_wallet_id": missing, "amount": "abc"},
+            404,
+            "Destination wallet not found",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_usd, "to_wallet_id": w.b_gbp_frozen, "amount": "abc"},
+            400,
+            "Destination wallet is not active",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_usd, "to_wallet_id": w.a_chf_closed, "amount": "abc"},
+            400,
+            "Destination wallet is not active",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_usd, "to_wallet_id": w.a_usd, "amount": "abc"},
+            422,
+            "Source and destination wallets must be different",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_usd, "to_wallet_id": w.b_eur, "amount": "abc"},
+            422,
+            "Currency mismatch: source wallet is USD, destination wallet is EUR",
+        ),
+        (
+            "a",
+            {"from_wallet_id": w.a_usd, "to_wallet_id": w.b_usd, "amount": "abc"},
+            422,
+            "amount must be a number or a decimal string",
+        ),
     ]
 
 
@@ -199,8 +299,7 @@ def test_deposit_and_withdraw_checks(gateway, world):
     ]
     before = snapshot(gateway, world)
     for caller, op, wallet_id, status, detail in cases:
-        res = gateway.post(f"/api/payment/{op}", json={"wallet_id": wallet_id, "amount": "abc"},
-                           headers=caller.headers)
+        res = gateway.post(f"/api/payment/{op}", json={"wallet_id": wallet_id, "amount": "abc"}, headers=caller.headers)
         assert_problem(res, status, detail)
     assert snapshot(gateway, world) == before
 
@@ -214,8 +313,10 @@ def test_insufficient_funds_fails_the_payment_and_moves_nothing(gateway):
     assert_problem(wd, 422, "Insufficient funds")
     assert (h.balance(gateway, a, wa), h.balance(gateway, b, wb)) == ("10.00", "0.00")
     failed = [r for r in h.payment_rows(a) if r.status == "failed"]
-    assert [(r.kind, r.failure_reason) for r in failed] == [("transfer", "Insufficient funds"),
-                                                            ("withdrawal", "Insufficient funds")]
+    assert [(r.kind, r.failure_reason) for r in failed] == [
+        ("transfer", "Insufficient funds"),
+        ("withdrawal", "Insufficient funds"),
+    ]
     [event] = h.outbox_events(failed[0].id)
     assert event["detail_type"] == "PaymentFailed"
     assert contracts.PaymentFailed.model_validate(event["data"]).reason == "Insufficient funds"
@@ -226,17 +327,27 @@ def test_insufficient_funds_fails_the_payment_and_moves_nothing(gateway):
 
 # --- amounts -------------------------------------------------------------------------------
 
+
 def _money_error(amount, currency: str) -> str:
     with pytest.raises(money.MoneyError) as exc:
         money.to_minor(amount, currency, max_minor=settings().max_amount * 10 ** money.exponent(currency))
     return str(exc.value)
 
 
-@pytest.mark.parametrize("raw, currency, value", [
-    ("0", "USD", 0), ("-5", "USD", -5), ("1e309", "USD", float("inf")), ('"abc"', "USD", "abc"),
-    ('"1.005"', "USD", "1.005"), ('"1.5"', "JPY", "1.5"), ('"1000000.01"', "USD", "1000000.01"),
-    ('"NaN"', "USD", "NaN"), ("0.001", "USD", 0.001),
-])
+@pytest.mark.parametrize(
+    "raw, currency, value",
+    [
+        ("0", "USD", 0),
+        ("-5", "USD", -5),
+        ("1e309", "USD", float("inf")),
+        ('"abc"', "USD", "abc"),
+        ('"1.005"', "USD", "1.005"),
+        ('"1.5"', "JPY", "1.5"),
+        ('"1000000.01"', "USD", "1000000.01"),
+        ('"NaN"', "USD", "NaN"),
+        ("0.001", "USD", 0.001),
+    ],
+)
 def test_invalid_amounts_are_422_and_write_nothing(gateway, world, raw, currency, value):
     src, dst = (world.a_usd, world.b_usd) if currency == "USD" else (world.a_jpy, None)
     before = snapshot(gateway, world)
@@ -266,6 +377,7 @@ def test_amounts_that_are_not_numbers_or_strings_are_422(gateway, world, amount)
 
 # --- Idempotency-Key -------------------------------------------------------------------------
 
+
 def test_same_key_and_body_replays_the_first_answer_and_posts_once(gateway):
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "100.00"), h.wallet(gateway, b)
@@ -289,10 +401,12 @@ def test_same_key_with_a_different_body_is_409(gateway):
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "100.00"), h.wallet(gateway, b)
     assert h.transfer(gateway, a, wa, wb, "10", key="k").status_code == 201
-    for res in (h.transfer(gateway, a, wa, wb, "11", key="k"),
-                h.transfer(gateway, a, wa, wb, "10", key="k", description="changed"),
-                h.deposit(gateway, a, wa, "10", key="k"),
-                h.transfer(gateway, a, wa, wb, "abc", key="k")):
+    for res in (
+        h.transfer(gateway, a, wa, wb, "11", key="k"),
+        h.transfer(gateway, a, wa, wb, "10", key="k", description="changed"),
+        h.deposit(gateway, a, wa, "10", key="k"),
+        h.transfer(gateway, a, wa, wb, "abc", key="k"),
+    ):
         assert_problem(res, 409, "Idempotency-Key was already used with a different request")
     assert h.balance(gateway, a, wa) == "90.00"
 
@@ -343,8 +457,14 @@ def test_twenty_concurrent_requests_with_one_key_post_once(api_env, monkeypatch)
             posted.append(req.posting_id)
         threading.Event().wait(0.3)  # a slow Wallet: the others must wait, not post
 
-    monkeypatch.setattr(wallet_client, "checks", lambda uid, wids: (
-        contracts.PaymentReadsKycView(kyc_status="verified"), [{src.id: src, dst.id: dst}.get(w) for w in wids]))
+    monkeypatch.setattr(
+        wallet_client,
+        "checks",
+        lambda uid, wids: (
+            contracts.PaymentReadsKycView(kyc_status="verified"),
+            [{src.id: src, dst.id: dst}.get(w) for w in wids],
+        ),
+    )
     monkeypatch.setattr(wallet_client, "post", post)
     p = Principal(subject=user, roles=frozenset({"customer"}), kind="user")
     req = TransferRequest(from_wallet_id=src.id, to_wallet_id=dst.id, amount="12.34")
@@ -362,6 +482,7 @@ def test_twenty_concurrent_requests_with_one_key_post_once(api_env, monkeypatch)
 
 
 # --- reads -------------------------------------------------------------------------------------
+
 
 def test_a_payment_is_visible_to_its_parties_and_admins_only(gateway, api_env):
     a, b, stranger = h.customer(gateway), h.customer(gateway), h.customer(gateway)
@@ -381,12 +502,18 @@ def test_another_customer_cannot_use_my_wallets(gateway):
     pid = h.transfer(gateway, a, wa, wb, "1.00").json()["id"]
     assert_problem(h.transfer(gateway, thief, wa, thief_wallet, "5"), 403, "You do not own the source wallet")
     assert_problem(h.deposit(gateway, thief, wa, "5"), 403, "You do not own the wallet")
-    assert_problem(gateway.post("/api/payment/withdraw", json={"wallet_id": wa, "amount": "5"},
-                                headers=thief.headers), 403, "You do not own the source wallet")
+    assert_problem(
+        gateway.post("/api/payment/withdraw", json={"wallet_id": wa, "amount": "5"}, headers=thief.headers),
+        403,
+        "You do not own the source wallet",
+    )
     assert_problem(gateway.get(f"/api/payment/{pid}", headers=thief.headers), 404, "Payment not found")
     assert gateway.get("/api/payment", headers=thief.headers).json() == {"items": [], "next_cursor": None}
     assert (h.balance(gateway, a, wa), h.balance(gateway, b, wb), h.balance(gateway, thief, thief_wallet)) == (
-        "9.00", "1.00", "0.00")
+        "9.00",
+        "1.00",
+        "0.00",
+    )
     assert h.payment_rows(thief) == []
 
 
@@ -396,8 +523,9 @@ def test_list_pages_newest_first_for_either_party(gateway):
     ids = [h.transfer(gateway, a, wa, wb, f"0.0{i}").json()["id"] for i in range(1, 5)]
     seen, cursor = [], None
     while True:
-        res = gateway.get("/api/payment", params={"limit": 2, **({"cursor": cursor} if cursor else {})},
-                          headers=a.headers)
+        res = gateway.get(
+            "/api/payment", params={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=a.headers
+        )
         assert res.status_code == 200, res.text
         page = res.json()
         assert len(page["items"]) <= 2
@@ -410,12 +538,15 @@ def test_list_pages_newest_first_for_either_party(gateway):
     assert [p["id"] for p in received["items"]] == ids[::-1] and received["next_cursor"] is None
 
 
-@pytest.mark.parametrize("params, detail", [
-    ({"limit": settings().page_size_max + 1}, f"limit must be between 1 and {settings().page_size_max}"),
-    ({"limit": 0}, f"limit must be between 1 and {settings().page_size_max}"),
-    ({"limit": "abc"}, None),
-    ({"cursor": "bm90LWEtY3Vyc29y"}, "cursor is not valid"),
-])
+@pytest.mark.parametrize(
+    "params, detail",
+    [
+        ({"limit": settings().page_size_max + 1}, f"limit must be between 1 and {settings().page_size_max}"),
+        ({"limit": 0}, f"limit must be between 1 and {settings().page_size_max}"),
+        ({"limit": "abc"}, None),
+        ({"cursor": "bm90LWEtY3Vyc29y"}, "cursor is not valid"),
+    ],
+)
 def test_bad_list_parameters_are_422(gateway, params, detail):
     a = h.customer(gateway)
     assert_problem(gateway.get("/api/payment", params=params, headers=a.headers), 422, detail)

@@ -1,5 +1,6 @@
 """Payment when Wallet or Auth fail: nothing written before the posting, pending payments
 after a lost answer, and the retry or the reconciler that resolves them."""
+
 from __future__ import annotations
 
 import re
@@ -17,6 +18,7 @@ def outage(gateway):
     """Modules' outbound calls through a transport that can take paths down."""
     from devserver import inprocess
     from finflow import service_client
+
     transport = h.Outage(inprocess.transport())
     service_client.route_all_http_through(transport)  # also fresh breakers
     return transport
@@ -24,8 +26,9 @@ def outage(gateway):
 
 def _pending_id(res: httpx.Response) -> str:
     assert_problem(res, 503)
-    m = re.fullmatch(r"Wallet service unavailable; payment (\S+) is pending and will be resolved automatically",
-                     res.json()["detail"])
+    m = re.fullmatch(
+        r"Wallet service unavailable; payment (\S+) is pending and will be resolved automatically", res.json()["detail"]
+    )
     assert m, res.json()
     return m.group(1)
 
@@ -47,6 +50,7 @@ def test_wallet_down_before_posting_is_503_writes_nothing_and_the_breaker_opens(
 
 def test_no_service_token_reads_as_auth_unavailable_not_500(gateway, outage):
     from finflow import service_auth
+
     a = h.customer(gateway)
     w = h.wallet(gateway, a)
     service_auth.forget_tokens()
@@ -60,6 +64,7 @@ def test_no_service_token_reads_as_auth_unavailable_not_500(gateway, outage):
 def test_lost_posting_answer_stays_pending_then_the_reconciler_completes_it(gateway, outage):
     from devserver.lambda_runtime import LambdaContext
     from functions.payment import logic, reconciler
+
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "50.00"), h.wallet(gateway, b)
     outage.lose_responses.add("/api/wallet/internal/postings")
@@ -89,6 +94,7 @@ def test_posting_down_then_a_retry_with_the_key_finishes_it(gateway, outage):
     assert h.balance(gateway, a, wa) == "50.00"
     outage.down.clear()
     from finflow import service_client
+
     service_client.route_all_http_through(outage)  # fresh breaker, as after its 30 s
     res = h.transfer(gateway, a, wa, wb, "5.00", key="retry-me")
     assert (res.status_code, res.json()["id"], res.json()["status"]) == (201, pid, "completed")
@@ -98,6 +104,7 @@ def test_posting_down_then_a_retry_with_the_key_finishes_it(gateway, outage):
 def test_reconciler_fails_a_pending_payment_wallet_now_refuses(gateway, outage):
     from finflow import service_client
     from functions.payment import logic
+
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "100.00"), h.wallet(gateway, b)
     outage.down.add("/api/wallet/internal/postings")
@@ -106,8 +113,10 @@ def test_reconciler_fails_a_pending_payment_wallet_now_refuses(gateway, outage):
     assert gateway.get(f"/api/payment/{pid}", headers=a.headers).json()["status"] == "pending"
     outage.down.clear()
     service_client.route_all_http_through(outage)
-    assert gateway.post("/api/payment/withdraw", json={"wallet_id": wa, "amount": "50"},
-                        headers=a.headers).status_code == 201
+    assert (
+        gateway.post("/api/payment/withdraw", json={"wallet_id": wa, "amount": "50"}, headers=a.headers).status_code
+        == 201
+    )
     logic.reconcile(min_age_seconds=0)
     got = gateway.get(f"/api/payment/{pid}", headers=a.headers).json()
     assert (got["status"], got["failure_reason"]) == ("failed", "Insufficient funds")

@@ -4,10 +4,11 @@ through opensearch-py against tests/reporting_opensearch_fake.py, an in-memory c
 that interprets only the query subset the adapter emits (docs/decisions.md says why that
 fake is worth having). Every test runs on both; the last one asks both the same grid of
 questions and requires the same pages."""
+
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,16 +16,35 @@ from functions.reporting.search.base import BadCursor, PaymentDoc, SearchQuery, 
 from tests.api.reporting_helpers import empty_read_model
 from tests.reporting_opensearch_fake import FakeCluster, client
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def _doc(n: int, currency: str, minor: int, at: datetime, description: str | None = None, *,
-         kind: str = "transfer", status: str = "completed", src: int | None = 1, dst: int | None = 2) -> PaymentDoc:
-    return PaymentDoc(payment_id=f"00000000-0000-0000-0000-{n:012d}", status=status, kind=kind, currency=currency,
-                      amount_minor=minor, from_wallet_id=f"wallet-{src}" if src else None,
-                      to_wallet_id=f"wallet-{dst}" if dst else None, from_user_id=f"user-{src}" if src else None,
-                      to_user_id=f"user-{dst}" if dst else None, description=description,
-                      failure_reason="insufficient-funds" if status == "failed" else None, at=at)
+def _doc(
+    n: int,
+    currency: str,
+    minor: int,
+    at: datetime,
+    description: str | None = None,
+    *,
+    kind: str = "transfer",
+    status: str = "completed",
+    src: int | None = 1,
+    dst: int | None = 2,
+) -> PaymentDoc:
+    return PaymentDoc(
+        payment_id=f"00000000-0000-0000-0000-{n:012d}",
+        status=status,
+        kind=kind,
+        currency=currency,
+        amount_minor=minor,
+        from_wallet_id=f"wallet-{src}" if src else None,
+        to_wallet_id=f"wallet-{dst}" if dst else None,
+        from_user_id=f"user-{src}" if src else None,
+        to_user_id=f"user-{dst}" if dst else None,
+        description=description,
+        failure_reason="insufficient-funds" if status == "failed" else None,
+        at=at,
+    )
 
 
 DOCS = [
@@ -50,12 +70,14 @@ def _loaded(name: str):
         from finflow.db import engine as db
         from functions.reporting import store
         from functions.reporting.search.postgres import PostgresSearch
+
         empty_read_model()
         with db("reporting").begin() as conn:
             for d in DOCS:
                 store.insert_payment(conn, **d.as_dict())
         return PostgresSearch(lambda: db("reporting"))
     from functions.reporting.search.opensearch import OpenSearchSearch
+
     search = OpenSearchSearch(client(FakeCluster()), "payments")
     search.reset()
     search.index(DOCS[:4])
@@ -105,8 +127,7 @@ def test_pages_follow_one_order_with_no_gaps_or_repeats(engine):
 def test_totals_cover_every_match_per_currency_not_only_the_page(engine):
     page = engine.search(SearchQuery(text="rent", limit=1))
     assert ids(page) == [8]
-    assert page.totals == {"USD": Total(2, 110000), "EUR": Total(1, 2000), "JPY": Total(1, 1000),
-                           "BHD": Total(1, 1250)}
+    assert page.totals == {"USD": Total(2, 110000), "EUR": Total(1, 2000), "JPY": Total(1, 1000), "BHD": Total(1, 1250)}
     assert engine.search(SearchQuery(text="nothing-here")).totals == {}
 
 
@@ -128,9 +149,11 @@ def test_both_engines_answer_every_combination_alike(api_env):
     amounts = [(None, None), (1000, None), (None, 2550), (1000, 5000)]
     windows = [(None, None), (T0 + timedelta(days=1), None), (T0, T0 + timedelta(days=1, microseconds=2))]
     for text, party, currency, (low, high), (start, end), limit in itertools.product(
-            texts, parties, currencies, amounts, windows, (2, 50)):
-        q = SearchQuery(text=text, id=party, currency=currency, min_minor=low, max_minor=high, start=start, end=end,
-                        limit=limit)
+        texts, parties, currencies, amounts, windows, (2, 50)
+    ):
+        q = SearchQuery(
+            text=text, id=party, currency=currency, min_minor=low, max_minor=high, start=start, end=end, limit=limit
+        )
         answers = []
         for search in engines:
             pages, cursor = [], None
@@ -146,10 +169,12 @@ def test_both_engines_answer_every_combination_alike(api_env):
 
 # --- with OpenSearch configured: the consumer indexes, the rebuild reloads --------------------------
 
+
 @pytest.fixture
 def opensearch(api_env):
     from functions.reporting import search
     from functions.reporting.search.opensearch import OpenSearchSearch
+
     cluster = FakeCluster()
     search.use(OpenSearchSearch(client(cluster), "payments"))
     empty_read_model()
@@ -164,6 +189,7 @@ def _indexed(cluster: FakeCluster) -> dict:
 def test_the_consumer_indexes_each_payment_after_commit_and_again_on_redelivery(opensearch, monkeypatch):
     from functions.reporting.search.opensearch import OpenSearchSearch
     from tests.api.reporting_helpers import P, deliver, history
+
     payments = [e for e in history() if e["detail-type"] in ("PaymentCompleted", "PaymentFailed")]
     deliver(payments[:2])
     assert set(_indexed(opensearch)) == {P["dep_ann"], P["dep_eve"]}
@@ -176,6 +202,7 @@ def test_the_consumer_indexes_each_payment_after_commit_and_again_on_redelivery(
 
     def refuse(self, docs):
         raise ConnectionError("OpenSearch is down")
+
     with monkeypatch.context() as mp:
         mp.setattr(OpenSearchSearch, "index", refuse)
         result = handler(sqs_batch(payments[2], history()[0]), LambdaContext("reporting-events"))
@@ -186,11 +213,13 @@ def test_the_consumer_indexes_each_payment_after_commit_and_again_on_redelivery(
 
 
 def test_the_rebuild_reloads_a_fresh_index_from_the_rebuilt_table(opensearch):
-    from functions.reporting import rebuild
     from finflow.events import Event
+    from functions.reporting import rebuild
     from tests.api.reporting_helpers import P, history
+
     events = [Event.from_eventbridge(e) for e in history()]
     from functions.reporting import search
+
     search.engine().index([DOCS[0]])  # indexed before the rebuild, in no event
     outcome = rebuild.rebuild(events)
     assert outcome.failed == [] and outcome.applied == len(events)

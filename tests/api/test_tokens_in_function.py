@@ -1,6 +1,7 @@
 """Where no gateway authorizer runs in front of the functions (LocalStack's community edition),
 each API function checks the bearer token itself (FINFLOW_VERIFY_TOKENS), by the authorizer's
 own rules: the same answers reach the user either way."""
+
 from __future__ import annotations
 
 import uuid
@@ -49,8 +50,12 @@ def test_a_token_signed_by_someone_else_is_refused(api_env, tokens_checked_in_fu
     person = register_and_login()
     claims = jwt.decode(person["access_token"], options={"verify_signature": False})
     header = jwt.get_unverified_header(person["access_token"])
-    forged = jwt.encode(claims, rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256",
-                        headers={"kid": header["kid"]})
+    forged = jwt.encode(
+        claims,
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        algorithm="RS256",
+        headers={"kid": header["kid"]},
+    )
     r = me({"Authorization": f"Bearer {forged}"})
     assert r.status == 401 and "signature" in r.body["detail"].lower(), r
 
@@ -59,8 +64,13 @@ def test_role_and_service_checks_still_apply_after_the_function_verified_the_tok
     from functions.wallet.api import handler as wallet
 
     person = register_and_login()
-    r = call(wallet, "GET", f"/api/wallet/internal/wallets/{uuid.uuid4()}",
-             headers={"Authorization": f"Bearer {person['access_token']}"}, authorizer=NO_AUTHORIZER)
+    r = call(
+        wallet,
+        "GET",
+        f"/api/wallet/internal/wallets/{uuid.uuid4()}",
+        headers={"Authorization": f"Bearer {person['access_token']}"},
+        authorizer=NO_AUTHORIZER,
+    )
     assert r.status == 403, r
 
 

@@ -1,11 +1,12 @@
 """Real producer payloads for the contract tests: every producer is driven through the
 in-process gateway once per session, its sync views read from its real routes and its
 events read back from its own outbox (what the sweeper would publish)."""
+
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -30,9 +31,11 @@ def _ok(r, status: int = 200) -> dict:
 
 def _outbox(module: str, since: datetime) -> list[dict]:
     from finflow.db import engine
+
     with engine(module).connect() as conn:
-        rows = conn.execute(text("SELECT detail_type, detail FROM outbox WHERE created_at >= :t ORDER BY created_at"),
-                            {"t": since})
+        rows = conn.execute(
+            text("SELECT detail_type, detail FROM outbox WHERE created_at >= :t ORDER BY created_at"), {"t": since}
+        )
         return [{"detail_type": r.detail_type, **r.detail} for r in rows]
 
 
@@ -43,7 +46,7 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
     from functions.kyc.events import handler as kyc_consumer
     from tests.support import kyc_decision
 
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     views: dict[str, list[dict]] = defaultdict(list)
     # Auth: register, verify (KYC's decision), grant a role
     alice, alice_h = _person(gw, "Alice Contract")
@@ -52,26 +55,36 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
     kyc_decision(bob, "verified")
     admin_email = f"contract-admin-{uuid.uuid4().hex[:10]}@example.com"
     ensure_admin(admin_email, PASSWORD, "Contract Admin")
-    admin_h = {"Authorization": "Bearer " + _ok(gw.post("/api/auth/login", json={
-        "email": admin_email, "password": PASSWORD}))["access_token"]}
+    admin_h = {
+        "Authorization": "Bearer "
+        + _ok(gw.post("/api/auth/login", json={"email": admin_email, "password": PASSWORD}))["access_token"]
+    }
     _ok(gw.put(f"/api/auth/users/{bob}/roles", json={"roles": ["customer", "analyst"]}, headers=admin_h))
     dave, _ = _person(gw, "Dave Contract")
     _ok(gw.post(f"/api/auth/users/{dave}/erasure", headers=admin_h), 202)  # UserErased
     _ok(gw.post("/api/auth/me/exports", headers=alice_h), 202)  # UserExportRequested
     views["UserView"].append(_ok(gw.get(f"/api/auth/users/{alice}", headers=service_headers("wallet"))))
     creds = api_env["secrets"]["payment"]
-    views["ServiceToken"].append(_ok(gw.post("/api/auth/token", json={
-        "client_id": creds["client_id"], "client_secret": creds["client_secret"]})))
+    views["ServiceToken"].append(
+        _ok(gw.post("/api/auth/token", json={"client_id": creds["client_id"], "client_secret": creds["client_secret"]}))
+    )
 
     # KYC: a submission verified by the simulated provider
     import os
+
     old = os.environ.get("KYC_AUTO_VERIFY")
     os.environ["KYC_AUTO_VERIFY"] = "true"
     settings.cache_clear()
     try:
         carol, carol_h = _person(gw, "Carol Contract")
-        _ok(gw.post("/api/kyc/submit", json={"document_type": "passport",
-                                             "document_url": "https://docs.example.com/p.pdf"}, headers=carol_h), 202)
+        _ok(
+            gw.post(
+                "/api/kyc/submit",
+                json={"document_type": "passport", "document_url": "https://docs.example.com/p.pdf"},
+                headers=carol_h,
+            ),
+            202,
+        )
     finally:
         if old is None:
             os.environ.pop("KYC_AUTO_VERIFY", None)
@@ -86,10 +99,17 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
     # Payment: a large deposit (AML), a transfer, a refused transfer
     dep = _ok(gw.post("/api/payment/deposit", json={"wallet_id": wa, "amount": "60000.00"}, headers=alice_h), 201)
     _ok(gw.post("/api/payment/deposit", json={"wallet_id": weur, "amount": "12.50"}, headers=alice_h), 201)
-    _ok(gw.post("/api/payment/transfer", json={"from_wallet_id": wa, "to_wallet_id": wb, "amount": "25.00",
-                                               "description": "contract"}, headers=alice_h), 201)
-    r = gw.post("/api/payment/transfer", json={"from_wallet_id": wb, "to_wallet_id": wa, "amount": "999.00"},
-                headers=bob_h)
+    _ok(
+        gw.post(
+            "/api/payment/transfer",
+            json={"from_wallet_id": wa, "to_wallet_id": wb, "amount": "25.00", "description": "contract"},
+            headers=alice_h,
+        ),
+        201,
+    )
+    r = gw.post(
+        "/api/payment/transfer", json={"from_wallet_id": wb, "to_wallet_id": wa, "amount": "999.00"}, headers=bob_h
+    )
     assert r.status_code == 422, r.text
     _ok(gw.put(f"/api/wallet/{wb}/status", json={"status": "frozen", "reason": "lost card"}, headers=bob_h))
     svc = service_headers("payment")
@@ -105,8 +125,9 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
     # KYC's AML monitoring consumes Payment's real PaymentCompleted (the large deposit: an alert)
     for e in _outbox("payment", since):
         if e["detail_type"] == "PaymentCompleted":
-            env = envelope("finflow.payment", "PaymentCompleted", e["data"], event_id=e["event_id"],
-                           occurred_at=e["occurred_at"])
+            env = envelope(
+                "finflow.payment", "PaymentCompleted", e["data"], event_id=e["event_id"], occurred_at=e["occurred_at"]
+            )
             assert kyc_consumer(sqs_batch(env), LambdaContext("kyc-events")) == {"batchItemFailures": []}
 
     payloads: dict[str, list[dict]] = defaultdict(list, views)
@@ -120,5 +141,6 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
 def real_payloads(api_env) -> dict[str, list[dict]]:
     """{contract name: [real payloads]} for every view and event, produced once per session."""
     from tests.support import in_process_gateway
+
     with in_process_gateway() as client:
         return _drive(client, api_env)

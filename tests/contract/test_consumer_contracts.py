@@ -1,6 +1,7 @@
 """Consumer-driven contract tests: every producer's real answers and real events (see
 conftest.real_payloads) satisfy every consumer's own contract, and the checker names the
 consumer, the contract and the field when a producer change would break one."""
+
 from __future__ import annotations
 
 import copy
@@ -67,18 +68,22 @@ def money_without_currency(model) -> list[str]:
 
 # --- the checker on mutated copies of real payloads -----------------------------------------
 
+
 def _real(real_payloads, name):
     return copy.deepcopy(real_payloads[name][0])
 
 
-@pytest.mark.parametrize("consumer,name,field", [
-    ("notification", "PaymentCompleted", "currency"),
-    ("reporting", "PaymentCompleted", "amount_minor"),
-    ("kyc", "PaymentCompleted", "completed_at"),
-    ("wallet", "UserView", "kyc_status"),
-    ("payment", "WalletView", "status"),
-    ("reporting", "AmlAlertRaised", "severity"),
-])
+@pytest.mark.parametrize(
+    "consumer,name,field",
+    [
+        ("notification", "PaymentCompleted", "currency"),
+        ("reporting", "PaymentCompleted", "amount_minor"),
+        ("kyc", "PaymentCompleted", "completed_at"),
+        ("wallet", "UserView", "kyc_status"),
+        ("payment", "WalletView", "status"),
+        ("reporting", "AmlAlertRaised", "severity"),
+    ],
+)
 def test_dropping_a_read_field_names_the_consumer_contract_and_field(real_payloads, consumer, name, field):
     payload = _real(real_payloads, name)
     del payload[field]
@@ -89,8 +94,9 @@ def test_renaming_a_read_field_is_reported(real_payloads):
     payload = _real(real_payloads, "PaymentCompleted")
     payload["amount_cents"] = payload.pop("amount_minor")
     for consumer in ("notification", "kyc", "reporting"):
-        assert f"{consumer} reads PaymentCompleted.amount_minor: missing" in \
-            contracts.violations(consumer, "PaymentCompleted", payload)
+        assert f"{consumer} reads PaymentCompleted.amount_minor: missing" in contracts.violations(
+            consumer, "PaymentCompleted", payload
+        )
 
 
 def test_retyping_a_read_field_is_reported_even_where_lax_parsing_would_coerce(real_payloads):
@@ -109,24 +115,28 @@ def test_a_field_nobody_reads_may_go_and_an_added_optional_field_passes(real_pay
     assert contracts.violations("kyc", "PaymentCompleted", payload) == []
     assert contracts.violations("reporting", "PaymentCompleted", payload) == []
     assert contracts.violations("notification", "PaymentCompleted", payload) == [
-        "notification reads PaymentCompleted.amount: missing"]
-    for (consumer, _p, name) in KEYS:
+        "notification reads PaymentCompleted.amount: missing"
+    ]
+    for consumer, _p, name in KEYS:
         extra = {**_real(real_payloads, name), "fx_rate": "1.0842", "channel": None}
         assert contracts.violations(consumer, name, extra) == []
 
 
 # --- event JSON Schemas ---------------------------------------------------------------
 
+
 def test_event_schemas_are_in_sync_with_the_producer_contracts():
     stale = schemas.stale()
-    assert not stale, (f"event schemas are stale ({', '.join(p.name for p in stale)}): "
-                       "run `make schemas` and commit events/schemas/")
+    assert not stale, (
+        f"event schemas are stale ({', '.join(p.name for p in stale)}): run `make schemas` and commit events/schemas/"
+    )
 
 
 def test_real_events_validate_against_the_exported_schemas(real_payloads):
     import json
 
     import jsonschema
+
     for name in contracts.EVENTS:
         schema = json.loads((schemas.SCHEMAS / f"{name}.json").read_text())
         for payload in real_payloads[name]:

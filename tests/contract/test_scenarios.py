@@ -7,6 +7,7 @@
 3. JWT payload change: `ver` with a rollout window, signing-key rotation without losing a
    session, and an unknown version refused with its reason, through the in-process gateway.
 """
+
 from __future__ import annotations
 
 import copy
@@ -77,11 +78,13 @@ def test_scenario1_skipping_a_stage_is_caught(real_payloads, name):
     real = real_payloads[name][0]
     # a consumer requires the field before every Auth sends it (stage 6 before stage 3 is done)
     assert breaks(real, name, {"before", "with-default"}, {"required"}) == [
-        f"Auth before -> consumer required: wallet reads {name}.kyc_status: missing"]
+        f"Auth before -> consumer required: wallet reads {name}.kyc_status: missing"
+    ]
     # made required straight away, consumers and producer in one step: old Auths (and the old
     # events still queued or replayed by Reporting's rebuild) break it
     assert breaks(real, name, {"before"}, {"tolerant", "required"}) == [
-        f"Auth before -> consumer required: wallet reads {name}.kyc_status: missing"]
+        f"Auth before -> consumer required: wallet reads {name}.kyc_status: missing"
+    ]
     # a rollback of Auth after stage 6 is caught the same way
     assert breaks(real, name, {"before", "required"}, {"required"})
 
@@ -89,6 +92,7 @@ def test_scenario1_skipping_a_stage_is_caught(real_payloads, name):
 def test_scenario1_today_kyc_status_is_required_by_its_readers(real_payloads):
     """Stage 7 is where FinFlow is: the real readers need it, and the cascade tool says who."""
     from tools import cascade
+
     payload = dict(real_payloads["UserView"][0])
     payload.pop("kyc_status")
     assert contracts.violations("wallet", "UserView", payload) == ["wallet reads UserView.kyc_status: missing"]
@@ -99,8 +103,10 @@ def test_scenario1_today_kyc_status_is_required_by_its_readers(real_payloads):
 
 # --- Scenario 2: multi-currency wallets --------------------------------------------------
 
+
 class V1WalletClient(contracts.Contract):
     """A v1 client of GET /api/wallet/{id}: the seed's shape (plus the currency v1 now states)."""
+
     id: str
     user_id: str
     balance: str
@@ -110,6 +116,7 @@ class V1WalletClient(contracts.Contract):
 
 class TotalsWithoutCurrency(contracts.Contract):
     """DELIBERATELY WRONG: a reporting consumer summing PaymentCompleted amounts, no currency."""
+
     payment_id: str
     amount_minor: int
 
@@ -145,6 +152,7 @@ def test_scenario2_a_consumer_summing_amounts_without_currency_is_caught(real_pa
 
 # --- Scenario 3: JWT payload change --------------------------------------------------------
 
+
 @pytest.fixture
 def versions(monkeypatch):
     from finflow import tokens
@@ -156,6 +164,7 @@ def versions(monkeypatch):
             else:
                 monkeypatch.setenv(var, str(value))
         tokens.reset_versions()
+
     yield set_versions
     monkeypatch.delenv("JWT_CLAIMS_VERSION", raising=False)
     monkeypatch.delenv("JWT_ACCEPTED_VERSIONS", raising=False)
@@ -190,23 +199,32 @@ def test_scenario3_claims_version_rolls_out_with_a_window(gateway, customer, ver
 
 
 def test_scenario3_an_unknown_version_is_401_with_its_reason(gateway, customer):
-    from functions.auth.keys import key_ring
     from finflow.config import settings
     from finflow.tokens import issue
+    from functions.auth.keys import key_ring
+
     person = customer()
     s = settings()
-    token = issue(key_ring(), subject=person.id, roles=["customer"], kind="user", issuer=s.jwt_issuer,
-                  audience=s.jwt_audience, ttl=300, version=99)
+    token = issue(
+        key_ring(),
+        subject=person.id,
+        roles=["customer"],
+        kind="user",
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        ttl=300,
+        version=99,
+    )
     r = _me(gateway, token)
     assert r.status_code == 401
     assert r.json()["detail"] == "token claims version 99 is not accepted (accepted: 1)"
 
 
 def test_scenario3_key_rotation_loses_no_session(gateway, customer):
-    from finflow import aws
+    from finflow import aws, token_check
     from finflow.config import settings
     from finflow.tokens import KeyRing
-    from finflow import token_check
+
     person = customer()
     old_token = _login(gateway, person)
     old_kid = jwt.get_unverified_header(old_token)["kid"]

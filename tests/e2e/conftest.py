@@ -3,6 +3,7 @@
 One devserver per test session: embedded PostgreSQL in a fresh data dir, moto as the AWS
 endpoint, the gateway and every module's seed port on a free port range.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ STOP_TIMEOUT = 20.0
 NOT_INHERITED = ("AWS_ENDPOINT_URL", "DATABASE_URL", "FINFLOW_DB_PREFIX", "JWKS_URL", "FINFLOW_API_URL")
 ADMIN = ("e2e-admin@example.com", "e2e-admin-password")
 
-_running: "DevServer | None" = None  # for the failure report hook below
+_running: DevServer | None = None  # for the failure report hook below
 _privacy: dict[str, int] = {}  # the log privacy check's figures, for the terminal summary
 
 
@@ -62,8 +63,13 @@ class DevServer:
 
     def aws(self, service: str):
         """A boto3 client on the devserver's AWS endpoint (moto), with dummy credentials."""
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def secret(self, secret_id: str) -> dict:
         return json.loads(self.aws("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
@@ -93,27 +99,28 @@ def _free_bases(start: int = 20000, stop: int = 60000, step: int = 20):
 
 
 def _child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in NOT_INHERITED and not k.startswith("AWS_ENDPOINT_URL_")}
-    env.update({
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}",
-        "PYTHONUNBUFFERED": "1",
-        "BCRYPT_ROUNDS": "4",
-        # breakers retry after 2 s instead of 30 s, so outage tests see them close again
-        "SERVICE_BREAKER_RESET_SECONDS": "2",
-        # Wallet's KYC cache ages out in 2 s instead of 30 s, so a trace can show both paths
-        "KYC_CACHE_SECONDS": "2",
-        # traced like `make dev`, whatever the api tests' env (set in this process) says
-        "POWERTOOLS_TRACE_DISABLED": "false",
-        # the soak's many clients may pass the stage's deployed 100 requests/s: throttling's own
-        # test lowers it at runtime (PUT /_dev/throttle) and puts this back
-        "FINFLOW_API_RATE_LIMIT": "1000",
-        "FINFLOW_API_BURST_LIMIT": "2000",
-        "FINFLOW_ADMIN_EMAIL": ADMIN[0],
-        "FINFLOW_ADMIN_PASSWORD": ADMIN[1],
-        # INFO, not the devserver's WARNING: the log privacy check reads every line a module writes
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-    })
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED and not k.startswith("AWS_ENDPOINT_URL_")}
+    env.update(
+        {
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}",
+            "PYTHONUNBUFFERED": "1",
+            "BCRYPT_ROUNDS": "4",
+            # breakers retry after 2 s instead of 30 s, so outage tests see them close again
+            "SERVICE_BREAKER_RESET_SECONDS": "2",
+            # Wallet's KYC cache ages out in 2 s instead of 30 s, so a trace can show both paths
+            "KYC_CACHE_SECONDS": "2",
+            # traced like `make dev`, whatever the api tests' env (set in this process) says
+            "POWERTOOLS_TRACE_DISABLED": "false",
+            # the soak's many clients may pass the stage's deployed 100 requests/s: throttling's own
+            # test lowers it at runtime (PUT /_dev/throttle) and puts this back
+            "FINFLOW_API_RATE_LIMIT": "1000",
+            "FINFLOW_API_BURST_LIMIT": "2000",
+            "FINFLOW_ADMIN_EMAIL": ADMIN[0],
+            "FINFLOW_ADMIN_PASSWORD": ADMIN[1],
+            # INFO, not the devserver's WARNING: the log privacy check reads every line a module writes
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+    )
     return env
 
 
@@ -170,15 +177,27 @@ def _start(tmp: Path) -> DevServer:
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "devserver", "--port-base", str(base), "--data-dir", str(tmp / "data")],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 # Own session: Ctrl-C in the terminal reaches pytest, whose teardown stops it.
                 # SIGINT back to default: a shell running pytest in the background ignores it,
                 # and the devserver would inherit that and never see our SIGINT.
-                start_new_session=True, preexec_fn=_default_sigint)
+                start_new_session=True,
+                preexec_fn=_default_sigint,
+            )
         url = f"http://127.0.0.1:{base}"
         ports = {m.key: base + (m.port - catalog.GATEWAY_PORT) for m in catalog.MODULES}
-        server = DevServer(url=url, ports=ports, admin=ADMIN, aws_endpoint=f"http://127.0.0.1:{base + 10}",
-                           log_path=log_path, process=process)
+        server = DevServer(
+            url=url,
+            ports=ports,
+            admin=ADMIN,
+            aws_endpoint=f"http://127.0.0.1:{base + 10}",
+            log_path=log_path,
+            process=process,
+        )
         why = _wait_healthy(process, url)
         if why is None:
             return server
@@ -211,8 +230,11 @@ def devserver() -> DevServer:
         clean = _stop(server.process, tmp / "data")
         code = server.process.returncode
         if not clean or code != 0:
-            pytest.fail(f"the devserver did not stop cleanly on SIGINT (exit code {code}); output in "
-                        f"{server.log_path}:\n{server.tail()}", pytrace=False)
+            pytest.fail(
+                f"the devserver did not stop cleanly on SIGINT (exit code {code}); output in "
+                f"{server.log_path}:\n{server.tail()}",
+                pytrace=False,
+            )
         _check_log_privacy(server, harvest)
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -228,19 +250,22 @@ def _harvest_secrets(server: DevServer, harvest: log_privacy.Harvest) -> None:
 def _check_log_privacy(server: DevServer, harvest: log_privacy.Harvest) -> None:
     """Once the devserver has stopped (all output flushed): no line carries a secret."""
     lines, findings = log_privacy.scan_file(server.log_path, harvest)
-    _privacy.update(lines=lines, values=len(harvest.values), patterns=len(log_privacy.PATTERNS),
-                    findings=len(findings))
+    _privacy.update(lines=lines, values=len(harvest.values), patterns=len(log_privacy.PATTERNS), findings=len(findings))
     if findings:
         shown = "\n".join(str(f) for f in findings[:20])
-        pytest.fail(f"{len(findings)} secret(s) in the devserver's log ({lines} lines, output kept in "
-                    f"{server.log_path}):\n{shown}", pytrace=False)
+        pytest.fail(
+            f"{len(findings)} secret(s) in the devserver's log ({lines} lines, output kept in "
+            f"{server.log_path}):\n{shown}",
+            pytrace=False,
+        )
 
 
 def pytest_terminal_summary(terminalreporter):
     if _privacy:
         terminalreporter.write_line(
             "log privacy: {lines} devserver log lines checked against {values} secret values and "
-            "{patterns} secret patterns: {findings} found".format(**_privacy))
+            "{patterns} secret patterns: {findings} found".format(**_privacy)
+        )
 
 
 @pytest.fixture
@@ -259,7 +284,12 @@ def new_user(http):
         r = http.post("/api/auth/register", json={"email": email, "password": password, "name": tag.title()})
         assert r.status_code == 201, r.text
         tokens = login(http, email, password)
-        return Account(id=r.json()["id"], email=email, password=password,
-                       access_token=tokens["access_token"], refresh_token=tokens["refresh_token"])
+        return Account(
+            id=r.json()["id"],
+            email=email,
+            password=password,
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+        )
 
     return make

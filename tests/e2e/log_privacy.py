@@ -8,13 +8,15 @@ Two kinds of check:
 - patterns: shapes that are secret whatever their value (a JWT, a PEM private key, an S3
   presigned URL's signature, a bcrypt hash).
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "jwt": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
@@ -24,10 +26,17 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 }
 # JSON fields whose values are secret or personal documents, in requests and answers
 SECRET_FIELDS = {
-    "password": "password", "new_password": "password", "client_secret": "client secret",
-    "access_token": "access token", "refresh_token": "refresh token",
-    "document_url": "document url", "document_key": "document key", "document_download_url": "document url",
-    "upload_url": "presigned url", "policy": "presigned url", "x-amz-signature": "presigned url",
+    "password": "password",
+    "new_password": "password",
+    "client_secret": "client secret",
+    "access_token": "access token",
+    "refresh_token": "refresh token",
+    "document_url": "document url",
+    "document_key": "document key",
+    "document_download_url": "document url",
+    "upload_url": "presigned url",
+    "policy": "presigned url",
+    "x-amz-signature": "presigned url",
     "signature": "presigned url",
 }
 MIN_LENGTH = 6  # shorter values ("x", "abc") would match innocent text
@@ -46,6 +55,7 @@ class Finding:
 @dataclass
 class Harvest:
     """Secret values seen during the run, by kind."""
+
     values: dict[str, str] = field(default_factory=dict)  # value -> kind
 
     def add(self, value: Any, kind: str) -> None:
@@ -73,6 +83,7 @@ class Harvest:
 
     def secrets_manager(self, secrets: Iterable[dict]) -> None:
         """Every string of every secret of the deployment (keys, client secrets)."""
+
         def leaves(data: Any):
             if isinstance(data, dict):
                 for key, value in data.items():
@@ -84,6 +95,7 @@ class Harvest:
                     yield from leaves(item)
             elif isinstance(data, str):
                 yield data
+
         for secret in secrets:
             for value in leaves(secret):
                 if len(value) >= 16:
@@ -106,7 +118,7 @@ def scan(lines: Iterable[str], harvest: Harvest) -> tuple[int, list[Finding]]:
 
 
 def _masked(line: str, start: int, end: int) -> str:
-    before, after = line[max(0, start - 60):start], line[end:end + 40]
+    before, after = line[max(0, start - 60) : start], line[end : end + 40]
     return f"...{before}<{end - start} chars>{after}...".replace("\n", " ")
 
 
@@ -116,6 +128,7 @@ def scan_file(path: Path, harvest: Harvest) -> tuple[int, list[Finding]]:
 
 
 # --- harvesting the suite's HTTP traffic ---------------------------------------------------
+
 
 def record_httpx(harvest: Harvest):
     """Wrap httpx.Client.send (every sync httpx call goes through it) so each request's and
@@ -139,5 +152,5 @@ def record_httpx(harvest: Harvest):
 def _quietly(fn) -> None:
     try:
         fn()
-    except Exception:  # noqa: BLE001 - harvesting must never change what a test sees
+    except Exception:
         pass

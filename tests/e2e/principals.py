@@ -5,6 +5,7 @@ answer past their KYC gate), an admin of the fuzzer's own (role-restricted route
 their 403), and service tokens for the internal routes. Known ids let generated requests reach real
 resources instead of only ever meeting 404.
 """
+
 from __future__ import annotations
 
 import socket
@@ -65,8 +66,14 @@ class Principals:
 
 def service_token(http: httpx.Client, devserver, module: str) -> str:
     creds = devserver.secret(f"finflow/service-credentials/{module}")
-    r = http.post("/api/auth/token", json={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
-                                           "grant_type": "client_credentials"})
+    r = http.post(
+        "/api/auth/token",
+        json={
+            "client_id": creds["client_id"],
+            "client_secret": creds["client_secret"],
+            "grant_type": "client_credentials",
+        },
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -95,8 +102,11 @@ def _fuzz_admin(http: httpx.Client, devserver, tag: str) -> str:
 
 def build(http: httpx.Client, devserver, tag: str = "fuzz") -> Principals:
     customer = register(http, tag)
-    r = http.post("/api/kyc/submit", json={"document_type": "passport", "document_url": "https://docs.example/p"},
-                  headers=customer.auth)
+    r = http.post(
+        "/api/kyc/submit",
+        json={"document_type": "passport", "document_url": "https://docs.example/p"},
+        headers=customer.auth,
+    )
     assert r.status_code == 202, r.text
     submission = r.json()["id"]
     verify(http, devserver, customer)  # also waits until Auth knows the verified status

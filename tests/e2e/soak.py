@@ -6,6 +6,7 @@ Idempotency-Key retries, wallet, ledger, payment and notification reads, now and
 new registration and login; one client reads reports as an analyst. It stops by itself at
 the deadline or after its request budget.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,13 +21,19 @@ import httpx
 
 from tests.e2e.support import Account, unique_email
 
-REPORTS = ("/api/reports/summary", "/api/reports/payments/daily", "/api/reports/kyc-funnel",
-           "/api/reports/aml", "/api/reports/payments/search?q=soak")
+REPORTS = (
+    "/api/reports/summary",
+    "/api/reports/payments/daily",
+    "/api/reports/kyc-funnel",
+    "/api/reports/aml",
+    "/api/reports/payments/search?q=soak",
+)
 
 
 @dataclass
 class Record:
     """What every client saw, merged under a lock."""
+
     statuses: Counter = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
@@ -45,18 +52,33 @@ class Record:
     def figures(self, seconds: float, clients: int) -> dict:
         lat = sorted(self.latencies)
         pct = (lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1)) if lat else (lambda q: None)
-        return {"clients": clients, "duration_s": round(seconds, 1), "requests": len(lat),
-                "requests_per_s": round(len(lat) / seconds, 1) if seconds else None,
-                "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-                "server_errors": len(self.server_errors), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-                "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None,
-                "payments_created": len(self.created), "replay_mismatches": len(self.replay_mismatches),
-                "new_users": len(self.new_users)}
+        return {
+            "clients": clients,
+            "duration_s": round(seconds, 1),
+            "requests": len(lat),
+            "requests_per_s": round(len(lat) / seconds, 1) if seconds else None,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "server_errors": len(self.server_errors),
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None,
+            "payments_created": len(self.created),
+            "replay_mismatches": len(self.replay_mismatches),
+            "new_users": len(self.new_users),
+        }
 
 
 class Client:
-    def __init__(self, base_url: str, me: Account, wallet_id: str, others: list[str], record: Record,
-                 seed: int, analyst_token: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        me: Account,
+        wallet_id: str,
+        others: list[str],
+        record: Record,
+        seed: int,
+        analyst_token: str | None = None,
+    ):
         self.http = httpx.Client(base_url=base_url, timeout=30.0)
         self.me, self.wallet_id, self.others, self.record = me, wallet_id, others, record
         self.rng = random.Random(seed)
@@ -94,8 +116,14 @@ class Client:
         elif roll < 0.25:
             self.money("/api/payment/deposit", {"wallet_id": self.wallet_id, "amount": self.amount()})
         elif roll < 0.45:
-            self.money("/api/payment/transfer", {"from_wallet_id": self.wallet_id,
-                                                 "to_wallet_id": self.rng.choice(self.others), "amount": self.amount()})
+            self.money(
+                "/api/payment/transfer",
+                {
+                    "from_wallet_id": self.wallet_id,
+                    "to_wallet_id": self.rng.choice(self.others),
+                    "amount": self.amount(),
+                },
+            )
         elif roll < 0.55:
             self.money("/api/payment/withdraw", {"wallet_id": self.wallet_id, "amount": self.amount()})
         elif roll < 0.65:
@@ -135,8 +163,9 @@ class Client:
 def run(clients: list[Client], seconds: float, budget_per_client: int) -> float:
     """Every client at once until the deadline; the time it took."""
     started = time.monotonic()
-    threads = [threading.Thread(target=c.run, args=(started + seconds, budget_per_client), daemon=True)
-               for c in clients]
+    threads = [
+        threading.Thread(target=c.run, args=(started + seconds, budget_per_client), daemon=True) for c in clients
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,5 @@
 """Auth over real HTTP: the seed's journey, sessions, token attacks, roles and errors."""
+
 from __future__ import annotations
 
 import base64
@@ -24,10 +25,10 @@ SEED_USER = {"email": "test@example.com", "password": "password123", "name": "Te
 
 # -- the seed's journey --------------------------------------------------------------
 
+
 def test_register_exactly_as_the_seed_curl_on_the_auth_port(devserver):
     # curl -X POST http://localhost:8001/api/auth/register -H "Content-Type: application/json" -d '{...}'
-    r = httpx.post(f"{devserver.seed_url('auth')}/api/auth/register", content=json.dumps(SEED_USER),
-                   headers=JSON)
+    r = httpx.post(f"{devserver.seed_url('auth')}/api/auth/register", content=json.dumps(SEED_USER), headers=JSON)
     assert r.status_code == 201, r.text
     user = r.json()
     assert user["email"] == "test@example.com" and user["name"] == "Test User"
@@ -65,6 +66,7 @@ def test_duplicate_email_is_a_conflict(http, new_user):
 
 # -- sessions: refresh rotation, reuse detection, logout ------------------------------
 
+
 def test_refresh_rotates_and_reuse_revokes_the_whole_session(http, new_user):
     user = new_user("rotate")
     first = http.post("/api/auth/refresh", json={"refresh_token": user.refresh_token})
@@ -98,6 +100,7 @@ def test_reuse_in_one_session_leaves_other_sessions_alone(http, new_user):
 
 # -- JWT attacks on GET /api/auth/me ---------------------------------------------------
 
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -114,8 +117,11 @@ def victim(devserver):
         r = client.post("/api/auth/register", json={"email": email, "password": "password123", "name": "Victim"})
         assert r.status_code == 201, r.text
         token = login(client, email, "password123")["access_token"]
-    return {"token": token, "claims": jwt.decode(token, options={"verify_signature": False}),
-            "header": jwt.get_unverified_header(token)}
+    return {
+        "token": token,
+        "claims": jwt.decode(token, options={"verify_signature": False}),
+        "header": jwt.get_unverified_header(token),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +144,8 @@ def _hs256_with_public_key(victim, ring, devserver) -> str:
     jwks = httpx.get(f"{devserver.url}/api/auth/.well-known/jwks.json", timeout=10).json()
     jwk = next(k for k in jwks["keys"] if k["kid"] == victim["header"]["kid"])
     public_pem = jwt.algorithms.RSAAlgorithm.from_jwk(jwk).public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     signing_input = f"{_segment({'alg': 'HS256', 'typ': 'JWT', 'kid': jwk['kid']})}.{_segment(victim['claims'])}"
     signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{_b64(signature)}"
@@ -166,6 +173,7 @@ def _fresh_key(kid: str):
     def craft(victim, ring) -> str:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return jwt.encode(victim["claims"], key, algorithm="RS256", headers={"kid": kid})
+
     return craft
 
 
@@ -213,6 +221,7 @@ def test_me_without_a_usable_bearer_token_is_unauthorized(http, header):
 
 # -- roles and service tokens ----------------------------------------------------------
 
+
 def test_only_an_admin_grants_roles(http, devserver, new_user):
     customer, target = new_user("customer"), new_user("target")
     path = f"/api/auth/users/{target.id}/roles"
@@ -227,7 +236,9 @@ def test_only_an_admin_grants_roles(http, devserver, new_user):
     me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {fresh['access_token']}"})
     assert sorted(me.json()["roles"]) == ["analyst", "customer"]
     assert sorted(jwt.decode(fresh["access_token"], options={"verify_signature": False})["roles"]) == [
-        "analyst", "customer"]
+        "analyst",
+        "customer",
+    ]
 
 
 def test_a_customer_cannot_read_another_user(http, new_user):
@@ -257,6 +268,7 @@ def test_service_token_with_a_wrong_secret_is_refused(http, devserver):
 
 # -- malformed requests ----------------------------------------------------------------
 
+
 def test_malformed_json_is_a_bad_request(http):
     r = http.post("/api/auth/register", content=b'{"email": "x@example.com", "password": ', headers=JSON)
     assert_problem(r, 400, "json")
@@ -274,6 +286,7 @@ def test_oversized_body_is_refused(http):
 
 
 # -- health, unknown routes, modules not in this build ---------------------------------
+
 
 def test_health_on_the_seed_port_and_through_the_gateway(http, devserver):
     for r in (httpx.get(f"{devserver.seed_url('auth')}/health", timeout=10), http.get("/api/auth/health")):
@@ -295,13 +308,15 @@ def test_the_seed_port_serves_only_its_own_module(devserver):
     assert_problem(r, 404)
 
 
-
 def test_seed_register_example_verbatim(devserver):
     """The seed's curl: `curl -X POST :8001/api/auth/register -d '{...}'`. curl -d sends the
     body as application/x-www-form-urlencoded; the seed's password is "pass123"."""
     email = unique_email("seed")
-    body = '{"email":"%s","password":"pass123","name":"Test User"}' % email
-    r = httpx.post(f"http://127.0.0.1:{devserver.port('auth')}/api/auth/register", content=body,
-                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    body = f'{{"email":"{email}","password":"pass123","name":"Test User"}}'
+    r = httpx.post(
+        f"http://127.0.0.1:{devserver.port('auth')}/api/auth/register",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 201, r.text
     assert (r.json()["email"], r.json()["kyc_status"]) == (email, "pending")

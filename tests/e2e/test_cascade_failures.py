@@ -1,5 +1,6 @@
 """Failure injection in the devserver: one module down, the cascade its callers show, and
 recovery once it is back. Every test brings the module back up, whatever happens."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,10 @@ def _health(devserver, key: str) -> dict:
 
 def test_dev_routes_list_modules_and_refuse_unknown_ones(http, devserver):
     modules = http.get("/_dev/modules").json()["modules"]
-    assert modules["wallet"] == {"status": "up", "functions": ["wallet.api", "wallet.events",
-                                                                 "wallet.outbox-sweeper"]}, modules
+    assert modules["wallet"] == {
+        "status": "up",
+        "functions": ["wallet.api", "wallet.events", "wallet.outbox-sweeper"],
+    }, modules
     assert_problem(http.post("/_dev/modules/bank/down"), 404, "bank")
     assert http.get("/_dev/modules/wallet/down").status_code == 405
     # the /_dev routes belong to the devserver's gateway, not to any module's port
@@ -108,8 +111,9 @@ def test_with_wallet_down_payment_fails_fast_opens_its_breaker_and_recovers(http
 def _waiting(devserver, queue: str) -> int:
     sqs = devserver.aws("sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
@@ -128,8 +132,11 @@ def test_a_module_down_keeps_its_events_waiting_in_the_queue(http, devserver):
     deposit(http, payer, source["id"], "15.00")
 
     with module_down(http, "notification"):
-        r = http.post("/api/payment/transfer", headers=payer.auth,
-                      json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "5.00"})
+        r = http.post(
+            "/api/payment/transfer",
+            headers=payer.auth,
+            json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "5.00"},
+        )
         assert r.status_code == 201, r.text  # Payment does not depend on Notification
         assert_problem(http.get("/api/notifications", headers=payee.auth), 502)
         deadline = time.monotonic() + 10

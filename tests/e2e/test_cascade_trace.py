@@ -1,5 +1,6 @@
 """Watching a cascade: one transfer's trace, as the devserver collects it from the X-Ray SDK
 (Powertools Tracer) and shows it by URL and by command."""
+
 from __future__ import annotations
 
 import subprocess
@@ -37,8 +38,11 @@ def test_one_transfer_shows_its_whole_cascade_under_one_trace(http, devserver):
     correlation = f"e2e-trace-{uuid.uuid4().hex[:12]}"
     time.sleep(2.2)  # past Wallet's KYC cache (KYC_CACHE_SECONDS=2 here): Wallet asks Auth again
 
-    r = http.post("/api/payment/transfer", headers=payer.auth | {"X-Correlation-Id": correlation},
-                  json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "7.00"})
+    r = http.post(
+        "/api/payment/transfer",
+        headers=payer.auth | {"X-Correlation-Id": correlation},
+        json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "7.00"},
+    )
     assert r.status_code == 201, r.text
     assert r.headers["X-Correlation-Id"] == correlation
     root = r.headers["X-Amzn-Trace-Id"].removeprefix("Root=")
@@ -79,8 +83,15 @@ def test_one_transfer_shows_its_whole_cascade_under_one_trace(http, devserver):
     text = http.get(f"/_dev/traces/{correlation}", params={"format": "text"}).text
     for name in ("payment-api", "wallet-api", "auth-api", *CONSUMERS):
         assert name in text, text
-    printed = subprocess.run([sys.executable, "-m", "devserver.trace", correlation, "--url", devserver.url],
-                             cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=60)
+    printed = subprocess.run(
+        [sys.executable, "-m", "devserver.trace", correlation, "--url", devserver.url],
+        check=False,
+        cwd=ROOT,
+        env=_child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert printed.returncode == 0, printed.stderr
     assert root in printed.stdout and "notification-events" in printed.stdout, printed.stdout
 

@@ -8,6 +8,7 @@ Afterwards no module answers or keeps her email, name, phone or document; her lo
 sessions are dead; the money and the ledger are exactly as before; and each consumer
 applied the event once, also when the bus delivers it a second time.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests import support
-from tests.e2e.support import (Account, create_wallet, deposit, ledger_entries, login, transfer, unique_email,
-                               verified_user)
+from tests.e2e.support import (
+    Account,
+    create_wallet,
+    deposit,
+    ledger_entries,
+    login,
+    transfer,
+    unique_email,
+    verified_user,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,8 +44,9 @@ def until(what: str, check, timeout: float = WAIT):
 
 def database(devserver, module: str):
     """An engine on one module's database of the devserver (it prints its DATABASE_URL)."""
-    found = re.search(r"^\s*database\s+(\S+)\s+\(DATABASE_URL", devserver.log_path.read_text(errors="replace"),
-                      re.MULTILINE)
+    found = re.search(
+        r"^\s*database\s+(\S+)\s+\(DATABASE_URL", devserver.log_path.read_text(errors="replace"), re.MULTILINE
+    )
     assert found, "the devserver did not print its database"
     return create_engine(make_url(found.group(1)).set(database=module))
 
@@ -55,20 +65,29 @@ def register_named(http: httpx.Client, name: str) -> Account:
     r = http.post("/api/auth/register", json={"email": email, "password": password, "name": name})
     assert r.status_code == 201, r.text
     tokens = login(http, email, password)
-    return Account(id=r.json()["id"], email=email, password=password, access_token=tokens["access_token"],
-                   refresh_token=tokens["refresh_token"])
+    return Account(
+        id=r.json()["id"],
+        email=email,
+        password=password,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+    )
 
 
 def upload_and_submit(http: httpx.Client, account: Account) -> tuple[str, str]:
     """An identity document uploaded to S3 and submitted: (submission id, document key)."""
-    ticket = http.post("/api/kyc/uploads", json={"document_type": "passport", "content_type": "application/pdf"},
-                       headers=account.auth)
+    ticket = http.post(
+        "/api/kyc/uploads", json={"document_type": "passport", "content_type": "application/pdf"}, headers=account.auth
+    )
     assert ticket.status_code == 201, ticket.text
     ticket = ticket.json()
     sent = httpx.post(ticket["upload_url"], data=ticket["fields"], files={"file": ("p.pdf", PDF, "application/pdf")})
     assert sent.status_code in (200, 201, 204), sent.text
-    r = http.post("/api/kyc/submit", json={"document_type": "passport", "document_key": ticket["document_key"]},
-                  headers=account.auth)
+    r = http.post(
+        "/api/kyc/submit",
+        json={"document_type": "passport", "document_key": ticket["document_key"]},
+        headers=account.auth,
+    )
     assert r.status_code == 202, r.text
     return r.json()["id"], ticket["document_key"]
 
@@ -84,8 +103,9 @@ def settled(devserver, *queues: str) -> bool:
     sqs = devserver.aws("sqs")
     for name in queues:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
         if any(int(v) for v in attrs.values()):
             return False
     return True
@@ -100,28 +120,52 @@ def test_an_erased_user_is_gone_from_every_module_and_the_money_stays(http, devs
     name, phone = "Alice Erasmus", "+14155550187"
     alice = register_named(http, name)
     submission_id, key = upload_and_submit(http, alice)
-    wallet = until("Alice's wallet once KYC verified her", lambda: (
-        r := http.post("/api/wallet/create", headers=alice.auth)).status_code == 201 and r.json())
-    assert http.put("/api/notifications/preferences", headers=alice.auth,
-                    json={"email": True, "sms": True, "in_app": True, "phone": phone}).status_code == 200
+    wallet = until(
+        "Alice's wallet once KYC verified her",
+        lambda: (r := http.post("/api/wallet/create", headers=alice.auth)).status_code == 201 and r.json(),
+    )
+    assert (
+        http.put(
+            "/api/notifications/preferences",
+            headers=alice.auth,
+            json={"email": True, "sms": True, "in_app": True, "phone": phone},
+        ).status_code
+        == 200
+    )
     bob = verified_user(http, devserver, "erasure-bob")
     bob_wallet = create_wallet(http, bob)
     deposit(http, alice, wallet["id"], "100.00")
-    r = http.post("/api/payment/transfer", headers=alice.auth, json={
-        "from_wallet_id": wallet["id"], "to_wallet_id": bob_wallet["id"], "amount": "30.00", "description": "dinner"})
+    r = http.post(
+        "/api/payment/transfer",
+        headers=alice.auth,
+        json={
+            "from_wallet_id": wallet["id"],
+            "to_wallet_id": bob_wallet["id"],
+            "amount": "30.00",
+            "description": "dinner",
+        },
+    )
     assert r.status_code == 201, r.text
     transfer(http, bob, bob_wallet["id"], wallet["id"], "5.00")
     until("Bob's notification naming Alice", lambda: any(name in n["body"] for n in inbox(http, bob)))
     until("Alice's welcome", lambda: any(name in n["body"] for n in inbox(http, alice)))
-    until("Reporting holding the transfer's description", lambda: "dinner" in json.dumps(reports_of(http, admin, alice)))
+    until(
+        "Reporting holding the transfer's description", lambda: "dinner" in json.dumps(reports_of(http, admin, alice))
+    )
     as_admin = Account(alice.id, alice.email, "", admin_token, "")
     ledger_before = ledger_entries(http, as_admin, wallet["id"])
 
     # before leaving, Alice takes her data with her: every module's part, through links Auth signs
     r = http.post("/api/auth/me/exports", headers=alice.auth)
     assert r.status_code == 202, r.text
-    export = until("every module's part of Alice's export", lambda: (e := http.get(
-        f"/api/auth/me/exports/{r.json()['export_id']}", headers=alice.auth).json())["status"] == "complete" and e)
+    export = until(
+        "every module's part of Alice's export",
+        lambda: (
+            (e := http.get(f"/api/auth/me/exports/{r.json()['export_id']}", headers=alice.auth).json())["status"]
+            == "complete"
+            and e
+        ),
+    )
     parts = {m: httpx.get(url).json()["data"] for m, url in export["parts"].items()}
     assert parts["auth"]["profile"]["email"] == alice.email
     assert [w["id"] for w in parts["wallet"]["wallets"]] == [wallet["id"]]
@@ -144,10 +188,16 @@ def test_an_erased_user_is_gone_from_every_module_and_the_money_stays(http, devs
 
     # the other modules, once the event reached them
     until("Bob's notification no longer naming Alice", lambda: not any(name in n["body"] for n in inbox(http, bob)))
-    until("Reporting dropping the transfer's description", lambda: "dinner" not in json.dumps(
-        reports_of(http, admin, alice)))
-    submission = until("KYC forgetting Alice's document", lambda: (
-        s := http.get(f"/api/kyc/submissions/{submission_id}", headers=admin).json())["documents_erased_at"] and s)
+    until(
+        "Reporting dropping the transfer's description",
+        lambda: "dinner" not in json.dumps(reports_of(http, admin, alice)),
+    )
+    submission = until(
+        "KYC forgetting Alice's document",
+        lambda: (
+            (s := http.get(f"/api/kyc/submissions/{submission_id}", headers=admin).json())["documents_erased_at"] and s
+        ),
+    )
     assert (submission["document_key"], submission["document_url"], submission["status"]) == (None, None, "verified")
     assert submission.get("document_download_url") is None
 
@@ -165,9 +215,12 @@ def test_an_erased_user_is_gone_from_every_module_and_the_money_stays(http, devs
     assert versions.get("Versions", []) + versions.get("DeleteMarkers", []) == []
     exports_bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "exports" in b["Name"])
     assert s3.list_objects_v2(Bucket=exports_bucket, Prefix=f"exports/{export['export_id']}/")["KeyCount"] == 0
-    for module, sql in (("auth", "SELECT email, name FROM users"), ("auth", "SELECT detail::text FROM outbox"),
-                        ("kyc", "SELECT document_url, document_key FROM submissions"),
-                        ("reporting", "SELECT description FROM payments WHERE from_user_id = :u OR to_user_id = :u")):
+    for module, sql in (
+        ("auth", "SELECT email, name FROM users"),
+        ("auth", "SELECT detail::text FROM outbox"),
+        ("kyc", "SELECT document_url, document_key FROM submissions"),
+        ("reporting", "SELECT description FROM payments WHERE from_user_id = :u OR to_user_id = :u"),
+    ):
         stored = json.dumps([list(map(str, row)) for row in rows(devserver, module, sql, u=alice.id)])
         for personal in (alice.email, name, key):
             assert personal not in stored, (module, sql, personal)
@@ -178,19 +231,31 @@ def test_an_erased_user_is_gone_from_every_module_and_the_money_stays(http, devs
     assert ledger_entries(http, as_admin, wallet["id"]) == ledger_before
 
     # once per consumer, also when the bus brings the same event again
-    (event,) = rows(devserver, "auth", "SELECT detail FROM outbox WHERE detail_type = 'UserErased' "
-                                       "AND detail->'data'->>'user_id' = :u", u=alice.id)
+    (event,) = rows(
+        devserver,
+        "auth",
+        "SELECT detail FROM outbox WHERE detail_type = 'UserErased' AND detail->'data'->>'user_id' = :u",
+        u=alice.id,
+    )
     bob_inbox = inbox(http, bob)
     until("the first delivery consumed", lambda: settled(devserver, *CONSUMERS))
-    result = devserver.aws("events").put_events(Entries=[{
-        "EventBusName": "finflow", "Source": "finflow.auth", "DetailType": "UserErased",
-        "Detail": json.dumps(event.detail)}])
+    result = devserver.aws("events").put_events(
+        Entries=[
+            {
+                "EventBusName": "finflow",
+                "Source": "finflow.auth",
+                "DetailType": "UserErased",
+                "Detail": json.dumps(event.detail),
+            }
+        ]
+    )
     assert result["FailedEntryCount"] == 0, result
     until("the redelivery consumed", lambda: settled(devserver, *CONSUMERS))
     assert inbox(http, bob) == bob_inbox
     for module in ("kyc", "reporting"):
-        (claims,) = rows(devserver, module, "SELECT count(*) FROM processed_events WHERE event_id = :e",
-                         e=event.detail["event_id"])
+        (claims,) = rows(
+            devserver, module, "SELECT count(*) FROM processed_events WHERE event_id = :e", e=event.detail["event_id"]
+        )
         assert claims[0] == 1, module
     for queue in CONSUMERS:  # nothing failed its way to a dead-letter queue
         assert settled(devserver, f"{queue}-dlq"), queue

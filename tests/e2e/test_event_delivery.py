@@ -1,11 +1,12 @@
 """The KYC cascade into Auth through AWS-style delivery: EventBridge bus -> rule -> SQS ->
 Auth's consumer function, and Auth's own UserKycStatusChanged back out on the bus."""
+
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,18 +20,30 @@ POLL = 0.2
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def kyc_decision(user_id: str, status: str = "verified") -> dict:
-    return {"event_id": str(uuid.uuid4()), "occurred_at": _now(), "version": 1,
-            "correlation_id": f"e2e-{uuid.uuid4().hex[:12]}",
-            "data": {"user_id": user_id, "status": status, "decided_at": _now()}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": _now(),
+        "version": 1,
+        "correlation_id": f"e2e-{uuid.uuid4().hex[:12]}",
+        "data": {"user_id": user_id, "status": status, "decided_at": _now()},
+    }
 
 
 def put_decision(events, detail: dict) -> None:
-    result = events.put_events(Entries=[{"EventBusName": BUS, "Source": "finflow.kyc",
-                                         "DetailType": "KycDecisionMade", "Detail": json.dumps(detail)}])
+    result = events.put_events(
+        Entries=[
+            {
+                "EventBusName": BUS,
+                "Source": "finflow.kyc",
+                "DetailType": "KycDecisionMade",
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
     assert result["FailedEntryCount"] == 0, result
 
 
@@ -79,8 +92,11 @@ def wait_until_consumed(devserver, queue: str) -> None:
     """Auth's consumer queue is empty: every delivery was handled and deleted."""
     sqs = devserver.aws("sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-             "ApproximateNumberOfMessagesDelayed"]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
     deadline = time.monotonic() + TIMEOUT
     while True:
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]

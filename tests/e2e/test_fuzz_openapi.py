@@ -10,6 +10,7 @@ small and derandomized in `make test`, larger in `make fuzz`; FUZZ_SEED gives a 
 run other examples. Hypothesis drives schemathesis' strategies directly: schemathesis'
 lazy pytest loader does not run under this pytest.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,19 +20,29 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from functions import catalog
 from tests.e2e import principals as callers
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 SEED = os.environ.get("FUZZ_SEED")
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 ROLES = ("customer", "admin")
 # internal route prefix -> the service whose token it takes
 SERVICE_ROUTES = {"/api/wallet/internal/": "payment"}
@@ -55,8 +66,17 @@ def figures():
     counts: dict[str, int] = {}
     yield counts
     FIGURES.parent.mkdir(exist_ok=True)
-    FIGURES.write_text(json.dumps({"examples_per_operation_and_mode": EXAMPLES, "seed": SEED,
-                                   "requests": counts, "total": sum(counts.values())}, indent=2))
+    FIGURES.write_text(
+        json.dumps(
+            {
+                "examples_per_operation_and_mode": EXAMPLES,
+                "seed": SEED,
+                "requests": counts,
+                "total": sum(counts.values()),
+            },
+            indent=2,
+        )
+    )
     print(f"\nfuzz: {sum(counts.values())} requests {counts}")
 
 
@@ -68,8 +88,14 @@ def _headers(path: str, role: str, principals: callers.Principals) -> dict[str, 
 
 
 # body fields naming a resource, and the kind of known id that fills them
-BODY_IDS = {"wallet_id": "wallet_id", "from_wallet_id": "wallet_id", "to_wallet_id": "wallet_id",
-            "debit_wallet_id": "wallet_id", "credit_wallet_id": "wallet_id", "posting_id": "posting_id"}
+BODY_IDS = {
+    "wallet_id": "wallet_id",
+    "from_wallet_id": "wallet_id",
+    "to_wallet_id": "wallet_id",
+    "debit_wallet_id": "wallet_id",
+    "credit_wallet_id": "wallet_id",
+    "posting_id": "posting_id",
+}
 
 
 def _cases(operation, principals: callers.Principals):
@@ -80,21 +106,27 @@ def _cases(operation, principals: callers.Principals):
         strategies.append(operation.as_strategy(generation_mode=mode))
         names = [p.name for p in operation.path_parameters]
         if names and all(principals.known.get(n) for n in names):
-            strategies.append(st.fixed_dictionaries({n: st.sampled_from(principals.known[n]) for n in names})
-                              .flatmap(lambda ids, m=mode: operation.as_strategy(generation_mode=m, path_parameters=ids)))
+            strategies.append(
+                st.fixed_dictionaries({n: st.sampled_from(principals.known[n]) for n in names}).flatmap(
+                    lambda ids, m=mode: operation.as_strategy(generation_mode=m, path_parameters=ids)
+                )
+            )
     if operation.body:
         strategies.append(operation.as_strategy().flatmap(lambda case: _known_body_ids(case, principals)))
     return st.one_of(strategies)
 
 
 def _known_body_ids(case, principals: callers.Principals):
-    fields = [k for k in (case.body if isinstance(case.body, dict) else {}) if principals.known.get(BODY_IDS.get(k, ""))]
+    fields = [
+        k for k in (case.body if isinstance(case.body, dict) else {}) if principals.known.get(BODY_IDS.get(k, ""))
+    ]
     if not fields:
         return st.just(case)
 
     def fill(ids: dict):
         case.body = {**case.body, **ids}
         return case
+
     return st.fixed_dictionaries({k: st.sampled_from(principals.known[BODY_IDS[k]]) for k in fields}).map(fill)
 
 
@@ -102,14 +134,21 @@ def _fuzz(operation, role: str, principals, session, base_url: str) -> int:
     sent = 0
     budget = EXAMPLES * 2
 
-    @settings(max_examples=budget, derandomize=SEED is None, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    @settings(
+        max_examples=budget,
+        derandomize=SEED is None,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
     @given(case=_cases(operation, principals))
     def run(case):
         nonlocal sent
         sent += 1
-        case.call_and_validate(base_url=base_url, session=session, checks=CHECKS, timeout=30,
-                               headers=_headers(case.path, role, principals))
+        case.call_and_validate(
+            base_url=base_url, session=session, checks=CHECKS, timeout=30, headers=_headers(case.path, role, principals)
+        )
 
     if SEED is not None:
         run = seed(int(SEED))(run)
@@ -126,7 +165,7 @@ def test_no_5xx_and_answers_match_the_document(module, role, devserver, principa
         operation = result.ok()
         try:
             sent += _fuzz(operation, role, principals, fuzz_http, devserver.url)
-        except Exception as exc:  # noqa: BLE001 - every operation is fuzzed; all failures are reported
+        except Exception as exc:
             failures.append(f"--- {operation.label} as {role}:\n{exc}")
     figures[f"{module}-as-{role}"] = sent
     assert not failures, "\n".join(failures)

@@ -2,6 +2,7 @@
 the user, Auth hears of it, Wallet lets them in), and the AML cascade E -> B -> C: a
 payment over the threshold raises an alert a compliance officer sees, a severe one freezes
 the source wallet, and Payment refuses it until compliance lifts the freeze."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,7 @@ import httpx
 import pytest
 
 from tests import support
-from tests.e2e.support import (Account, assert_problem, deposit, get_wallet, login, register, transfer,
-                               unique_email)
+from tests.e2e.support import Account, assert_problem, deposit, get_wallet, login, register, transfer, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -29,18 +29,19 @@ def kyc_verified(http: httpx.Client, devserver, tag: str) -> Account:
     """A customer verified the way a user is: the seed's submit body on KYC's port, then
     waiting for Wallet to let them create a wallet."""
     account = register(http, tag)
-    r = httpx.post(f"{devserver.seed_url('kyc')}/api/kyc/submit", content=SEED_SUBMIT,
-                   headers=FORM | account.auth)
+    r = httpx.post(f"{devserver.seed_url('kyc')}/api/kyc/submit", content=SEED_SUBMIT, headers=FORM | account.auth)
     assert r.status_code == 202, r.text
     return account
 
 
 def wallet_once_verified(http: httpx.Client, account: Account) -> dict:
     """POST /api/wallet/create until KYC's decision has reached Auth (201), within WAIT."""
+
     def attempt():
         r = http.post("/api/wallet/create", headers=account.auth)
         assert r.status_code in (201, 403), r.text
         return r.json() if r.status_code == 201 else None
+
     return until(f"wallet creation for {account.email}", attempt)
 
 
@@ -49,8 +50,11 @@ def test_seed_1_kyc_cascade_with_no_manual_step(devserver):
     email = unique_email("seed1")
 
     # curl -X POST :8001/api/auth/register -d '{"email":...,"password":"pass123","name":"Test User"}'
-    r = httpx.post(f"{auth_url}/api/auth/register",
-                   content=json.dumps({"email": email, "password": "pass123", "name": "Test User"}), headers=FORM)
+    r = httpx.post(
+        f"{auth_url}/api/auth/register",
+        content=json.dumps({"email": email, "password": "pass123", "name": "Test User"}),
+        headers=FORM,
+    )
     assert r.status_code == 201, r.text
     user_id = r.json()["id"]
     with httpx.Client(base_url=auth_url, timeout=15.0) as auth:
@@ -77,8 +81,11 @@ def test_seed_1_kyc_cascade_with_no_manual_step(devserver):
 def _compliance_officer(http: httpx.Client, devserver) -> Account:
     admin = login(http, *devserver.admin)["access_token"]
     officer = register(http, "compliance")
-    r = http.put(f"/api/auth/users/{officer.id}/roles", json={"roles": ["compliance"]},
-                 headers={"Authorization": f"Bearer {admin}"})
+    r = http.put(
+        f"/api/auth/users/{officer.id}/roles",
+        json={"roles": ["compliance"]},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
     assert r.status_code == 200, r.text
     tokens = login(http, officer.email, officer.password)  # roles take effect on the next token
     officer.access_token = tokens["access_token"]
@@ -109,21 +116,29 @@ def test_a_severe_payment_raises_an_alert_for_compliance_and_freezes_the_wallet(
     assert_problem(http.get("/api/aml/alerts", headers=sender.auth), 403)  # customers never see alerts
 
     def alert_raised():
-        return next((a for a in _alerts(http, officer)
-                     if a["payment_id"] == payment["id"] and a["rule"] == "large_payment"), None)
+        return next(
+            (a for a in _alerts(http, officer) if a["payment_id"] == payment["id"] and a["rule"] == "large_payment"),
+            None,
+        )
 
     alert = until("the AML alert", alert_raised)
     assert (alert["severity"], alert["wallet_id"], alert["user_id"]) == ("high", source["id"], sender.id)
     assert (alert["amount"], alert["currency"]) == ("55000.00", "USD")
     until("the freeze", lambda: get_wallet(http, sender, source["id"])["status"] == "frozen")
 
-    r = http.post("/api/payment/transfer", json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"],
-                                                 "amount": "1.00"}, headers=sender.auth)
+    r = http.post(
+        "/api/payment/transfer",
+        json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "1.00"},
+        headers=sender.auth,
+    )
     assert_problem(r, 400)
     assert r.json()["detail"] == "Source wallet is frozen"
 
-    lifted = http.post(f"/api/aml/alerts/{alert['id']}/resolve",
-                       json={"resolution": "source of funds documented", "unfreeze": True}, headers=officer.auth)
+    lifted = http.post(
+        f"/api/aml/alerts/{alert['id']}/resolve",
+        json={"resolution": "source of funds documented", "unfreeze": True},
+        headers=officer.auth,
+    )
     assert lifted.status_code == 200, lifted.text
     assert (lifted.json()["status"], lifted.json()["freeze"]) == ("resolved", "lifted")
     assert get_wallet(http, sender, source["id"])["status"] == "active"

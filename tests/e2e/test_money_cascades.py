@@ -2,6 +2,7 @@
 races on one balance, idempotent retries, bad amounts, other users' wallets, Payment's
 health. Auth, Wallet and Payment run in the devserver; KYC decisions are put on the bus
 as the KYC module will put them."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,22 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.e2e.support import (Account, assert_problem, balance, create_wallet, deposit, get_wallet,
-                               ledger_entries, login, payment_ids, put_kyc_decisions, transfer, unique_email,
-                               verified_users, wait_for_kyc, withdraw)
+from tests.e2e.support import (
+    Account,
+    assert_problem,
+    balance,
+    create_wallet,
+    deposit,
+    get_wallet,
+    ledger_entries,
+    login,
+    payment_ids,
+    put_kyc_decisions,
+    unique_email,
+    verified_users,
+    wait_for_kyc,
+    withdraw,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -39,19 +53,28 @@ def problem_detail(r: httpx.Response, status: int) -> str:
 
 # -- the seed's Test 1: KYC validation cascade ----------------------------------------
 
+
 def test_seed_1_kyc_validation_cascade(devserver):
     auth_url, wallet_url = devserver.seed_url("auth"), devserver.seed_url("wallet")
     email = unique_email("test")
 
     # 1. curl -X POST :8001/api/auth/register -d '{"email":...,"password":"pass123","name":"Test User"}'
-    r = httpx.post(f"{auth_url}/api/auth/register",
-                   content=json.dumps({"email": email, "password": "pass123", "name": "Test User"}), headers=FORM)
+    r = httpx.post(
+        f"{auth_url}/api/auth/register",
+        content=json.dumps({"email": email, "password": "pass123", "name": "Test User"}),
+        headers=FORM,
+    )
     assert r.status_code == 201, r.text
     assert r.json()["kyc_status"] == "pending"
     with httpx.Client(base_url=auth_url, timeout=15.0) as auth:
         tokens = login(auth, email, "pass123")
-        user = Account(id=r.json()["id"], email=email, password="pass123",
-                       access_token=tokens["access_token"], refresh_token=tokens["refresh_token"])
+        user = Account(
+            id=r.json()["id"],
+            email=email,
+            password="pass123",
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+        )
 
         # 2. curl -X POST :8002/api/wallet/create -H "Authorization: Bearer <token>" -> 403
         r = httpx.post(f"{wallet_url}/api/wallet/create", headers=bearer(user))
@@ -72,6 +95,7 @@ def test_seed_1_kyc_validation_cascade(devserver):
 
 # -- the seed's Test 2: wallet status change ----------------------------------------------
 
+
 def test_seed_2_wallet_status_change(http, devserver):
     wallet_url, payment_url = devserver.seed_url("wallet"), devserver.seed_url("payment")
     owner, other = verified_users(http, devserver, 2, "seed2")
@@ -81,8 +105,7 @@ def test_seed_2_wallet_status_change(http, devserver):
     payments_before = payment_ids(http, owner)
 
     # 1. curl -X PUT :8002/api/wallet/<id>/status -H "Authorization: Bearer <token>" -d '"frozen"'
-    r = httpx.put(f"{wallet_url}/api/wallet/{source['id']}/status", content='"frozen"',
-                  headers=FORM | bearer(owner))
+    r = httpx.put(f"{wallet_url}/api/wallet/{source['id']}/status", content='"frozen"', headers=FORM | bearer(owner))
     assert r.status_code == 200, r.text
     assert r.json()["id"] == source["id"] and r.json()["status"] == "frozen"
 
@@ -101,6 +124,7 @@ def test_seed_2_wallet_status_change(http, devserver):
 
 
 # -- Scenario 2: v1 clients next to v2 (multi-currency) wallets ---------------------------
+
 
 def test_v1_clients_keep_working_next_to_v2_wallets(http, devserver):
     alice, bob = verified_users(http, devserver, 2, "multi")
@@ -123,7 +147,10 @@ def test_v1_clients_keep_working_next_to_v2_wallets(http, devserver):
     r = http.get("/api/wallet", headers=alice.auth)
     assert r.status_code == 200, r.text
     assert {w["id"]: w["currency"] for w in r.json()["items"]} == {
-        alice_usd["id"]: "USD", eur["id"]: "EUR", jpy["id"]: "JPY"}
+        alice_usd["id"]: "USD",
+        eur["id"]: "EUR",
+        jpy["id"]: "JPY",
+    }
     r = http.get(f"/api/v1/wallet/{eur['id']}", headers=alice.auth)
     assert r.status_code == 200 and r.json()["currency"] == "EUR", r.text
 
@@ -139,8 +166,11 @@ def test_v1_clients_keep_working_next_to_v2_wallets(http, devserver):
 
     # USD -> EUR is refused: no silent conversion
     before = payment_ids(http, alice)
-    r = http.post("/api/payment/transfer", headers=alice.auth,
-                  json={"from_wallet_id": alice_usd["id"], "to_wallet_id": bob_eur["id"], "amount": 10})
+    r = http.post(
+        "/api/payment/transfer",
+        headers=alice.auth,
+        json={"from_wallet_id": alice_usd["id"], "to_wallet_id": bob_eur["id"], "amount": 10},
+    )
     assert_problem(r, 422, "currency")
     assert balance(http, alice, alice_usd["id"]) == "30.00"
     assert balance(http, bob, bob_eur["id"]) == "0.00"
@@ -149,11 +179,14 @@ def test_v1_clients_keep_working_next_to_v2_wallets(http, devserver):
 
 # -- concurrency: one balance, fifty transfers --------------------------------------------
 
+
 def _parallel(devserver, requests: list[tuple[str, dict, dict]], workers: int) -> list[httpx.Response]:
     """POST every (path, json, headers) at once from `workers` threads over one pooled client."""
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    with httpx.Client(base_url=devserver.url, timeout=90.0, limits=limits) as client, \
-            ThreadPoolExecutor(max_workers=workers) as pool:
+    with (
+        httpx.Client(base_url=devserver.url, timeout=90.0, limits=limits) as client,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
         return list(pool.map(lambda req: client.post(req[0], json=req[1], headers=req[2]), requests))
 
 
@@ -194,6 +227,7 @@ def test_fifty_parallel_transfers_never_overdraw(http, devserver):
 
 
 # -- idempotency: one key, twenty concurrent retries ----------------------------------------
+
 
 def test_one_idempotency_key_moves_money_once(http, devserver):
     payer, payee = verified_users(http, devserver, 2, "idem")
@@ -263,8 +297,11 @@ def _request_text(fields: dict, amount) -> str:
 
 def _snapshot(http, funded) -> tuple:
     payer, payee, wallets = funded
-    balances = {(who, c): balance(http, payer if who == "payer" else payee, wid)
-                for who, by_currency in wallets.items() for c, wid in by_currency.items()}
+    balances = {
+        (who, c): balance(http, payer if who == "payer" else payee, wid)
+        for who, by_currency in wallets.items()
+        for c, wid in by_currency.items()
+    }
     return balances, payment_ids(http, payer), payment_ids(http, payee)
 
 
@@ -287,6 +324,7 @@ def test_an_invalid_amount_is_refused_and_moves_nothing(http, funded, operation,
 
 # -- BOLA: another user's token on someone else's wallet and payment ---------------------------
 
+
 def test_another_user_cannot_read_or_move_someone_elses_money(http, devserver):
     owner, intruder = verified_users(http, devserver, 2, "bola")
     wallet = create_wallet(http, owner)
@@ -303,8 +341,11 @@ def test_another_user_cannot_read_or_move_someone_elses_money(http, devserver):
         ("PUT", f"/api/v2/wallet/{wid}/status", {"status": "frozen", "reason": "mine now"}),
         ("PUT", f"/api/wallet/{wid}/status", {"status": "closed"}),
         ("GET", f"/api/wallet/{wid}/transactions", None),
-        ("POST", "/api/payment/transfer", {"from_wallet_id": wid, "to_wallet_id": intruders_wallet["id"],
-                                           "amount": "10.00"}),
+        (
+            "POST",
+            "/api/payment/transfer",
+            {"from_wallet_id": wid, "to_wallet_id": intruders_wallet["id"], "amount": "10.00"},
+        ),
         ("POST", "/api/payment/deposit", {"wallet_id": wid, "amount": "10.00"}),
         ("POST", "/api/payment/withdraw", {"wallet_id": wid, "amount": "10.00"}),
         ("GET", f"/api/payment/{payment['id']}", None),
@@ -324,6 +365,7 @@ def test_another_user_cannot_read_or_move_someone_elses_money(http, devserver):
 
 
 # -- health ---------------------------------------------------------------------------------
+
 
 def test_payment_health_on_its_seed_port_shows_the_cascade(devserver):
     r = httpx.get(f"{devserver.seed_url('payment')}/health", timeout=15.0)

@@ -1,9 +1,10 @@
 """Notification (D) over the devserver: events travel Auth/Payment outbox -> EventBridge ->
 SQS -> Notification's consumer, and the users read the result through the gateway."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 import pytest

@@ -9,6 +9,7 @@ databases (the devserver prints their DATABASE_URL as `database`).
 
 Named *_e2e: with no __init__.py in tests/, pytest imports test modules by basename, and
 tests/api/test_reporting.py exists."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.support import (Account, assert_problem, balance, create_wallet, deposit, login, payment_ids, register,
-                               transfer, verified_users, withdraw)
+from tests.e2e.support import (
+    Account,
+    assert_problem,
+    balance,
+    create_wallet,
+    deposit,
+    login,
+    payment_ids,
+    register,
+    transfer,
+    verified_users,
+    withdraw,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +49,9 @@ def grant(http: httpx.Client, devserver, role: str) -> Account:
     """A new user given `role` by the devserver's admin, logged in again for a token with it."""
     admin = login(http, *devserver.admin)["access_token"]
     person = register(http, role)
-    r = http.put(f"/api/auth/users/{person.id}/roles", json={"roles": [role]},
-                 headers={"Authorization": f"Bearer {admin}"})
+    r = http.put(
+        f"/api/auth/users/{person.id}/roles", json={"roles": [role]}, headers={"Authorization": f"Bearer {admin}"}
+    )
     assert r.status_code == 200, r.text
     tokens = login(http, person.email, person.password)
     return Account(person.id, person.email, person.password, tokens["access_token"], tokens["refresh_token"])
@@ -46,8 +59,7 @@ def grant(http: httpx.Client, devserver, role: str) -> Account:
 
 def reports(http: httpx.Client, analyst: Account) -> dict:
     out = {}
-    for path in ("/api/reports/summary", "/api/reports/kyc-funnel", "/api/reports/aml",
-                 "/api/reports/payments/daily"):
+    for path in ("/api/reports/summary", "/api/reports/kyc-funnel", "/api/reports/aml", "/api/reports/payments/daily"):
         r = http.get(path, headers=analyst.auth)
         assert r.status_code == 200, r.text
         out[path] = r.json()
@@ -78,8 +90,9 @@ def database_url(devserver) -> str:
     """The devserver's DATABASE_URL, from the `database` line it prints once it is up."""
     deadline = time.monotonic() + 10
     while True:
-        found = re.search(r"^\s*database\s+(\S+)\s+\(DATABASE_URL", devserver.log_path.read_text(errors="replace"),
-                          re.MULTILINE)
+        found = re.search(
+            r"^\s*database\s+(\S+)\s+\(DATABASE_URL", devserver.log_path.read_text(errors="replace"), re.MULTILINE
+        )
         if found:
             return found.group(1)
         assert time.monotonic() < deadline, "the devserver did not print its database"
@@ -88,10 +101,22 @@ def database_url(devserver) -> str:
 
 def rebuild(devserver, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "FINFLOW_", "OPENSEARCH_"))}
-    env.update({"DATABASE_URL": database_url(devserver), "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers/common/python'}",
-                "POWERTOOLS_LOG_LEVEL": "ERROR"})
-    done = subprocess.run([sys.executable, "-m", "functions.reporting.rebuild", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env.update(
+        {
+            "DATABASE_URL": database_url(devserver),
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers/common/python'}",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "functions.reporting.rebuild", *args],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return json.loads(done.stdout)
 
@@ -99,8 +124,11 @@ def rebuild(devserver, *args: str) -> dict:
 def test_summary_balances_per_currency_follow_wallet_and_a_rebuild_gives_the_same_figures(http, devserver):
     analyst = grant(http, devserver, "analyst")
     ann, bob = verified_users(http, devserver, 2, tag="reporting")
-    wallets = {(who.id, c): create_wallet(http, who, None if c == "USD" else c)["id"]
-               for who in (ann, bob) for c in ("USD", "EUR", "JPY")}
+    wallets = {
+        (who.id, c): create_wallet(http, who, None if c == "USD" else c)["id"]
+        for who in (ann, bob)
+        for c in ("USD", "EUR", "JPY")
+    }
     w = {(("ann" if uid == ann.id else "bob"), c): wid for (uid, c), wid in wallets.items()}
     before = settled(http, analyst)["/api/reports/summary"]
 
@@ -115,8 +143,10 @@ def test_summary_balances_per_currency_follow_wallet_and_a_rebuild_gives_the_sam
     withdraw(http, bob, w["bob", "JPY"], 200)
     withdraw(http, ann, w["ann", "EUR"], "0.50")
 
-    held = {c: sum(Decimal(balance(http, ann if who == "ann" else bob, w[who, c])) for who in ("ann", "bob"))
-            for c in ("USD", "EUR", "JPY")}
+    held = {
+        c: sum(Decimal(balance(http, ann if who == "ann" else bob, w[who, c])) for who in ("ann", "bob"))
+        for c in ("USD", "EUR", "JPY")
+    }
     assert held == {"USD": Decimal("115.00"), "EUR": Decimal("49.50"), "JPY": Decimal("4800")}
     moved = {"USD": 4, "EUR": 3, "JPY": 3}
     deadline = time.monotonic() + WAIT

@@ -4,6 +4,7 @@ zero 5xx and zero invariant violations, read straight from the modules' database
 
 Only in `make fuzz` (marker `fuzz`). The figures go to .local/soak.json and the output.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,12 +52,21 @@ def _settled(devserver, user_ids: list[str]) -> invariants.Report:
 def test_soak_no_5xx_and_no_invariant_violation(devserver, http):
     customers = verified_users(http, devserver, CLIENTS, tag="soak")
     wallets = [create_wallet(http, c)["id"] for c in customers]
-    for c, w in zip(customers, wallets):
+    for c, w in zip(customers, wallets, strict=False):
         deposit(http, c, w, "500.00")
     record = soak.Record()
-    clients = [soak.Client(devserver.url, c, w, [o for o in wallets if o != w], record, seed=i,
-                           analyst_token=_analyst_token(http, devserver) if i == 0 else None)
-               for i, (c, w) in enumerate(zip(customers, wallets))]
+    clients = [
+        soak.Client(
+            devserver.url,
+            c,
+            w,
+            [o for o in wallets if o != w],
+            record,
+            seed=i,
+            analyst_token=_analyst_token(http, devserver) if i == 0 else None,
+        )
+        for i, (c, w) in enumerate(zip(customers, wallets, strict=False))
+    ]
 
     took = soak.run(clients, SECONDS, BUDGET)
 
@@ -65,15 +75,19 @@ def test_soak_no_5xx_and_no_invariant_violation(devserver, http):
     completed = _completed(devserver, list(record.created))
     unposted = sorted(set(record.created) - completed)
     figures = record.figures(took, CLIENTS) | {
-        "invariant_checks": report.checks, "violations": len(report.violations) + len(unposted),
-        "answered_201_not_completed_and_posted": len(unposted), "checked": report.figures}
+        "invariant_checks": report.checks,
+        "violations": len(report.violations) + len(unposted),
+        "answered_201_not_completed_and_posted": len(unposted),
+        "checked": report.figures,
+    }
     FIGURES.parent.mkdir(exist_ok=True)
     FIGURES.write_text(json.dumps(figures, indent=2))
     print(f"\nsoak: {json.dumps(figures)}")
 
     assert record.statuses, "the soak sent nothing"
-    assert not record.server_errors, f"{len(record.server_errors)} 5xx/transport errors:\n" + \
-        "\n".join(record.server_errors[:20])
+    assert not record.server_errors, f"{len(record.server_errors)} 5xx/transport errors:\n" + "\n".join(
+        record.server_errors[:20]
+    )
     assert not record.replay_mismatches, record.replay_mismatches[:20]
     assert not unposted, f"answered 201 but not completed with its posting: {unposted[:10]}"
     report.assert_ok()
@@ -83,9 +97,16 @@ def _completed(devserver, payment_ids: list[str]) -> set[str]:
     """Of `payment_ids`, those Payment recorded completed and Wallet posted exactly once."""
     dbs = invariants.Databases.at(database_url(devserver))
     from sqlalchemy import text
+
     with dbs.connect("payment") as pconn, dbs.connect("wallet") as wconn:
-        done = {str(r[0]) for r in pconn.execute(text(
-            "SELECT id FROM payments WHERE status = 'completed' AND id = ANY(CAST(:p AS uuid[]))"), {"p": payment_ids})}
-        posted = {str(r[0]) for r in wconn.execute(text(
-            "SELECT id FROM postings WHERE id = ANY(:p)"), {"p": payment_ids})}
+        done = {
+            str(r[0])
+            for r in pconn.execute(
+                text("SELECT id FROM payments WHERE status = 'completed' AND id = ANY(CAST(:p AS uuid[]))"),
+                {"p": payment_ids},
+            )
+        }
+        posted = {
+            str(r[0]) for r in wconn.execute(text("SELECT id FROM postings WHERE id = ANY(:p)"), {"p": payment_ids})
+        }
     return done & posted

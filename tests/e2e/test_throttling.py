@@ -1,5 +1,6 @@
 """API Gateway's stage throttling as the devserver emulates it, over real HTTP: one bucket
 for the gateway and every seed port, 429 problem+json with Retry-After once it is empty."""
+
 from __future__ import annotations
 
 import httpx

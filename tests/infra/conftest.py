@@ -1,5 +1,6 @@
 """The CDK app synthesized once per session (AWS and LocalStack targets); every infra test
 reads that output: templates, manifest, cdk-nag's report, acknowledgements."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_VERSION_CHECK", "true")
@@ -41,13 +41,16 @@ class Assembly:
             for path, entries in json.loads(meta.read_text()).items():
                 for entry in entries:
                     if entry["type"] == "aws:cdk:acknowledged-rules":
-                        acks += [{"path": path, "rule": rule.removeprefix("Annotation::"), "reason": reason}
-                                 for rule, reason in entry["data"].items()]
+                        acks += [
+                            {"path": path, "rule": rule.removeprefix("Annotation::"), "reason": reason}
+                            for rule, reason in entry["data"].items()
+                        ]
         return acks
 
 
 def synthesize(target: str, outdir: Path) -> Assembly:
     import aws_cdk as cdk
+
     from infra_cdk.app import build
 
     app = cdk.App(outdir=str(outdir), context={"target": target, "stage": "dev"})

@@ -1,4 +1,5 @@
 """Reading the synthesized templates: the API's routes, functions by name."""
+
 from __future__ import annotations
 
 from infra_cdk.app import stack_id
@@ -12,7 +13,9 @@ def one(resources: dict) -> dict:
 
 
 def functions_by_name(aws, stack: str) -> dict[str, dict]:
-    return {f["Properties"]["FunctionName"]: f["Properties"] for f in aws.resources(stack, "AWS::Lambda::Function").values()}
+    return {
+        f["Properties"]["FunctionName"]: f["Properties"] for f in aws.resources(stack, "AWS::Lambda::Function").values()
+    }
 
 
 def api_paths(aws) -> dict[str, str]:

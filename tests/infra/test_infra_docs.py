@@ -1,4 +1,5 @@
 """README's deploy sections name the commands, versions and pins the Makefile and tests use."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,9 @@ def test_deploy_to_aws_names_the_make_targets_and_the_pinned_cli():
 
 def test_deploy_to_localstack_names_the_targets_and_pins_what_the_tier_runs():
     text = section("Deploy to LocalStack")
-    pinned = re.search(r"localstack/localstack:(\S+)", (ROOT / "tools/localstack/docker-compose.yml").read_text()).group(1)
+    pinned = re.search(
+        r"localstack/localstack:(\S+)", (ROOT / "tools/localstack/docker-compose.yml").read_text()
+    ).group(1)
     assert f"localstack/localstack:{pinned}" in text and f"**{pinned}**" in text
     for command in ("make localstack-up", "make deploy-localstack", "make test-localstack", "make localstack-down"):
         assert command in text, command

@@ -1,5 +1,6 @@
 """Users' data exports: one private, encrypted, expiring bucket in Foundation; each module
 writing a part may write only its own part, and only Auth lists, reads and deletes them."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,18 @@ EXPORTERS = ["auth", *catalog.subscribers("auth", "UserExportRequested")]
 
 
 def test_the_exports_bucket_is_private_encrypted_and_expires_its_objects(aws):
-    (bucket,) = [r for r in aws.resources(stack_id("foundation"), "AWS::S3::Bucket").values()
-                 if "user-exports" in json.dumps(r["Properties"].get("BucketName", ""))]
+    (bucket,) = [
+        r
+        for r in aws.resources(stack_id("foundation"), "AWS::S3::Bucket").values()
+        if "user-exports" in json.dumps(r["Properties"].get("BucketName", ""))
+    ]
     props = bucket["Properties"]
-    assert props["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                                       "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert sse["SSEAlgorithm"] == "aws:kms"
     assert [r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"]] == [7]
@@ -41,8 +49,10 @@ def test_a_module_writes_only_its_own_part(aws, key):
     if key not in EXPORTERS:
         assert grants == {}
     elif key == "auth":
-        assert {tuple(sorted(a)) for a in grants.values()} == {("s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
-                                                                   ("s3:ListBucket",)}
+        assert {tuple(sorted(a)) for a in grants.values()} == {
+            ("s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
+            ("s3:ListBucket",),
+        }
     else:
-        (path, actions), = grants.items()
+        ((path, actions),) = grants.items()
         assert f"/exports/*/{key}.json" in path and actions == {"s3:PutObject"}, (path, actions)

@@ -1,5 +1,6 @@
 """IAM boundaries: a module's role reads only its own secrets, publishes only with its own
 `source`, consumes only its own queues; nothing grants another module's data."""
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,9 @@ def test_a_module_reads_only_its_own_secrets(aws, key):
         if any(a.startswith("secretsmanager:") for a in as_list(st["Action"])):
             for resource in as_list(st["Resource"]):
                 logical_id, secret = foundation_resource(aws, resource)
-                if secret["Type"] == "AWS::SecretsManager::SecretTargetAttachment":  # a secret once attached to its cluster
+                if (
+                    secret["Type"] == "AWS::SecretsManager::SecretTargetAttachment"
+                ):  # a secret once attached to its cluster
                     logical_id = secret["Properties"]["SecretId"]["Ref"]
                     secret = aws.templates[stack_id("foundation")]["Resources"][logical_id]
                 assert secret["Type"] == "AWS::SecretsManager::Secret", logical_id
@@ -89,7 +92,9 @@ def test_no_statement_reaches_beyond_the_module(aws, key):
     text = json.dumps(statements(aws, stack))
     for other in catalog.MODULES:
         if other.key != key:
-            assert f"{other.key.capitalize()}DbSecret" not in text and f"{other.key.capitalize()}Credentials" not in text
+            assert (
+                f"{other.key.capitalize()}DbSecret" not in text and f"{other.key.capitalize()}Credentials" not in text
+            )
 
 
 def test_kms_is_used_only_through_the_services_that_need_it(aws):

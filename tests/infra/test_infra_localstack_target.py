@@ -1,4 +1,5 @@
 """`-c target=localstack`: the paid-only services become parameters; everything else stays."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,14 @@ from functions import catalog
 from infra_cdk.app import stack_id
 from infra_cdk.localstack import PARAMETERS
 
-PAID_ONLY = ("AWS::RDS::", "AWS::DocDB::", "AWS::OpenSearchService::", "AWS::WAFv2::", "AWS::EC2::",
-             "AWS::CodeDeploy::")  # CodeDeploy: the aliases' gradual deployments are AWS-only (deployment.py)
+PAID_ONLY = (
+    "AWS::RDS::",
+    "AWS::DocDB::",
+    "AWS::OpenSearchService::",
+    "AWS::WAFv2::",
+    "AWS::EC2::",
+    "AWS::CodeDeploy::",
+)  # CodeDeploy: the aliases' gradual deployments are AWS-only (deployment.py)
 
 
 def test_no_paid_only_resource_is_deployed(localstack):
@@ -39,13 +46,28 @@ def test_functions_run_untraced_outside_a_vpc_with_the_given_endpoints(localstac
 
 def test_the_rest_of_the_system_is_the_same_as_on_aws(aws, localstack):
     def shape(assembly):
-        return {stack: sorted(r["Type"] for r in t["Resources"].values() if not r["Type"].startswith(PAID_ONLY)
-                              and r["Type"] not in ("AWS::SecretsManager::RotationSchedule", "AWS::Logs::ResourcePolicy",
-                                                    "AWS::Lambda::Alias", "AWS::Lambda::Version",  # AWS only (safe deploys)
-                                                    "AWS::Logs::LogGroup", "AWS::IAM::Role", "AWS::IAM::Policy",
-                                                    "AWS::SecretsManager::SecretTargetAttachment",
-                                                    "AWS::SecretsManager::ResourcePolicy", "AWS::SecretsManager::Secret"))
-                for stack, t in assembly.templates.items()}
+        return {
+            stack: sorted(
+                r["Type"]
+                for r in t["Resources"].values()
+                if not r["Type"].startswith(PAID_ONLY)
+                and r["Type"]
+                not in (
+                    "AWS::SecretsManager::RotationSchedule",
+                    "AWS::Logs::ResourcePolicy",
+                    "AWS::Lambda::Alias",
+                    "AWS::Lambda::Version",  # AWS only (safe deploys)
+                    "AWS::Logs::LogGroup",
+                    "AWS::IAM::Role",
+                    "AWS::IAM::Policy",
+                    "AWS::SecretsManager::SecretTargetAttachment",
+                    "AWS::SecretsManager::ResourcePolicy",
+                    "AWS::SecretsManager::Secret",
+                )
+            )
+            for stack, t in assembly.templates.items()
+        }
+
     aws_shape, ls_shape = shape(aws), shape(localstack)
     # where DocumentDB is missing, its owners keep their data in PostgreSQL: a migrations step more
     on_postgres = {stack_id(m.key) for m in catalog.MODULES if any(s.startswith("documentdb:") for s in m.stores)}
@@ -61,10 +83,18 @@ def test_every_deploy_time_step_is_an_output_the_deploy_runs_in_order(localstack
     naming its function and properties, and infra_cdk.deploy_steps runs them in deploy order."""
     from infra_cdk.deploy_steps import OUTPUT_PREFIX, stack_order
 
-    custom = {(stack, k) for stack, k, _ in localstack.all_resources("Custom::FinFlowDatabases")
-              + localstack.all_resources("Custom::FinFlowSecrets") + localstack.all_resources("Custom::FinFlowMigrations")}
-    outputs = {(stack, name.removeprefix(OUTPUT_PREFIX)) for stack, t in localstack.templates.items()
-               for name in t.get("Outputs", {}) if name.startswith(OUTPUT_PREFIX)}
+    custom = {
+        (stack, k)
+        for stack, k, _ in localstack.all_resources("Custom::FinFlowDatabases")
+        + localstack.all_resources("Custom::FinFlowSecrets")
+        + localstack.all_resources("Custom::FinFlowMigrations")
+    }
+    outputs = {
+        (stack, name.removeprefix(OUTPUT_PREFIX))
+        for stack, t in localstack.templates.items()
+        for name in t.get("Outputs", {})
+        if name.startswith(OUTPUT_PREFIX)
+    }
     assert {(stack, k) for stack, k in custom} == outputs and outputs
     migrating = [s for s, k in outputs if k == "Migrations"]
     assert sorted(migrating, key=stack_order().index) == [s for s in stack_order() if s in migrating]
@@ -74,10 +104,15 @@ def test_every_deploy_time_step_is_an_output_the_deploy_runs_in_order(localstack
 def test_deploy_steps_run_foundation_first_then_each_wave(monkeypatch):
     from infra_cdk import deploy_steps
 
-    outputs = {stack_id("payment"): {"DeployStepMigrations": json.dumps({"function": "p"})},
-               stack_id("foundation"): {"ApiUrl": "x", "DeployStepDatabaseSetupRun": json.dumps({"function": "d"}),
-                                        "DeployStepSecretsSeed": json.dumps({"function": "s"})},
-               stack_id("auth"): {"DeployStepMigrations": json.dumps({"function": "a"})}}
+    outputs = {
+        stack_id("payment"): {"DeployStepMigrations": json.dumps({"function": "p"})},
+        stack_id("foundation"): {
+            "ApiUrl": "x",
+            "DeployStepDatabaseSetupRun": json.dumps({"function": "d"}),
+            "DeployStepSecretsSeed": json.dumps({"function": "s"}),
+        },
+        stack_id("auth"): {"DeployStepMigrations": json.dumps({"function": "a"})},
+    }
     assert [step["function"] for _, _, step in deploy_steps.steps(outputs)] == ["d", "s", "a", "p"]
 
 
@@ -89,8 +124,11 @@ def test_functions_carry_the_layers_contents_and_check_tokens_themselves(localst
     methods = [m["Properties"] for _, _, m in localstack.all_resources("AWS::ApiGateway::Method")]
     assert methods and all(m["AuthorizationType"] == "NONE" for m in methods)
     for m in catalog.MODULES:
-        api = next(f for f in localstack.resources(stack_id(m.key), "AWS::Lambda::Function").values()
-                   if f["Properties"]["FunctionName"].endswith("-api"))
+        api = next(
+            f
+            for f in localstack.resources(stack_id(m.key), "AWS::Lambda::Function").values()
+            if f["Properties"]["FunctionName"].endswith("-api")
+        )
         assert api["Properties"]["Environment"]["Variables"]["FINFLOW_VERIFY_TOKENS"] == "true"
 
 

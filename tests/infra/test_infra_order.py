@@ -1,4 +1,5 @@
 """Deploy order: the synthesized manifest orders the stacks as the catalog's waves do."""
+
 from __future__ import annotations
 
 from functions import catalog
@@ -7,8 +8,11 @@ from infra_cdk.app import deploy_order, stack_id
 
 def stack_dependencies(assembly) -> dict[str, set[str]]:
     artifacts = assembly.manifest["artifacts"]
-    return {name: {d for d in a.get("dependencies", []) if artifacts.get(d, {}).get("type") == a["type"]}
-            for name, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"}
+    return {
+        name: {d for d in a.get("dependencies", []) if artifacts.get(d, {}).get("type") == a["type"]}
+        for name, a in artifacts.items()
+        if a["type"] == "aws:cloudformation:stack"
+    }
 
 
 def test_one_stack_per_module_plus_foundation_and_observability(aws):
@@ -20,8 +24,14 @@ def test_one_stack_per_module_plus_foundation_and_observability(aws):
 def test_the_manifest_gives_the_seed_deploy_order(aws):
     # Foundation -> Auth -> Wallet -> Payment -> {Notification, KYC} -> Reporting -> Observability
     assert deploy_order(aws.outdir) == [
-        ["FinFlow-Foundation"], ["FinFlow-Auth"], ["FinFlow-Wallet"], ["FinFlow-Payment"],
-        ["FinFlow-Kyc", "FinFlow-Notification"], ["FinFlow-Reporting"], ["FinFlow-Observability"]]
+        ["FinFlow-Foundation"],
+        ["FinFlow-Auth"],
+        ["FinFlow-Wallet"],
+        ["FinFlow-Payment"],
+        ["FinFlow-Kyc", "FinFlow-Notification"],
+        ["FinFlow-Reporting"],
+        ["FinFlow-Observability"],
+    ]
 
 
 def test_each_module_waits_for_what_it_calls_and_the_producers_it_consumes(aws):

@@ -1,5 +1,6 @@
 """Quality gates on the synthesized templates: cdk-nag (AwsSolutions) with nothing left
 unacknowledged and a reason on every acknowledgement, and cfn-lint without errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,11 @@ CFN_LINT_IGNORED = ["W3005"]
 
 
 def violations(assembly) -> list[str]:
-    return [f"{v['ruleName']} ({report['pluginName']}): {[c['constructPath'] for c in v['violatingConstructs']]}"
-            for report in assembly.report()["pluginReports"] for v in report["violations"]]
+    return [
+        f"{v['ruleName']} ({report['pluginName']}): {[c['constructPath'] for c in v['violatingConstructs']]}"
+        for report in assembly.report()["pluginReports"]
+        for v in report["violations"]
+    ]
 
 
 @pytest.mark.parametrize("target", ["aws", "localstack"])
@@ -58,7 +62,10 @@ def test_cfn_lint_finds_no_error(target, request):
     assembly = request.getfixturevalue(target)
     templates = sorted(assembly.outdir.glob("*.template.json"))
     assert len(templates) == len(assembly.templates) > 0
-    findings = [(t.name, m.rule.id, m.message) for t in templates
-                for m in lint_file(t, ManualArgs(ignore_checks=CFN_LINT_IGNORED, regions=["us-east-1"]))]
+    findings = [
+        (t.name, m.rule.id, m.message)
+        for t in templates
+        for m in lint_file(t, ManualArgs(ignore_checks=CFN_LINT_IGNORED, regions=["us-east-1"]))
+    ]
     errors = [f for f in findings if f[1].startswith("E")]
     assert errors == [], errors

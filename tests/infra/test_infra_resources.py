@@ -1,5 +1,6 @@
 """What the stacks contain, checked against the catalog: functions, routes, queues, rules,
 schedules, migrations, storage and the gateway's behaviour on refused tokens."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from infra_cdk.api import public_routes, route_prefixes
 from infra_cdk.app import stack_id
 from tests.infra.support import FOUNDATION, functions_by_name, methods, one
 
-
 # -- Foundation ---------------------------------------------------------------------------
+
 
 def test_foundation_has_network_key_bus_archive_and_layers(aws):
     assert one(aws.resources(FOUNDATION, "AWS::KMS::Key"))["EnableKeyRotation"] is True
@@ -26,7 +27,9 @@ def test_foundation_has_network_key_bus_archive_and_layers(aws):
         assert f".{service}" in text, service
     assert aws.resources(FOUNDATION, "AWS::EC2::FlowLog")
     layers = aws.resources(FOUNDATION, "AWS::Lambda::LayerVersion")
-    assert len(layers) == 2 and all(l["Properties"]["CompatibleRuntimes"] == ["python3.13"] for l in layers.values())
+    assert len(layers) == 2 and all(
+        layer["Properties"]["CompatibleRuntimes"] == ["python3.13"] for layer in layers.values()
+    )
 
 
 def test_aurora_serverless_v2_behind_rds_proxy_with_a_login_per_owning_module(aws):
@@ -38,7 +41,10 @@ def test_aurora_serverless_v2_behind_rds_proxy_with_a_login_per_owning_module(aw
     proxy = one(aws.resources(FOUNDATION, "AWS::RDS::DBProxy"))
     assert proxy["RequireTLS"] is True
     owners = [m.key for m in catalog.MODULES if any(s.startswith("aurora:") for s in m.stores)]
-    secrets = {s["Properties"]["Name"]: logical for logical, s in aws.resources(FOUNDATION, "AWS::SecretsManager::Secret").items()}
+    secrets = {
+        s["Properties"]["Name"]: logical
+        for logical, s in aws.resources(FOUNDATION, "AWS::SecretsManager::Secret").items()
+    }
     proxied = json.dumps(proxy["Auth"])
     for key in owners:
         assert f"finflow/dev/{key}/db" in secrets, key
@@ -66,6 +72,7 @@ def test_the_secrets_seeder_writes_every_module_credentials_and_the_signing_keys
 
 # -- the API ------------------------------------------------------------------------------
 
+
 def test_the_stage_is_traced_throttled_logged_and_in_a_usage_plan(aws):
     stage = one(aws.resources(FOUNDATION, "AWS::ApiGateway::Stage"))
     assert stage["StageName"] == "dev" and stage["TracingEnabled"] is True
@@ -78,8 +85,10 @@ def test_the_stage_is_traced_throttled_logged_and_in_a_usage_plan(aws):
 
 
 def test_refused_and_missing_tokens_answer_401_problem_json(aws):
-    responses = {r["Properties"]["ResponseType"]: r["Properties"]
-                 for r in aws.resources(FOUNDATION, "AWS::ApiGateway::GatewayResponse").values()}
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in aws.resources(FOUNDATION, "AWS::ApiGateway::GatewayResponse").values()
+    }
     for kind in ("ACCESS_DENIED", "UNAUTHORIZED"):
         r = responses[kind]
         assert r["StatusCode"] == "401"
@@ -87,7 +96,11 @@ def test_refused_and_missing_tokens_answer_401_problem_json(aws):
     refused = responses["ACCESS_DENIED"]["ResponseTemplates"]["application/json"]
     # the authorizer's explicit Deny carries the reason; the body shows it as `detail`
     assert json.loads(refused.replace("$context.authorizer.reason", "token expired")) == {
-        "type": "https://finflow.dev/problems/unauthorized", "title": "Unauthorized", "status": 401, "detail": "token expired"}
+        "type": "https://finflow.dev/problems/unauthorized",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "token expired",
+    }
     missing = json.loads(responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"])
     assert missing["detail"] == "missing bearer token"
     for r in responses.values():  # every gateway error is problem+json with a parseable body
@@ -128,6 +141,7 @@ def test_only_catalog_public_routes_skip_the_authorizer(aws):
 
 # -- module stacks ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("key", [m.key for m in catalog.MODULES])
 def test_module_functions_are_traced_in_the_vpc_with_their_configuration(aws, key):
     fns = functions_by_name(aws, stack_id(key))
@@ -142,8 +156,11 @@ def test_module_functions_are_traced_in_the_vpc_with_their_configuration(aws, ke
     assert ("DOCUMENTDB_SECRET_ARN" in env) == any(s.startswith("documentdb:") for s in m.stores)
     built = __import__("infra_cdk.assets", fromlist=["x"]).handler_present(f"functions.{key}.api.handler")
     assert api["Handler"] == (f"functions.{key}.api.handler" if built else "deploy_runtime.not_built.handler")
-    gateway = [p["Properties"] for p in aws.resources(stack_id(key), "AWS::Lambda::Permission").values()
-               if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+    gateway = [
+        p["Properties"]
+        for p in aws.resources(stack_id(key), "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
     assert len(gateway) == 1
     alias = aws.templates[stack_id(key)]["Resources"][gateway[0]["FunctionName"]["Ref"]]  # the qualified ARN
     assert alias["Type"] == "AWS::Lambda::Alias" and alias["Properties"]["Name"] == "live"
@@ -163,7 +180,10 @@ def test_one_queue_dlq_and_rule_per_subscription(aws, key):
         name = f"finflow-dev-{key}-from-{sub.producer}"
         assert queues[name]["RedrivePolicy"]["maxReceiveCount"] == 3
         assert queues[name]["KmsMasterKeyId"] and queues[f"{name}-dlq"]["KmsMasterKeyId"]
-        assert rules[name]["EventPattern"] == {"source": [f"finflow.{sub.producer}"], "detail-type": list(sub.detail_types)}
+        assert rules[name]["EventPattern"] == {
+            "source": [f"finflow.{sub.producer}"],
+            "detail-type": list(sub.detail_types),
+        }
         assert "Fn::ImportValue" in rules[name]["EventBusName"]  # the finflow bus, not the default one
     if "events" in {fn.name for fn in m.functions} and functions_by_name(aws, stack).get(f"finflow-dev-{key}-events"):
         assert len(mappings) == len(m.subscriptions)
@@ -174,7 +194,9 @@ def test_one_queue_dlq_and_rule_per_subscription(aws, key):
 @pytest.mark.parametrize("key", [m.key for m in catalog.MODULES])
 def test_schedules_follow_the_catalog(aws, key):
     fns = functions_by_name(aws, stack_id(key))
-    rules = {r["Properties"]["Name"]: r["Properties"] for r in aws.resources(stack_id(key), "AWS::Events::Rule").values()}
+    rules = {
+        r["Properties"]["Name"]: r["Properties"] for r in aws.resources(stack_id(key), "AWS::Events::Rule").values()
+    }
     for fn in catalog.module(key).functions:
         name = f"finflow-dev-{key}-{fn.name}"
         if fn.kind == "schedule" and name in fns:
@@ -192,13 +214,17 @@ def test_scheduled_jobs_of_built_modules_exist(aws):
 @pytest.mark.parametrize("key", [m.key for m in catalog.MODULES])
 def test_migrations_run_on_deploy_for_each_database_owner(aws, key):
     from infra_cdk.assets import ROOT
+
     runs = aws.resources(stack_id(key), "Custom::FinFlowMigrations")
     owns = any(s.startswith("aurora:") for s in catalog.module(key).stores)
     if owns and (ROOT / "functions" / key / "migrations").is_dir():
         run = one(runs)
         assert run["Module"] == key and len(run["MigrationsHash"]) == 16
-        api = next(f for f in aws.resources(stack_id(key), "AWS::Lambda::Function").values()
-                   if f["Properties"]["FunctionName"] == f"finflow-dev-{key}-api")
+        api = next(
+            f
+            for f in aws.resources(stack_id(key), "AWS::Lambda::Function").values()
+            if f["Properties"]["FunctionName"] == f"finflow-dev-{key}-api"
+        )
         assert next(iter(runs)) in api.get("DependsOn", []), "the API must wait for its schema"
     else:
         assert runs == {}
@@ -218,6 +244,7 @@ def test_the_kyc_documents_bucket_is_private_encrypted_tls_only_with_lifecycle(a
 
 # -- Observability ------------------------------------------------------------------------
 
+
 def _rule_text(rule) -> str:
     if isinstance(rule, str):
         return rule
@@ -228,6 +255,7 @@ def _rule_text(rule) -> str:
 def _evaluate(aws, logical_id: str, alarming: set[str]) -> bool:
     """Evaluate a composite alarm's rule, given which module-level alarms are in ALARM."""
     import re
+
     alarms = aws.resources(stack_id("observability"), "AWS::CloudWatch::CompositeAlarm")
     text = _rule_text(alarms[logical_id]["Properties"]["AlarmRule"])
 
@@ -238,7 +266,7 @@ def _evaluate(aws, logical_id: str, alarming: set[str]) -> bool:
         return str(any(child.startswith(key.capitalize()) for key in alarming))
 
     expr = re.sub(r'ALARM\("([^"]+)"\)', state, text).replace("AND", "and").replace("OR", "or").replace("NOT", "not")
-    return bool(eval(expr))  # noqa: S307 - a boolean expression of True/False built above
+    return bool(eval(expr))
 
 
 def _composite(aws, name: str) -> str:
@@ -247,8 +275,10 @@ def _composite(aws, name: str) -> str:
 
 
 def test_composite_alarms_tell_a_cascade_from_payments_own_fault(aws):
-    own, because_wallet, because_auth = (_composite(aws, f"finflow-dev-payment-{s}")
-                                         for s in ("own-fault", "failing-because-wallet", "failing-because-auth"))
+    own, because_wallet, because_auth = (
+        _composite(aws, f"finflow-dev-payment-{s}")
+        for s in ("own-fault", "failing-because-wallet", "failing-because-auth")
+    )
     assert _evaluate(aws, own, {"payment"}) and not _evaluate(aws, because_wallet, {"payment"})
     assert not _evaluate(aws, own, {"payment", "wallet"}) and _evaluate(aws, because_wallet, {"payment", "wallet"})
     assert not _evaluate(aws, own, {"payment", "auth"}) and _evaluate(aws, because_auth, {"payment", "auth"})
@@ -257,8 +287,10 @@ def test_composite_alarms_tell_a_cascade_from_payments_own_fault(aws):
 
 
 def test_alarms_cover_errors_throttles_latency_and_every_dlq(aws):
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"]
-              for a in aws.resources(stack_id("observability"), "AWS::CloudWatch::Alarm").values()}
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in aws.resources(stack_id("observability"), "AWS::CloudWatch::Alarm").values()
+    }
     for m in catalog.MODULES:
         for fn in m.functions:
             for suffix in ("errors", "throttles", "p99"):
@@ -266,5 +298,8 @@ def test_alarms_cover_errors_throttles_latency_and_every_dlq(aws):
         for sub in m.subscriptions:
             dlq = alarms[f"finflow-dev-{m.key}-from-{sub.producer}-dlq-depth"]
             assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": f"finflow-dev-{m.key}-from-{sub.producer}-dlq"}]
-    dashboards = {d["Properties"]["DashboardName"] for d in aws.resources(stack_id("observability"), "AWS::CloudWatch::Dashboard").values()}
+    dashboards = {
+        d["Properties"]["DashboardName"]
+        for d in aws.resources(stack_id("observability"), "AWS::CloudWatch::Dashboard").values()
+    }
     assert dashboards == {f"finflow-dev-{m.key}" for m in catalog.MODULES} | {"finflow-dev-cascade"}

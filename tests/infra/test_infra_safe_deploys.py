@@ -2,6 +2,7 @@
 alias that every trigger targets; on AWS a CodeDeploy group per alias shifts traffic and rolls
 back on the function's alarms and on those of the modules consuming it (from the catalog);
 arm64 on AWS, x86_64 on LocalStack; SnapStart on the request path."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,10 @@ def invoked() -> dict[str, catalog.Function]:
 
 def functions(assembly) -> dict[str, tuple[str, str, dict]]:
     """Function name -> (stack, logical id, properties)."""
-    return {r["Properties"]["FunctionName"]: (stack, k, r["Properties"])
-            for stack, k, r in assembly.all_resources("AWS::Lambda::Function")}
+    return {
+        r["Properties"]["FunctionName"]: (stack, k, r["Properties"])
+        for stack, k, r in assembly.all_resources("AWS::Lambda::Function")
+    }
 
 
 def aliases(assembly) -> dict[str, tuple[str, str, dict]]:
@@ -63,6 +66,7 @@ def refs(value) -> set[str]:
 
 # -- aliases and what invokes them ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["aws"])  # LocalStack: no aliases (below)
 def test_every_invoked_function_serves_through_a_live_alias_and_deploy_handlers_do_not(target, request):
     assembly = request.getfixturevalue(target)
@@ -80,17 +84,27 @@ def test_every_invoked_function_serves_through_a_live_alias_and_deploy_handlers_
 def test_the_gateway_integrations_and_their_permissions_name_the_alias(target, request):
     assembly = request.getfixturevalue(target)
     live = aliases(assembly)
-    methods = [m["Properties"] for m in assembly.resources(FOUNDATION, "AWS::ApiGateway::Method").values()
-               if m["Properties"].get("Integration", {}).get("Type") == "AWS_PROXY"]
+    methods = [
+        m["Properties"]
+        for m in assembly.resources(FOUNDATION, "AWS::ApiGateway::Method").values()
+        if m["Properties"].get("Integration", {}).get("Type") == "AWS_PROXY"
+    ]
     assert methods
     for m in catalog.MODULES:
         api = S.function_name(m.key, "api")
-        uris = [json.dumps(p["Integration"]["Uri"]) for p in methods if f"function:{api}" in json.dumps(p["Integration"]["Uri"])]
+        uris = [
+            json.dumps(p["Integration"]["Uri"])
+            for p in methods
+            if f"function:{api}" in json.dumps(p["Integration"]["Uri"])
+        ]
         assert uris and all(f"function:{api}:live/invocations" in uri for uri in uris), m.key
         # the permission API Gateway invokes with is on that same qualified ARN: the alias
         stack, alias_id, _ = live[api]
-        gateway = [p["Properties"] for p in assembly.resources(stack, "AWS::Lambda::Permission").values()
-                   if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+        gateway = [
+            p["Properties"]
+            for p in assembly.resources(stack, "AWS::Lambda::Permission").values()
+            if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        ]
         assert [p["FunctionName"] for p in gateway] == [{"Ref": alias_id}], m.key
     for p in methods:  # nothing reaches $LATEST
         assert ":live/invocations" in json.dumps(p["Integration"]["Uri"])
@@ -101,8 +115,11 @@ def test_the_authorizer_invokes_its_alias(aws):
     assert stack == FOUNDATION
     authorizer = next(iter(aws.resources(FOUNDATION, "AWS::ApiGateway::Authorizer").values()))["Properties"]
     assert refs(authorizer["AuthorizerUri"]) == {alias_id}
-    permissions = [p["Properties"] for p in aws.resources(FOUNDATION, "AWS::Lambda::Permission").values()
-                   if "/authorizers/" in json.dumps(p["Properties"].get("SourceArn"))]
+    permissions = [
+        p["Properties"]
+        for p in aws.resources(FOUNDATION, "AWS::Lambda::Permission").values()
+        if "/authorizers/" in json.dumps(p["Properties"].get("SourceArn"))
+    ]
     assert [p["FunctionName"] for p in permissions] == [{"Ref": alias_id}]
 
 
@@ -111,25 +128,36 @@ def test_queues_schedules_and_every_permission_reach_aliases_only(target, reques
     assembly = request.getfixturevalue(target)
     fn_ids = {(stack, k) for stack, k, _ in assembly.all_resources("AWS::Lambda::Function")}
     mappings = assembly.all_resources("AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == sum(len(m.subscriptions) for m in catalog.MODULES
-                                if any(fn.kind == "consumer" for fn in deployment.invoked_functions(m)))
+    assert len(mappings) == sum(
+        len(m.subscriptions)
+        for m in catalog.MODULES
+        if any(fn.kind == "consumer" for fn in deployment.invoked_functions(m))
+    )
     for stack, k, r in mappings:
-        assert refs(r["Properties"]["FunctionName"]) <= alias_ids(assembly, stack) and refs(r["Properties"]["FunctionName"])
+        assert refs(r["Properties"]["FunctionName"]) <= alias_ids(assembly, stack) and refs(
+            r["Properties"]["FunctionName"]
+        )
         assert json.dumps(r["Properties"]["FunctionName"]).endswith(':live"]]}'), k
     schedules = 0
     for stack, k, r in assembly.all_resources("AWS::Events::Rule"):
         for target_ in r["Properties"].get("Targets", []):
             ids = refs(target_["Arn"])
-            if any(i in assembly.templates[stack]["Resources"] and
-                   assembly.templates[stack]["Resources"][i]["Type"].startswith("AWS::Lambda::") for i in ids):
+            if any(
+                i in assembly.templates[stack]["Resources"]
+                and assembly.templates[stack]["Resources"][i]["Type"].startswith("AWS::Lambda::")
+                for i in ids
+            ):
                 schedules += 1
                 assert ids <= alias_ids(assembly, stack), (stack, k)
-    assert schedules == sum(1 for m in catalog.MODULES for fn in deployment.invoked_functions(m) if fn.kind == "schedule")
+    assert schedules == sum(
+        1 for m in catalog.MODULES for fn in deployment.invoked_functions(m) if fn.kind == "schedule"
+    )
     for stack, k, r in assembly.all_resources("AWS::Lambda::Permission"):
         assert not refs(r["Properties"]["FunctionName"]) & {i for s, i in fn_ids if s == stack}, (stack, k)
 
 
 # -- CodeDeploy: canaries, rollback, the consumers' alarms -----------------------------------------
+
 
 def groups(aws) -> dict[str, dict]:
     """Function name -> its deployment group's properties, found through the alias's update policy."""
@@ -145,33 +173,45 @@ def groups(aws) -> dict[str, dict]:
 
 def alarm_names(aws, stack: str, group: dict) -> list[str]:
     resources = aws.templates[stack]["Resources"]
-    return [a["Name"] if isinstance(a["Name"], str) else resources[a["Name"]["Ref"]]["Properties"]["AlarmName"]
-            for a in group["AlarmConfiguration"]["Alarms"]]
+    return [
+        a["Name"] if isinstance(a["Name"], str) else resources[a["Name"]["Ref"]]["Properties"]["AlarmName"]
+        for a in group["AlarmConfiguration"]["Alarms"]
+    ]
 
 
 def expected_watch(module: str, function: str) -> set[str]:
     """From the catalog: own errors and p99, the module's errors, every caller's module errors and
     every (deployed) subscriber's consumer errors."""
     callers = {m.key for m in catalog.MODULES if module in m.calls}
-    subscribers = {m.key for m in catalog.MODULES if any(s.producer == module for s in m.subscriptions)
-                   and S.function_name(m.key, "events") in invoked()} - callers
+    subscribers = {
+        m.key
+        for m in catalog.MODULES
+        if any(s.producer == module for s in m.subscriptions) and S.function_name(m.key, "events") in invoked()
+    } - callers
     own = S.function_name(module, function)
-    return ({f"{own}-deploy-errors", f"{own}-deploy-p99", f"finflow-dev-{module}-deploy-errors"}
-            | {f"finflow-dev-{c}-deploy-errors" for c in callers}
-            | {f"finflow-dev-{c}-events-deploy-errors" for c in subscribers})
+    return (
+        {f"{own}-deploy-errors", f"{own}-deploy-p99", f"finflow-dev-{module}-deploy-errors"}
+        | {f"finflow-dev-{c}-deploy-errors" for c in callers}
+        | {f"finflow-dev-{c}-events-deploy-errors" for c in subscribers}
+    )
 
 
 def test_every_alias_deploys_gradually_and_rolls_back_on_alarms(aws):
     by_name = groups(aws)
     assert set(by_name) == set(invoked())
-    for name, (stack, group) in by_name.items():
+    for name, (_stack, group) in by_name.items():
         kind = invoked()[name].kind
         canary = kind in ("api", "authorizer")  # on the request path
-        assert group["DeploymentConfigName"] == ("CodeDeployDefault.LambdaCanary10Percent5Minutes" if canary
-                                                 else "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"), name
+        assert group["DeploymentConfigName"] == (
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+            if canary
+            else "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"
+        ), name
         assert group["AutoRollbackConfiguration"]["Enabled"] is True
         assert {"DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_FAILURE"} <= set(group["AutoRollbackConfiguration"]["Events"])
-        assert group["AlarmConfiguration"]["Enabled"] is True and not group["AlarmConfiguration"].get("IgnorePollAlarmFailure")
+        assert group["AlarmConfiguration"]["Enabled"] is True and not group["AlarmConfiguration"].get(
+            "IgnorePollAlarmFailure"
+        )
         assert 3 <= len(group["AlarmConfiguration"]["Alarms"]) <= 10, name  # CodeDeploy takes ten at most
 
 
@@ -206,7 +246,7 @@ def test_alarm_names_are_unique_across_every_stack(target, request):
 
 def test_deploy_alarms_judge_each_minute(aws):
     alarms = {r["Properties"]["AlarmName"]: r["Properties"] for _, _, r in aws.all_resources("AWS::CloudWatch::Alarm")}
-    for name, fn in invoked().items():
+    for name, _fn in invoked().items():
         errors, p99 = alarms[f"{name}-deploy-errors"], alarms[f"{name}-deploy-p99"]
         assert (errors["MetricName"], errors["Period"], errors["Threshold"]) == ("Errors", 60, 1)
         assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": name}]
@@ -226,8 +266,11 @@ def test_localstack_invokes_latest_without_aliases_or_codedeploy(localstack):
     failed "Alias already exists". There every trigger invokes the function itself."""
     assert not localstack.all_resources("AWS::CodeDeploy::DeploymentGroup")
     assert not localstack.all_resources("AWS::Lambda::Alias")
-    methods = [m["Properties"] for m in localstack.resources(FOUNDATION, "AWS::ApiGateway::Method").values()
-               if m["Properties"].get("Integration", {}).get("Type") == "AWS_PROXY"]
+    methods = [
+        m["Properties"]
+        for m in localstack.resources(FOUNDATION, "AWS::ApiGateway::Method").values()
+        if m["Properties"].get("Integration", {}).get("Type") == "AWS_PROXY"
+    ]
     assert methods and not [m for m in methods if ":live" in json.dumps(m["Integration"]["Uri"])]
 
 
@@ -238,8 +281,14 @@ def test_a_hotfix_can_deploy_with_the_alarms_off():
 
     def alarm_config(context: dict) -> dict:
         stack = cdk.Stack(cdk.App(context=context), "Probe")
-        fn = lambda_.Function(stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_13, handler="a.handler",
-                              code=lambda_.Code.from_inline("def handler(e, c): return 1"), timeout=cdk.Duration.seconds(29))
+        fn = lambda_.Function(
+            stack,
+            "Fn",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="a.handler",
+            code=lambda_.Code.from_inline("def handler(e, c): return 1"),
+            timeout=cdk.Duration.seconds(29),
+        )
         api = next(f for f in catalog.module("wallet").functions if f.kind == "api")
         deployment.publish(stack, "Api", fn, module="wallet", function=api, settings=S)
         groups_ = Template.from_stack(stack).find_resources("AWS::CodeDeploy::DeploymentGroup")
@@ -267,8 +316,14 @@ def test_a_layer_only_change_publishes_a_new_version():
         app = cdk.App(context=dict(FEATURE_FLAGS))
         layers, stack = cdk.Stack(app, "Layers"), cdk.Stack(app, "Module")
         layer = lambda_.LayerVersion(layers, "Deps", code=lambda_.Code.from_asset(str(folder.parent)))
-        fn = lambda_.Function(stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_13, handler="a.handler", layers=[layer],
-                              code=lambda_.Code.from_inline("def handler(e, c): return 1"))
+        fn = lambda_.Function(
+            stack,
+            "Fn",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="a.handler",
+            layers=[layer],
+            code=lambda_.Code.from_inline("def handler(e, c): return 1"),
+        )
         lambda_.Alias(stack, "Live", alias_name="live", version=fn.current_version)
         return next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Version")))
 
@@ -276,6 +331,7 @@ def test_a_layer_only_change_publishes_a_new_version():
 
 
 # -- arm64 and SnapStart ------------------------------------------------------------------------
+
 
 def elf_machines(folder: Path) -> set[str]:
     """The architectures of the shared libraries under `folder` (ELF e_machine)."""
@@ -294,20 +350,20 @@ def asset_folder(assembly, stack: str, s3_key: str) -> Path:
 
 
 def test_arm64_on_aws_with_an_aarch64_dependencies_layer(aws):
-    for name, (stack, _, props) in functions(aws).items():
+    for name, (_stack, _, props) in functions(aws).items():
         assert props["Architectures"] == ["arm64"], name
     layers = aws.resources(FOUNDATION, "AWS::Lambda::LayerVersion")
-    deps = next(l["Properties"] for l in layers.values() if "third-party" in l["Properties"]["Description"])
+    deps = next(layer["Properties"] for layer in layers.values() if "third-party" in layer["Properties"]["Description"])
     assert deps["CompatibleArchitectures"] == ["arm64"]
     assert elf_machines(asset_folder(aws, FOUNDATION, deps["Content"]["S3Key"])) == {"aarch64"}
 
 
 def test_x86_64_on_localstack_which_runs_functions_on_this_host(localstack):
-    for name, (stack, _, props) in functions(localstack).items():
+    for name, (_stack, _, props) in functions(localstack).items():
         assert props.get("Architectures", ["x86_64"]) == ["x86_64"], name
     stack, _, api = functions(localstack)[S.function_name("wallet", "api")]
     binaries = elf_machines(asset_folder(localstack, stack, api["Code"]["S3Key"]))
-    layers = [l["Properties"] for _, _, l in localstack.all_resources("AWS::Lambda::LayerVersion")]
+    layers = [layer["Properties"] for _, _, layer in localstack.all_resources("AWS::Lambda::LayerVersion")]
     for layer in layers:  # wherever the dependencies travel, as a layer or in the code
         binaries |= elf_machines(asset_folder(localstack, FOUNDATION, layer["Content"]["S3Key"]))
     assert binaries == {"x86_64"}

@@ -1,5 +1,6 @@
 """events/ samples and samconfig.toml: every sample parses and reaches a real route or
 consumer of the synthesized app; `sam local invoke` finds the templates and its overrides."""
+
 from __future__ import annotations
 
 import importlib
@@ -39,7 +40,9 @@ def gateway_method(aws, method: str, path: str) -> dict:
         return table[(method, path)]
     module = catalog.module_for_path(path)
     assert module is not None, f"no module owns {path}"
-    prefix = max((p for p in module.route_prefixes + (f"/api/{module.key}",) if path == p or path.startswith(p + "/")), key=len)
+    prefix = max(
+        (p for p in module.route_prefixes + (f"/api/{module.key}",) if path == p or path.startswith(p + "/")), key=len
+    )
     return table[("ANY", prefix if path == prefix else f"{prefix}/{{proxy+}}")]
 
 
@@ -100,7 +103,9 @@ def test_a_bus_sample_reaches_a_consumer(aws, path):
             queues = {k: q["Properties"]["QueueName"] for k, q in aws.resources(stack, "AWS::SQS::Queue").items()}
             logical = next(k for k, name in queues.items() if name == queue)
             mappings = [m["Properties"] for m in aws.resources(stack, "AWS::Lambda::EventSourceMapping").values()]
-            assert any(m["EventSourceArn"] == {"Fn::GetAtt": [logical, "Arn"]} for m in mappings), f"nothing consumes {queue}"
+            assert any(m["EventSourceArn"] == {"Fn::GetAtt": [logical, "Arn"]} for m in mappings), (
+                f"nothing consumes {queue}"
+            )
             envelope = json.loads(record["body"])
             _check_envelope(envelope)
             rule = next(p for s, p in _rules(aws) if p.get("Name") == queue)

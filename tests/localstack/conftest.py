@@ -5,6 +5,7 @@ with the step and its reason: proving the deploy is this tier's job, so it never
 
 Timings (setup, deploy, redeploy) go to .local/localstack-timings.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,16 @@ def http(api_url):
 @pytest.fixture(scope="session")
 def database(localstack):
     """A connection to one module's database on the stores' PostgreSQL, as its admin."""
+
     def connect(dbname: str) -> psycopg.Connection:
-        return psycopg.connect(host=localstack["LOCALSTACK_PG_HOST"], port=int(localstack["LOCALSTACK_PG_PORT"]),
-                               user=localstack["LOCALSTACK_PG_USER"], password=localstack["LOCALSTACK_PG_PASSWORD"],
-                               dbname=dbname, autocommit=True, connect_timeout=10)
+        return psycopg.connect(
+            host=localstack["LOCALSTACK_PG_HOST"],
+            port=int(localstack["LOCALSTACK_PG_PORT"]),
+            user=localstack["LOCALSTACK_PG_USER"],
+            password=localstack["LOCALSTACK_PG_PASSWORD"],
+            dbname=dbname,
+            autocommit=True,
+            connect_timeout=10,
+        )
+
     return connect

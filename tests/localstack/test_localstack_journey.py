@@ -2,6 +2,7 @@
 Test 2 verbatim, a transfer whose PaymentCompleted reaches Notification, KYC and Reporting
 through the deployed rules and queues, the migrations the deploy applied, concurrent calls,
 and a second deploy with no change. The tests run in this order (the redeploy last)."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ def problem_detail(r: httpx.Response, status: int) -> str:
 
 def register(http: httpx.Client, tag: str, password: str = "pass123") -> User:
     email = f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
-    r = http.post("/api/auth/register", content=json.dumps({"email": email, "password": password, "name": "Test User"}),
-                  headers=FORM)
+    r = http.post(
+        "/api/auth/register",
+        content=json.dumps({"email": email, "password": password, "name": "Test User"}),
+        headers=FORM,
+    )
     assert r.status_code == 201, r.text
     assert r.json()["kyc_status"] == "pending"
     user_id = r.json()["id"]
@@ -51,14 +55,18 @@ def register(http: httpx.Client, tag: str, password: str = "pass123") -> User:
 
 def kyc_verified(http: httpx.Client, user: User) -> None:
     """The user's KYC, verified by the deployed KYC module (kyc_auto_verify), known to Wallet."""
-    r = http.post("/api/kyc/submit", headers=user.auth,
-                  json={"document_type": "passport", "document_url": "https://example.com/passport.pdf"})
+    r = http.post(
+        "/api/kyc/submit",
+        headers=user.auth,
+        json={"document_type": "passport", "document_url": "https://example.com/passport.pdf"},
+    )
     assert r.status_code == 202, r.text
 
     def verified() -> bool:
         r = http.get("/api/auth/me", headers=user.auth)
         assert r.status_code == 200, r.text
         return r.json()["kyc_status"] == "verified"
+
     until(f"KYC verification of {user.email} (KycDecisionMade -> bus -> Auth's queue)", verified)
 
 
@@ -66,8 +74,11 @@ def funded_wallet(http: httpx.Client, user: User, amount: str) -> dict:
     r = http.post("/api/wallet/create", headers=user.auth)
     assert r.status_code == 201, r.text
     wallet = r.json()
-    r = http.post("/api/payment/deposit", json={"wallet_id": wallet["id"], "amount": amount},
-                  headers=user.auth | {"Idempotency-Key": str(uuid.uuid4())})
+    r = http.post(
+        "/api/payment/deposit",
+        json={"wallet_id": wallet["id"], "amount": amount},
+        headers=user.auth | {"Idempotency-Key": str(uuid.uuid4())},
+    )
     assert r.status_code == 201 and r.json()["status"] == "completed", r.text
     return wallet
 
@@ -107,6 +118,7 @@ def test_seed_1_kyc_validation_cascade(http):
         r = http.post("/api/wallet/create", headers=user.auth)
         assert r.status_code in (201, 403), r.text
         return r.json() if r.status_code == 201 else None
+
     wallet = until("wallet creation after KYC verification", created, timeout=60)
     assert wallet["user_id"] == user.id and wallet["currency"] == "USD"
     assert wallet["balance"] == "0.00" and wallet["status"] == "active" and wallet["id"]
@@ -137,30 +149,42 @@ def test_a_transfer_and_its_payment_completed_reaching_notification_kyc_and_repo
     for user in (payer, payee):
         kyc_verified(http, user)
     source, destination = funded_wallet(http, payer, "50.00"), funded_wallet(http, payee, "1.00")
-    r = http.post("/api/payment/transfer", headers=payer.auth | {"Idempotency-Key": str(uuid.uuid4())},
-                  json={"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "12.34",
-                        "description": "rent share"})
+    r = http.post(
+        "/api/payment/transfer",
+        headers=payer.auth | {"Idempotency-Key": str(uuid.uuid4())},
+        json={
+            "from_wallet_id": source["id"],
+            "to_wallet_id": destination["id"],
+            "amount": "12.34",
+            "description": "rent share",
+        },
+    )
     assert r.status_code == 201 and r.json()["status"] == "completed", r.text
     payment = r.json()
     assert balance(http, payer, source["id"]) == "37.66"
     assert balance(http, payee, destination["id"]) == "13.34"
 
     with database("payment") as conn:
-        row = conn.execute("SELECT event_id FROM outbox WHERE detail_type = 'PaymentCompleted' "
-                           "AND detail->'data'->>'payment_id' = %s", (payment["id"],)).fetchone()
+        row = conn.execute(
+            "SELECT event_id FROM outbox WHERE detail_type = 'PaymentCompleted' AND detail->'data'->>'payment_id' = %s",
+            (payment["id"],),
+        ).fetchone()
     assert row, f"Payment recorded no PaymentCompleted for {payment['id']}"
     event_id = str(row[0])
 
     for consumer in ("kyc", "reporting"):
+
         def applied(consumer=consumer):
             with database(consumer) as conn:
                 return conn.execute("SELECT 1 FROM processed_events WHERE event_id = %s", (event_id,)).fetchone()
+
         until(f"PaymentCompleted {event_id} applied by {consumer} (rule -> SQS -> {consumer}'s consumer)", applied)
 
     def notified():
         r = http.get("/api/notifications", headers=payee.auth)
         assert r.status_code == 200, r.text
         return [n for n in r.json()["items"] if payment["id"] in json.dumps(n) or "12.34" in json.dumps(n)]
+
     until("the payee's notification of the transfer (PaymentCompleted -> Notification)", notified)
 
 
@@ -168,15 +192,17 @@ def test_concurrent_calls_are_served_at_once(http, api_url):
     """Each call is one Lambda container; with host networking they must not wait on each other's ports."""
     user = register(http, "concurrent")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(lambda _: httpx.get(f"{api_url}/api/auth/me", headers=user.auth, timeout=90.0),
-                                range(8)))
+        answers = list(
+            pool.map(lambda _: httpx.get(f"{api_url}/api/auth/me", headers=user.auth, timeout=90.0), range(8))
+        )
     assert [r.status_code for r in answers] == [200] * 8, [r.text for r in answers]
 
 
 def test_a_second_deploy_with_no_change_succeeds_and_keeps_every_session(http, deployed):
     user = register(http, "redeploy")
-    output = run_step("redeploy (make deploy-localstack)", ["make", "--no-print-directory", "deploy-localstack"],
-                      timeout=1800)
+    output = run_step(
+        "redeploy (make deploy-localstack)", ["make", "--no-print-directory", "deploy-localstack"], timeout=1800
+    )
     assert "deploy steps" in output
     r = http.get("/api/auth/me", headers=user.auth)  # the signing keys were kept
     assert r.status_code == 200, r.text

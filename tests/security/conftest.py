@@ -1,4 +1,5 @@
 """Fixtures of the security tests: one in-process gateway and one world per test module."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,4 +17,5 @@ def gw(api_env):
 @pytest.fixture(scope="module")
 def world(gw):
     from tests.security.world import build
+
     return build(gw)

@@ -7,6 +7,7 @@ analysts, ...); any other protected route with a path parameter is an owner's re
 must name a parameter the security tests know how to fill with someone's real resource.
 A route that fits nowhere fails `test_every_operation_is_classified`.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -48,15 +49,16 @@ class Operation:
 class Audience:
     """Who may call an operation. kind: user (the caller's own data, no id in the path),
     owner (a resource named in the path), role (one of `names`) or service (`names`)."""
+
     kind: str
     names: tuple[str, ...] = ()
 
 
-def Role(*names: str) -> Audience:  # noqa: N802 - reads like a type in the rules below
+def Role(*names: str) -> Audience:
     return Audience("role", names)
 
 
-def Service(*modules: str) -> Audience:  # noqa: N802
+def Service(*modules: str) -> Audience:
     return Audience("service", modules)
 
 
@@ -74,8 +76,16 @@ RULES: tuple[tuple[str, Audience], ...] = (
 )
 
 # Path parameters naming a resource someone owns: the security tests' world has one of each.
-RESOURCE_PARAMS = ("user_id", "wallet_id", "payment_id", "notification_id", "submission_id", "alert_id",
-                   "posting_id", "export_id")
+RESOURCE_PARAMS = (
+    "user_id",
+    "wallet_id",
+    "payment_id",
+    "notification_id",
+    "submission_id",
+    "alert_id",
+    "posting_id",
+    "export_id",
+)
 
 
 # Operations whose positive control would destroy the world's owner: it runs on a
@@ -98,6 +108,7 @@ def audience(op: Operation) -> Audience:
 def operations() -> tuple[Operation, ...]:
     """Every operation of every built module's OpenAPI document, public ones included."""
     from devserver.system import built_modules
+
     found: list[Operation] = []
     for m in built_modules():
         schema = importlib.import_module(f"functions.{m.key}.api").app.get_openapi_schema()
@@ -107,13 +118,20 @@ def operations() -> tuple[Operation, ...]:
                 op = ops.get(method)
                 if op is None:
                     continue
-                params = [(p["name"], str(getattr(p["in"], "value", p["in"])), bool(p.get("required")))
-                          for p in op.get("parameters", [])]
-                found.append(Operation(
-                    module=m.key, method=method.upper(), template=template,
-                    path_params=tuple(n for n, where, _ in params if where == "path"),
-                    query_params=tuple((n, req) for n, where, req in params if where == "query"),
-                    has_body="requestBody" in op))
+                params = [
+                    (p["name"], str(getattr(p["in"], "value", p["in"])), bool(p.get("required")))
+                    for p in op.get("parameters", [])
+                ]
+                found.append(
+                    Operation(
+                        module=m.key,
+                        method=method.upper(),
+                        template=template,
+                        path_params=tuple(n for n, where, _ in params if where == "path"),
+                        query_params=tuple((n, req) for n, where, req in params if where == "query"),
+                        has_body="requestBody" in op,
+                    )
+                )
     return tuple(found)
 
 

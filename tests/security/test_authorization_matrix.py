@@ -8,6 +8,7 @@
 - each is 2xx for the principal it is meant for, with the same request (so a refusal is
   the authorization check, not a bad request).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,6 @@ def test_every_operation_is_classified():
     route, and have a body to send: otherwise the matrix cannot test it and this fails."""
     problems = []
     for op in routes.protected():
-        aud = routes.audience(op)
         unknown = [p for p in op.path_params if p not in RESOURCE_FIXTURES]
         if unknown:
             problems.append(f"{op}: no fixture for path parameter(s) {unknown} (tests/security/world.py)")

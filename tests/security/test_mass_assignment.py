@@ -2,6 +2,7 @@
 fields a client must never set (`balance`, `roles`, `kyc_status`, `status`, `user_id`,
 `id`, `frozen_by`, ...): none of them takes effect, on the resource returned, in the
 database, or on the other user the body names."""
+
 from __future__ import annotations
 
 import re
@@ -18,15 +19,28 @@ FORCED_ID = str(uuid.uuid4())
 
 
 def injected(victim_id: str) -> dict:
-    return {"balance": "1000000.00", "balance_minor": 100_000_000, "roles": ["admin", "compliance"],
-            "kyc_status": "verified", "status": "closed", "user_id": victim_id, "id": FORCED_ID,
-            "frozen_by": "compliance", "created_at": "2000-01-01T00:00:00+00:00", "decided_by": victim_id,
-            "resolved_by": victim_id, "kind": "deposit", "currency": "EUR", "amount_minor": 99_999_999,
-            "owner_id": victim_id}
+    return {
+        "balance": "1000000.00",
+        "balance_minor": 100_000_000,
+        "roles": ["admin", "compliance"],
+        "kyc_status": "verified",
+        "status": "closed",
+        "user_id": victim_id,
+        "id": FORCED_ID,
+        "frozen_by": "compliance",
+        "created_at": "2000-01-01T00:00:00+00:00",
+        "decided_by": victim_id,
+        "resolved_by": victim_id,
+        "kind": "deposit",
+        "currency": "EUR",
+        "amount_minor": 99_999_999,
+        "owner_id": victim_id,
+    }
 
 
 def row(module: str, sql: str, **params):
     from finflow.db import engine
+
     with engine(module).connect() as conn:
         return conn.execute(text(sql), params).one()
 
@@ -43,8 +57,10 @@ def wallet_of(world, headers: dict) -> str:
 
 def funded(world, headers: dict) -> str:
     w = wallet_of(world, headers)
-    assert world.gw.post("/api/payment/deposit", json={"wallet_id": w, "amount": "50.00"},
-                         headers=headers).status_code == 201
+    assert (
+        world.gw.post("/api/payment/deposit", json={"wallet_id": w, "amount": "50.00"}, headers=headers).status_code
+        == 201
+    )
     return w
 
 
@@ -53,6 +69,7 @@ def balance(world, headers: dict, wallet_id: str) -> str:
 
 
 # --- one case per kind of write --------------------------------------------------------
+
 
 def register(world, op):
     victim, _ = customer(world.gw, "Victim")
@@ -75,8 +92,9 @@ def create_wallet(world, op):
     wallet = r.json()
     assert (wallet["user_id"], wallet["currency"], wallet["status"]) == (me, currency, "active")
     assert wallet["id"] != FORCED_ID and not wallet["balance"].strip("0.")
-    stored = row("wallet", "SELECT user_id::text, balance_minor, status, frozen_by FROM wallets WHERE id = :w",
-                 w=wallet["id"])
+    stored = row(
+        "wallet", "SELECT user_id::text, balance_minor, status, frozen_by FROM wallets WHERE id = :w", w=wallet["id"]
+    )
     assert tuple(stored) == (me, 0, "active", None)
     assert world.gw.get("/api/wallet", headers=victim_headers).json()["items"] == []
 
@@ -100,19 +118,27 @@ def move_money(world, op):
     me, headers = customer(world.gw, "Payer", verified=True)
     mine, theirs = funded(world, headers), wallet_of(world, customer(world.gw, "Payee", verified=True)[1])
     kind = op.template.rsplit("/", 1)[1]
-    body = {"transfer": {"from_wallet_id": mine, "to_wallet_id": theirs},
-            "deposit": {"wallet_id": mine}, "withdraw": {"wallet_id": mine}}[kind]
+    body = {
+        "transfer": {"from_wallet_id": mine, "to_wallet_id": theirs},
+        "deposit": {"wallet_id": mine},
+        "withdraw": {"wallet_id": mine},
+    }[kind]
     r = send(world, op, {**injected(victim), **body, "amount": "1.00", "status": "failed"}, headers)
     assert r.status_code == 201, r.text
     payment = r.json()
     expected_kind = {"withdraw": "withdrawal"}.get(kind, kind)
     assert (payment["kind"], payment["status"], payment["amount"], payment["currency"]) == (
-        expected_kind, "completed", "1.00", "USD")
+        expected_kind,
+        "completed",
+        "1.00",
+        "USD",
+    )
     assert payment["id"] != FORCED_ID
     assert balance(world, headers, mine) == {"deposit": "51.00"}.get(kind, "49.00")
     assert balance(world, victim_headers, victim_wallet) == "50.00"
-    stored = row("payment", "SELECT initiator_user_id::text AS who, amount_minor FROM payments WHERE id = :p",
-                 p=payment["id"])
+    stored = row(
+        "payment", "SELECT initiator_user_id::text AS who, amount_minor FROM payments WHERE id = :p", p=payment["id"]
+    )
     assert (stored.who, stored.amount_minor) == (me, 100)
 
 
@@ -129,8 +155,17 @@ def preferences(world, op):
 def kyc_upload(world, op):
     victim, _ = customer(world.gw, "Victim")
     me, headers = customer(world.gw, "Uploader")
-    r = send(world, op, {**injected(victim), "document_type": "passport", "content_type": "application/pdf",
-                         "document_key": f"users/{victim}/planted"}, headers)
+    r = send(
+        world,
+        op,
+        {
+            **injected(victim),
+            "document_type": "passport",
+            "content_type": "application/pdf",
+            "document_key": f"users/{victim}/planted",
+        },
+        headers,
+    )
     assert r.status_code == 201, r.text
     assert r.json()["document_key"].startswith(f"users/{me}/")
 
@@ -139,8 +174,12 @@ def kyc_submit(world, op):
     victim, victim_headers = customer(world.gw, "Victim")
     me, headers = customer(world.gw, "Applicant")
     with auto_verify(False):
-        r = send(world, op, {**injected(victim), "document_type": "passport",
-                             "document_url": "https://docs.example.com/p.pdf"}, headers)
+        r = send(
+            world,
+            op,
+            {**injected(victim), "document_type": "passport", "document_url": "https://docs.example.com/p.pdf"},
+            headers,
+        )
     assert r.status_code == 202, r.text
     sub = r.json()
     assert (sub["user_id"], sub["status"], sub["decided_at"]) == (me, "pending", None) and sub["id"] != FORCED_ID
@@ -152,12 +191,19 @@ def kyc_decision(world, op):
     victim, _ = customer(world.gw, "Victim")
     me, headers = customer(world.gw, "Applicant")
     with auto_verify(False):
-        sub = world.gw.post("/api/kyc/submit", json={"document_type": "passport",
-                                                     "document_url": "https://docs.example.com/p.pdf"},
-                            headers=headers).json()
+        sub = world.gw.post(
+            "/api/kyc/submit",
+            json={"document_type": "passport", "document_url": "https://docs.example.com/p.pdf"},
+            headers=headers,
+        ).json()
     officer = world.gw.get("/api/auth/me", headers=world.headers("compliance")).json()["id"]
-    r = send(world, op, {**injected(victim), "decision": "reject", "reason": "blurred", "status": "verified"},
-             world.headers("compliance"), submission_id=sub["id"])
+    r = send(
+        world,
+        op,
+        {**injected(victim), "decision": "reject", "reason": "blurred", "status": "verified"},
+        world.headers("compliance"),
+        submission_id=sub["id"],
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["user_id"], r.json()["decided_by"]) == ("rejected", me, officer)
 
@@ -169,8 +215,13 @@ def alert_resolve(world, op):
     alert_id = raise_alert(w, me)
     officer = world.gw.get("/api/auth/me", headers=world.headers("compliance")).json()["id"]
     forged = {"status": "open", "wallet_id": str(uuid.uuid4()), "severity": "low", "freeze": "lifted"}
-    r = send(world, op, {**injected(victim), **forged, "resolution": "documented"}, world.headers("compliance"),
-             alert_id=alert_id)
+    r = send(
+        world,
+        op,
+        {**injected(victim), **forged, "resolution": "documented"},
+        world.headers("compliance"),
+        alert_id=alert_id,
+    )
     assert r.status_code == 200, r.text
     alert = r.json()
     assert (alert["status"], alert["resolved_by"], alert["wallet_id"], alert["user_id"]) == ("resolved", officer, w, me)

@@ -1,6 +1,7 @@
 """Request limits on every operation of every module's OpenAPI: a body over MAX_BODY_BYTES
 is 413 problem+json wherever it is sent, and every list refuses a `limit` outside
 1..PAGE_SIZE_MAX and any cursor it did not issue with 422."""
+
 from __future__ import annotations
 
 import base64
@@ -17,6 +18,7 @@ LIST_ROUTES = tuple(op for op in routes.operations() if {"limit", "cursor"} & se
 
 def settings():
     from finflow.config import settings as current
+
     return current()
 
 
@@ -37,8 +39,10 @@ def client_for(world, op) -> httpx.Client:
     if op.template != "/health":
         return world.gw
     from devserver.gateway import Gateway
-    return httpx.Client(transport=httpx.WSGITransport(app=Gateway(world.gw.functions, only=op.module)),
-                        base_url="http://seed.test")
+
+    return httpx.Client(
+        transport=httpx.WSGITransport(app=Gateway(world.gw.functions, only=op.module)), base_url="http://seed.test"
+    )
 
 
 @pytest.mark.parametrize("op", routes.operations(), ids=lambda op: f"{op.module}:{op}")
@@ -46,8 +50,9 @@ def test_a_body_over_the_limit_is_413_on_every_route(world, op):
     limit = settings().max_body_bytes
     body = json.dumps({"padding": "x" * limit})
     assert len(body) > limit
-    r = client_for(world, op).request(op.method, op.path(world.ids), content=body,
-                                      headers={"Content-Type": "application/json", **caller(world, op)})
+    r = client_for(world, op).request(
+        op.method, op.path(world.ids), content=body, headers={"Content-Type": "application/json", **caller(world, op)}
+    )
     assert_problem(r, 413, str(limit))
 
 
@@ -86,8 +91,16 @@ def _b64(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-GARBAGE_CURSORS = ("garbage", "!!!", "%00", _b64("x|y|z"), _b64("p|2026-01-01T00:00:00|not-a-uuid"),
-                   _b64("e:-1"), _b64("e:abc"), "A" * 60)
+GARBAGE_CURSORS = (
+    "garbage",
+    "!!!",
+    "%00",
+    _b64("x|y|z"),
+    _b64("p|2026-01-01T00:00:00|not-a-uuid"),
+    _b64("e:-1"),
+    _b64("e:abc"),
+    "A" * 60,
+)
 
 
 @pytest.mark.parametrize("op", LIST_ROUTES, ids=str)

@@ -1,6 +1,7 @@
 """Every protected operation of every module's OpenAPI, called with each token of the JWT
 attack set (RFC 8725), is 401 problem+json from the gateway, before any module code runs:
 the module's function is taken down for the call, so reaching it would answer 502."""
+
 from __future__ import annotations
 
 import base64
@@ -24,10 +25,19 @@ def _b64(data: bytes) -> str:
 def _claims(**overrides) -> dict:
     from finflow.config import settings
     from finflow.tokens import CLAIMS_VERSION
+
     now = int(time.time())
-    claims = {"iss": settings().jwt_issuer, "aud": settings().jwt_audience, "sub": str(uuid.uuid4()),
-              "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex, "roles": ["customer", "admin"],
-              "kind": "user", "ver": CLAIMS_VERSION}
+    claims = {
+        "iss": settings().jwt_issuer,
+        "aud": settings().jwt_audience,
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        "roles": ["customer", "admin"],
+        "kind": "user",
+        "ver": CLAIMS_VERSION,
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -40,14 +50,16 @@ def attack_set() -> dict[str, tuple[str, str]]:
     """name -> (token, what the refusal names); each token is valid but for one thing."""
     from finflow.tokens import generate_key
     from functions.auth.keys import key_ring
+
     ring = key_ring()
     key, kid = ring.active.private_key(), ring.active_kid
 
     def rs256(claims: dict, signer=key, key_id: str = kid) -> str:
         return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": key_id})
 
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     hs_input = _unsigned({"alg": "HS256", "typ": "JWT", "kid": kid}, _claims())
     hs_signature = _b64(hmac.new(public_pem, hs_input.encode(), hashlib.sha256).digest())
     header, payload, signature = rs256(_claims(roles=["customer"])).split(".")
@@ -78,11 +90,16 @@ def attacks(gw) -> dict[str, tuple[str, str]]:
 def test_a_token_made_the_same_way_but_valid_is_accepted(gw):
     """The control: the attack tokens fail for their one flaw, not for how they are made."""
     from functions.auth.keys import key_ring
+
     email = f"tok-{uuid.uuid4().hex[:10]}@example.com"
     user = gw.post("/api/auth/register", json={"email": email, "password": "password123", "name": "Tok"}).json()
     ring = key_ring()
-    token = jwt.encode(_claims(sub=user["id"], roles=["customer"]), ring.active.private_key(), algorithm="RS256",
-                       headers={"kid": ring.active_kid})
+    token = jwt.encode(
+        _claims(sub=user["id"], roles=["customer"]),
+        ring.active.private_key(),
+        algorithm="RS256",
+        headers={"kid": ring.active_kid},
+    )
     r = gw.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()["id"] == user["id"], r.text
 

@@ -1,4 +1,5 @@
 """tools.cascade: the blast radius printed by `make cascade CHANGE=...` and the graph files."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -12,12 +13,20 @@ from tools import cascade
 def test_auth_reaches_everyone_payment_through_wallet():
     out = cascade.report("auth")
     direct = out.split("Direct dependents:")[1].split("Indirect")[0]
-    for line in ("wallet (async + sync)", "payment (async + sync)", "notification (async + sync)", "kyc (async + sync)",
-                 "reporting (async)"):
+    for line in (
+        "wallet (async + sync)",
+        "payment (async + sync)",
+        "notification (async + sync)",
+        "kyc (async + sync)",
+        "reporting (async)",
+    ):
         assert line in direct
     assert "payment (also via wallet)" in out  # the seed's indirect dependency
     assert "1. Version the API: auth's routes under /api/v2/" in out
-    assert "3. Update consumers gradually, in deploy-wave order: wallet -> payment -> notification -> kyc -> reporting" in out
+    assert (
+        "3. Update consumers gradually, in deploy-wave order: wallet -> payment -> notification -> kyc -> reporting"
+        in out
+    )
 
 
 def test_a_field_names_its_readers_and_spares_the_others():
@@ -72,8 +81,8 @@ def test_graph_files_render_every_module_and_edge(tmp_path):
         assert key in texts
     assert len(root.findall(f".//{ns}path")) == len(cascade.edges()) + 3  # edges + 3 arrowheads
     md = md_path.read_text()
-    assert "```mermaid" in md and "wallet -->|\"calls: ServiceToken, UserView\"| auth" in md
-    assert "payment -.->|\"PaymentCompleted\"| kyc" in md and "kyc -..->|\"KycDecisionMade\"| auth" in md
+    assert "```mermaid" in md and 'wallet -->|"calls: ServiceToken, UserView"| auth' in md
+    assert 'payment -.->|"PaymentCompleted"| kyc' in md and 'kyc -..->|"KycDecisionMade"| auth' in md
 
 
 def test_committed_graph_is_current():

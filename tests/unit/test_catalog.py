@@ -1,4 +1,5 @@
 """functions.catalog: the module graph that CDK, the devserver and /health all read."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +9,17 @@ from pathlib import Path
 import pytest
 
 from functions import catalog
-from functions.catalog import (BY_KEY, MODULES, Subscription, cascade_info, deploy_waves, module, module_for_path,
-                               public_routes, transitive_calls)
+from functions.catalog import (
+    BY_KEY,
+    MODULES,
+    Subscription,
+    cascade_info,
+    deploy_waves,
+    module,
+    module_for_path,
+    public_routes,
+    transitive_calls,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,16 +30,29 @@ def wave_of(key: str) -> int:
 
 # --- the graph -------------------------------------------------------------------------
 
+
 def test_six_modules_lettered_a_to_f():
     assert [(m.key, m.letter) for m in MODULES] == [
-        ("auth", "A"), ("wallet", "B"), ("payment", "C"), ("notification", "D"), ("kyc", "E"), ("reporting", "F")]
+        ("auth", "A"),
+        ("wallet", "B"),
+        ("payment", "C"),
+        ("notification", "D"),
+        ("kyc", "E"),
+        ("reporting", "F"),
+    ]
     assert set(BY_KEY) == {m.key for m in MODULES}
 
 
 def test_ports_are_the_seed_ports_and_unique():
     ports = {m.key: m.port for m in MODULES}
-    assert ports == {"auth": 8001, "wallet": 8002, "payment": 8003, "notification": 8004, "kyc": 8005,
-                     "reporting": 8006}
+    assert ports == {
+        "auth": 8001,
+        "wallet": 8002,
+        "payment": 8003,
+        "notification": 8004,
+        "kyc": 8005,
+        "reporting": 8006,
+    }
     assert catalog.GATEWAY_PORT not in ports.values()
 
 
@@ -75,6 +98,7 @@ def test_deploy_waves_refuse_a_cycle(monkeypatch):
 
 
 # --- events ----------------------------------------------------------------------------
+
 
 def test_every_subscription_names_events_its_producer_emits():
     for m in MODULES:
@@ -133,28 +157,33 @@ def test_feedback_does_not_hold_back_the_consumer(monkeypatch):
 
 # --- routing ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, key", [
-    ("/api/auth/login", "auth"),
-    ("/api/auth", "auth"),
-    ("/api/wallet/create", "wallet"),
-    ("/api/v1/wallet/abc", "wallet"),
-    ("/api/v2/wallet", "wallet"),
-    ("/api/v2/wallet/create", "wallet"),
-    ("/api/payment/transfer", "payment"),
-    ("/api/notifications/preferences", "notification"),
-    ("/api/notification/health", "notification"),
-    ("/api/kyc/submit", "kyc"),
-    ("/api/aml/alerts", "kyc"),
-    ("/api/reports/summary", "reporting"),
-    ("/api/reporting/health", "reporting"),
-])
+
+@pytest.mark.parametrize(
+    "path, key",
+    [
+        ("/api/auth/login", "auth"),
+        ("/api/auth", "auth"),
+        ("/api/wallet/create", "wallet"),
+        ("/api/v1/wallet/abc", "wallet"),
+        ("/api/v2/wallet", "wallet"),
+        ("/api/v2/wallet/create", "wallet"),
+        ("/api/payment/transfer", "payment"),
+        ("/api/notifications/preferences", "notification"),
+        ("/api/notification/health", "notification"),
+        ("/api/kyc/submit", "kyc"),
+        ("/api/aml/alerts", "kyc"),
+        ("/api/reports/summary", "reporting"),
+        ("/api/reporting/health", "reporting"),
+    ],
+)
 def test_module_for_path(path, key):
     found = module_for_path(path)
     assert found is not None and found.key == key
 
 
-@pytest.mark.parametrize("path", ["/api/authentication", "/api/walletx/1", "/api/v3/wallet", "/api", "/health",
-                                  "/api/unknown/thing"])
+@pytest.mark.parametrize(
+    "path", ["/api/authentication", "/api/walletx/1", "/api/v3/wallet", "/api", "/health", "/api/unknown/thing"]
+)
 def test_paths_no_module_owns(path):
     assert module_for_path(path) is None
 
@@ -169,12 +198,22 @@ def test_longest_prefix_wins(monkeypatch):
 
 def test_public_routes_of_auth():
     routes = set(public_routes(module("auth")))
-    assert {("POST", "/api/auth/register"), ("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"),
-            ("POST", "/api/auth/token"), ("GET", "/api/auth/.well-known/jwks.json"),
-            ("GET", "/api/auth/health"), ("GET", "/health")} <= routes
+    assert {
+        ("POST", "/api/auth/register"),
+        ("POST", "/api/auth/login"),
+        ("POST", "/api/auth/refresh"),
+        ("POST", "/api/auth/token"),
+        ("GET", "/api/auth/.well-known/jwks.json"),
+        ("GET", "/api/auth/health"),
+        ("GET", "/health"),
+    } <= routes
     # what needs a caller stays behind the authorizer
-    for route in [("GET", "/api/auth/me"), ("POST", "/api/auth/logout"), ("GET", "/api/auth/users/{id}"),
-                  ("PUT", "/api/auth/users/{id}/roles")]:
+    for route in [
+        ("GET", "/api/auth/me"),
+        ("POST", "/api/auth/logout"),
+        ("GET", "/api/auth/users/{id}"),
+        ("PUT", "/api/auth/users/{id}/roles"),
+    ]:
         assert route not in routes
 
 
@@ -185,6 +224,7 @@ def test_every_module_has_a_public_health_route():
 
 
 # --- cascade info ----------------------------------------------------------------------
+
 
 def test_cascade_info_for_payment():
     info = cascade_info("payment")
@@ -205,6 +245,7 @@ def test_cascade_info_for_wallet_and_auth():
 
 
 # --- functions -------------------------------------------------------------------------
+
 
 def test_functions_follow_what_a_module_does():
     auth = {f.name: f for f in module("auth").functions}

@@ -7,6 +7,7 @@ and the token fetch was not shared by the threads of one container. ARCHITECTURE
 has a timeout and bounded retries with jitter for idempotent calls (a JWKS GET is; a
 client-credentials exchange changes nothing either).
 """
+
 from __future__ import annotations
 
 import threading
@@ -16,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from finflow import service_auth, service_client
-from finflow import token_check
+from finflow import service_auth, service_client, token_check
+
 
 class TokenEndpoint:
     """A fake Auth: POST /api/auth/token and the JWKS, failing with the queued errors first."""

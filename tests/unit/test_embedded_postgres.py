@@ -1,4 +1,5 @@
 """devserver.embedded_postgres: a real PostgreSQL without Docker (pgserver, or local binaries)."""
+
 import os
 import pathlib
 import subprocess
@@ -52,11 +53,17 @@ def _roundtrip(url):
 
 def _reuse_from_child(data_dir, env_extra):
     """A second process must reuse the running server, and must not stop it when it exits."""
-    code = ("import sys; from devserver.embedded_postgres import server_url as s; "
-            "print(s(sys.argv[1]))")
+    code = "import sys; from devserver.embedded_postgres import server_url as s; print(s(sys.argv[1]))"
     env = {**os.environ, "PYTHONPATH": str(REPO), **env_extra}
-    out = subprocess.run([sys.executable, "-c", code, str(data_dir)], env=env, cwd=REPO,
-                         capture_output=True, text=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     return out.strip().splitlines()[-1]
 
 

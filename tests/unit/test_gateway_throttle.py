@@ -1,6 +1,7 @@
 """The devserver's emulation of API Gateway's stage throttling: a token bucket with the
 catalog's rate and burst, shared by every port, answering 429 problem+json with Retry-After
 before the authorizer or the module runs."""
+
 from __future__ import annotations
 
 import threading
@@ -79,6 +80,7 @@ def test_the_bucket_of_the_catalog_has_the_deployed_limits():
 
 class Refusing:
     """A function that must not run: throttled requests never reach the authorizer or a module."""
+
     enabled = True
 
     def invoke(self, event, timeout=30.0, trace=None):
@@ -89,8 +91,9 @@ def test_the_gateway_answers_429_problem_json_with_retry_after_on_every_port():
     pools = {f"{m.key}.api": Refusing() for m in catalog.MODULES} | {"auth.authorizer": Refusing()}
     bucket = TokenBucket(rate=0.001, burst=2)
     main = httpx.Client(transport=httpx.WSGITransport(app=Gateway(pools, throttle=bucket)), base_url="http://gw")
-    seed = httpx.Client(transport=httpx.WSGITransport(app=Gateway(pools, only="wallet", throttle=bucket)),
-                        base_url="http://seed")
+    seed = httpx.Client(
+        transport=httpx.WSGITransport(app=Gateway(pools, only="wallet", throttle=bucket)), base_url="http://seed"
+    )
     # the burst's two requests reach the API (and fail there: 401 without a token, 502 from the module)
     assert main.get("/api/wallet").status_code == 401
     assert seed.get("/health").status_code == 502
@@ -99,8 +102,12 @@ def test_the_gateway_answers_429_problem_json_with_retry_after_on_every_port():
         assert r.status_code == 429, r.text
         assert r.headers["content-type"] == "application/problem+json"
         assert int(r.headers["retry-after"]) >= 1
-        assert r.json() == {"type": "https://finflow.dev/problems/too-many-requests", "title": "Too Many Requests",
-                            "status": 429, "detail": "Too many requests"}
+        assert r.json() == {
+            "type": "https://finflow.dev/problems/too-many-requests",
+            "title": "Too Many Requests",
+            "status": 429,
+            "detail": "Too many requests",
+        }
 
 
 def test_without_a_bucket_the_gateway_does_not_throttle():

@@ -1,4 +1,5 @@
 """A module the catalog lists but this build lacks is a clear 503, not a 404 or a crash."""
+
 from werkzeug.test import Client
 
 from devserver.gateway import Gateway

@@ -245,6 +245,7 @@ def test_client_for_reuses_client_per_target():
 
 def test_client_for_keeps_one_client_per_calling_module():
     from finflow.service_auth import token_provider
+
     reset_clients()
     try:
         as_payment = client_for("wallet", "http://wallet.test", token_provider=token_provider("payment"))

@@ -1,4 +1,5 @@
 """finflow.tokens: RS256 access tokens, JWKS, key rotation and the RFC 8725 attack set."""
+
 from __future__ import annotations
 
 import base64
@@ -30,8 +31,7 @@ def other_ring() -> KeyRing:
 
 
 def make(ring: KeyRing, **kw) -> str:
-    args = {"subject": "user-1", "roles": ["customer"], "kind": "user", "issuer": ISS, "audience": AUD,
-            "ttl": 1800}
+    args = {"subject": "user-1", "roles": ["customer"], "kind": "user", "issuer": ISS, "audience": AUD, "ttl": 1800}
     return issue(ring, **{**args, **kw})
 
 
@@ -45,19 +45,28 @@ def b64url(data: bytes) -> str:
 
 def valid_claims(**overrides) -> dict:
     now = int(time.time())
-    claims = {"iss": ISS, "aud": AUD, "sub": "user-1", "iat": now, "exp": now + 600, "jti": "j-1",
-              "roles": ["customer"], "kind": "user", "ver": CLAIMS_VERSION}
+    claims = {
+        "iss": ISS,
+        "aud": AUD,
+        "sub": "user-1",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "j-1",
+        "roles": ["customer"],
+        "kind": "user",
+        "ver": CLAIMS_VERSION,
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
 
 def signed(ring: KeyRing, claims: dict, kid: str | None = None) -> str:
     """A token properly signed by `ring`'s active key with arbitrary claims."""
-    return jwt.encode(claims, ring.active.private_key(), algorithm="RS256",
-                      headers={"kid": kid or ring.active_kid})
+    return jwt.encode(claims, ring.active.private_key(), algorithm="RS256", headers={"kid": kid or ring.active_kid})
 
 
 # --- round trip ------------------------------------------------------------------------
+
 
 def test_issued_token_verifies_with_every_claim(ring):
     before = int(time.time())
@@ -103,6 +112,7 @@ def test_expiry_within_the_leeway_is_tolerated(ring):
 
 # --- RFC 8725 attack set ---------------------------------------------------------------
 
+
 def test_alg_none_is_refused(ring):
     header = b64url(json.dumps({"alg": "none", "typ": "JWT", "kid": ring.active_kid}).encode())
     payload = b64url(json.dumps(valid_claims(roles=["admin"])).encode())
@@ -113,8 +123,11 @@ def test_alg_none_is_refused(ring):
 
 
 def test_hs256_keyed_with_the_public_key_is_refused(ring):
-    public_pem = ring.active.private_key().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        ring.active.private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT", "kid": ring.active_kid}).encode())
     payload = b64url(json.dumps(valid_claims(roles=["admin"])).encode())
     signature = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
@@ -188,6 +201,7 @@ def test_garbage_is_refused(ring, token):
 
 # --- key rotation ----------------------------------------------------------------------
 
+
 def test_rotation_keeps_the_previous_key_for_verification(ring):
     old_token = make(ring)
     rotated = ring.rotated()
@@ -223,6 +237,7 @@ def test_refusal_reason_cannot_break_the_gateways_json_template():
     """API Gateway substitutes the authorizer's reason into a JSON body without escaping."""
     import base64
     import json
+
     from devserver.lambda_runtime import LambdaContext, token_authorizer_event
     from functions.auth import authorizer
 
@@ -231,9 +246,10 @@ def test_refusal_reason_cannot_break_the_gateways_json_template():
 
     hostile_alg = 'x"}, "pwned": {'
     token = b64({"alg": hostile_alg, "typ": "JWT"}) + "." + b64({"sub": "a"}) + ".sig"
-    policy = authorizer.handler(token_authorizer_event(f"Bearer {token}", "GET", "/api/auth/me"),
-                                LambdaContext("auth-authorizer"))
+    policy = authorizer.handler(
+        token_authorizer_event(f"Bearer {token}", "GET", "/api/auth/me"), LambdaContext("auth-authorizer")
+    )
     reason = policy["context"]["reason"]
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert "algorithm" in reason
-    assert json.loads('{"detail": "%s"}' % reason)["detail"] == reason
+    assert json.loads(f'{{"detail": "{reason}"}}')["detail"] == reason

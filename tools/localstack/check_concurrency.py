@@ -75,8 +75,11 @@ def main() -> int:
 
     def client(service: str):
         return boto3.client(
-            service, endpoint_url=args.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            service,
+            endpoint_url=args.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
             config=Config(read_timeout=300, retries={"max_attempts": 0}, max_pool_connections=32),
         )
 
@@ -85,8 +88,12 @@ def main() -> int:
     a_name, b_name = f"conc-a-{suffix}", f"conc-b-{suffix}"
     role = "arn:aws:iam::000000000000:role/lambda-role"
     b_arn = lam.create_function(
-        FunctionName=b_name, Runtime="python3.13", Role=role, Handler="index.handler",
-        Code={"ZipFile": _zip(B_CODE)}, Timeout=120,
+        FunctionName=b_name,
+        Runtime="python3.13",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _zip(B_CODE)},
+        Timeout=120,
     )["FunctionArn"]
     a_env, api_id = {"B_NAME": b_name}, None
     if args.via == "http":  # B behind a REST API: GET /b, Lambda proxy integration
@@ -95,14 +102,23 @@ def main() -> int:
         res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="b")["id"]
         apigw.put_method(restApiId=api_id, resourceId=res, httpMethod="GET", authorizationType="NONE")
         apigw.put_integration(
-            restApiId=api_id, resourceId=res, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
+            restApiId=api_id,
+            resourceId=res,
+            httpMethod="GET",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
             uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{b_arn}/invocations",
         )
         apigw.create_deployment(restApiId=api_id, stageName="test")
         a_env["B_URL"] = f"{args.endpoint}/restapis/{api_id}/test/_user_request_/b"
     lam.create_function(
-        FunctionName=a_name, Runtime="python3.13", Role=role, Handler="index.handler",
-        Code={"ZipFile": _zip(A_CODE)}, Timeout=120, Environment={"Variables": a_env},
+        FunctionName=a_name,
+        Runtime="python3.13",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _zip(A_CODE)},
+        Timeout=120,
+        Environment={"Variables": a_env},
     )
     for name in (a_name, b_name):
         lam.get_waiter("function_active_v2").wait(FunctionName=name)
@@ -115,7 +131,7 @@ def main() -> int:
             if r.get("FunctionError") or (fn == a_name and body.get("b_error")):
                 return fn, i, time.time() - t, f"error: {body}"
             return fn, i, time.time() - t, body if fn == a_name else json.loads(body["body"])
-        except Exception as e:  # noqa: BLE001 - report every failure, do not stop the round
+        except Exception as e:
             return fn, i, time.time() - t, f"error: {e!r}"
 
     failed = False
@@ -126,8 +142,10 @@ def main() -> int:
             with ThreadPoolExecutor(len(jobs)) as pool:
                 results = list(pool.map(lambda j: call(*j), jobs))
             wall = time.time() - t0
-            print(f"round {rnd} ({'cold' if rnd == 1 else 'warm'}, A calls B via {args.via}): "
-                  f"{len(jobs)} invocations, wall {wall:.1f} s")
+            print(
+                f"round {rnd} ({'cold' if rnd == 1 else 'warm'}, A calls B via {args.via}): "
+                f"{len(jobs)} invocations, wall {wall:.1f} s"
+            )
             for fn, i, secs, body in results:
                 kind = "A->B" if fn == a_name else "B"
                 if isinstance(body, str):

@@ -1,5 +1,6 @@
 """The payment search engine this process uses: OpenSearch when OPENSEARCH_ENDPOINT is set,
 else PostgreSQL full-text search in Reporting's own database."""
+
 from __future__ import annotations
 
 from threading import Lock
@@ -19,9 +20,11 @@ def engine() -> PaymentSearch:
             s = settings()
             if s.opensearch_endpoint:
                 from functions.reporting.search.opensearch import OpenSearchSearch
+
                 _engine = OpenSearchSearch.from_settings(s.opensearch_endpoint, s.opensearch_index, s.aws_region)
             else:
                 from functions.reporting.search.postgres import PostgresSearch
+
                 _engine = PostgresSearch(lambda: db_engine("reporting"))
         return _engine
 

@@ -10,14 +10,16 @@ Both answer the same question the same way:
 - newest first (time, then payment id, both descending), `limit` per page, and an opaque
   cursor for the next page; `totals` are count and volume per currency of every match.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Protocol, Sequence
+from typing import Protocol
 
 ID_FIELDS = ("payment_id", "from_wallet_id", "to_wallet_id", "from_user_id", "to_user_id")
 
@@ -42,7 +44,7 @@ class PaymentDoc:
     at: datetime
 
     @classmethod
-    def from_row(cls, row) -> "PaymentDoc":
+    def from_row(cls, row) -> PaymentDoc:
         return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
 
     def as_dict(self) -> dict:

@@ -5,40 +5,52 @@ indexes each payment after its database transaction commits (and again on redeli
 the rebuild re-creates the index and bulk-loads it from the database. Every request body
 is built by a pure function here, so tests check them as data.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
-from functions.reporting.search.base import (ID_FIELDS, PaymentDoc, SearchPage, SearchQuery, Total,
-                                             decode_cursor, encode_cursor)
+from functions.reporting.search.base import (
+    ID_FIELDS,
+    PaymentDoc,
+    SearchPage,
+    SearchQuery,
+    Total,
+    decode_cursor,
+    encode_cursor,
+)
 
 CURRENCY_BUCKETS = 500  # more than there are ISO 4217 currencies
 
 # strict: a document with a field the mapping does not know is refused, not guessed at
 INDEX_BODY: dict[str, Any] = {
     "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 1, "refresh_interval": "1s"}},
-    "mappings": {"dynamic": "strict", "properties": {
-        "payment_id": {"type": "keyword"},
-        "status": {"type": "keyword"},
-        "kind": {"type": "keyword"},
-        "currency": {"type": "keyword"},
-        "amount_minor": {"type": "long"},
-        "from_wallet_id": {"type": "keyword"},
-        "to_wallet_id": {"type": "keyword"},
-        "from_user_id": {"type": "keyword"},
-        "to_user_id": {"type": "keyword"},
-        "description": {"type": "text", "analyzer": "standard"},
-        "failure_reason": {"type": "text", "index": False},
-        # microseconds, as PostgreSQL keeps them: pages break ties the same way in both engines
-        "at": {"type": "date_nanos"},
-    }},
+    "mappings": {
+        "dynamic": "strict",
+        "properties": {
+            "payment_id": {"type": "keyword"},
+            "status": {"type": "keyword"},
+            "kind": {"type": "keyword"},
+            "currency": {"type": "keyword"},
+            "amount_minor": {"type": "long"},
+            "from_wallet_id": {"type": "keyword"},
+            "to_wallet_id": {"type": "keyword"},
+            "from_user_id": {"type": "keyword"},
+            "to_user_id": {"type": "keyword"},
+            "description": {"type": "text", "analyzer": "standard"},
+            "failure_reason": {"type": "text", "index": False},
+            # microseconds, as PostgreSQL keeps them: pages break ties the same way in both engines
+            "at": {"type": "date_nanos"},
+        },
+    },
 }
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def document(doc: PaymentDoc) -> dict:
@@ -72,8 +84,12 @@ def query_body(q: SearchQuery) -> dict:
         "query": {"bool": query},
         "sort": [{"at": {"order": "desc"}}, {"payment_id": {"order": "desc"}}],
         "track_total_hits": False,
-        "aggs": {"currencies": {"terms": {"field": "currency", "size": CURRENCY_BUCKETS},
-                                "aggs": {"volume": {"sum": {"field": "amount_minor"}}}}},
+        "aggs": {
+            "currencies": {
+                "terms": {"field": "currency", "size": CURRENCY_BUCKETS},
+                "aggs": {"volume": {"sum": {"field": "amount_minor"}}},
+            }
+        },
     }
     if q.cursor:
         body["search_after"] = decode_cursor(q.cursor, 2)
@@ -82,8 +98,10 @@ def query_body(q: SearchQuery) -> dict:
 
 def parse_page(response: dict, limit: int) -> SearchPage:
     hits = response["hits"]["hits"]
-    docs = [PaymentDoc(**{**h["_source"], "at": datetime.fromisoformat(h["_source"]["at"].replace("Z", "+00:00"))})
-            for h in hits[:limit]]
+    docs = [
+        PaymentDoc(**{**h["_source"], "at": datetime.fromisoformat(h["_source"]["at"].replace("Z", "+00:00"))})
+        for h in hits[:limit]
+    ]
     cursor = encode_cursor(hits[limit - 1]["sort"]) if len(hits) > limit else None
     buckets = response.get("aggregations", {}).get("currencies", {}).get("buckets", [])
     # a sum aggregation answers a double: exact while a currency's volume stays under 2**53 minor units
@@ -99,7 +117,7 @@ class OpenSearchSearch:
         self._ready = False
 
     @classmethod
-    def from_settings(cls, endpoint: str, index: str, region: str) -> "OpenSearchSearch":
+    def from_settings(cls, endpoint: str, index: str, region: str) -> OpenSearchSearch:
         return cls(client(endpoint, region), index)
 
     def _ensure_index(self) -> None:
@@ -146,7 +164,14 @@ def client(endpoint: str, region: str):
     auth = None
     if (parts.hostname or "").endswith(".amazonaws.com"):
         import boto3
+
         auth = Urllib3AWSV4SignerAuth(boto3.Session().get_credentials(), region, "es")
-    return OpenSearch(hosts=[{"host": parts.hostname, "port": parts.port or (443 if https else 80)}],
-                      http_auth=auth, use_ssl=https, verify_certs=https, timeout=5, max_retries=2,
-                      retry_on_timeout=True)
+    return OpenSearch(
+        hosts=[{"host": parts.hostname, "port": parts.port or (443 if https else 80)}],
+        http_auth=auth,
+        use_ssl=https,
+        verify_certs=https,
+        timeout=5,
+        max_retries=2,
+        retry_on_timeout=True,
+    )

@@ -11,15 +11,24 @@ index a common word meant a bitmap heap scan over nearly every heap page. A page
 same index in keyset order and stops after `limit + 1` matches. The planner still takes
 the GIN or id indexes when they are selective.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Callable, Sequence
 
 from sqlalchemy import Engine, func, or_, select, tuple_
 
-from functions.reporting.search.base import (ID_FIELDS, BadCursor, PaymentDoc, SearchPage, SearchQuery, Total,
-                                             decode_cursor, encode_cursor)
+from functions.reporting.search.base import (
+    ID_FIELDS,
+    BadCursor,
+    PaymentDoc,
+    SearchPage,
+    SearchQuery,
+    Total,
+    decode_cursor,
+    encode_cursor,
+)
 from functions.reporting.tables import payments
 
 _DOC_COLUMNS = [payments.c[f] for f in PaymentDoc.__dataclass_fields__]
@@ -65,10 +74,9 @@ class PostgresSearch:
         with self._engine().connect() as conn:
             rows = conn.execute(page).all()
             sums = conn.execute(totals).all()
-        docs = [PaymentDoc.from_row(r) for r in rows[:q.limit]]
+        docs = [PaymentDoc.from_row(r) for r in rows[: q.limit]]
         cursor = encode_cursor([docs[-1].at.isoformat(), docs[-1].payment_id]) if len(rows) > q.limit else None
-        return SearchPage(items=docs, next_cursor=cursor,
-                          totals={r.currency: Total(r.n, int(r.v)) for r in sums})
+        return SearchPage(items=docs, next_cursor=cursor, totals={r.currency: Total(r.n, int(r.v)) for r in sums})
 
 
 def _after(cursor: str) -> tuple[datetime, str]:
@@ -91,5 +99,8 @@ def page_statement(q: SearchQuery):
 def totals_statement(q: SearchQuery):
     """Count and volume per currency of every match (the cursor does not narrow them)."""
     t = payments.c
-    return (select(t.currency, func.count().label("n"), func.sum(t.amount_minor).label("v"))
-            .where(*where_clauses(q)).group_by(t.currency))
+    return (
+        select(t.currency, func.count().label("n"), func.sum(t.amount_minor).label("v"))
+        .where(*where_clauses(q))
+        .group_by(t.currency)
+    )

@@ -3,6 +3,7 @@
 Revision ID: 0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -49,10 +50,20 @@ def upgrade() -> None:
     op.create_index("submissions_user", "submissions", ["user_id", "submitted_at"])
     op.create_index("submissions_queue", "submissions", ["status", "submitted_at", "id"])
     # the database itself refuses a second pending or a second verified submission per user
-    op.create_index("submissions_one_pending", "submissions", ["user_id"], unique=True,
-                    postgresql_where=sa.text("status = 'pending'"))
-    op.create_index("submissions_one_verified", "submissions", ["user_id"], unique=True,
-                    postgresql_where=sa.text("status = 'verified'"))
+    op.create_index(
+        "submissions_one_pending",
+        "submissions",
+        ["user_id"],
+        unique=True,
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.create_index(
+        "submissions_one_verified",
+        "submissions",
+        ["user_id"],
+        unique=True,
+        postgresql_where=sa.text("status = 'verified'"),
+    )
     op.create_table(
         "observed_payments",
         sa.Column("payment_id", sa.String(64), primary_key=True),
@@ -76,11 +87,18 @@ def upgrade() -> None:
         sa.Column("velocity_amount_minor", sa.BigInteger, nullable=False),
         sa.Column("rapid_min_minor", sa.BigInteger, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint("threshold_minor > 0 AND velocity_count > 0 AND velocity_amount_minor > 0 "
-                           "AND rapid_min_minor > 0", name="aml_limits_positive"),
+        sa.CheckConstraint(
+            "threshold_minor > 0 AND velocity_count > 0 AND velocity_amount_minor > 0 AND rapid_min_minor > 0",
+            name="aml_limits_positive",
+        ),
     )
-    op.bulk_insert(limits, [{"currency": c, "threshold_minor": t, "velocity_count": n, "velocity_amount_minor": v,
-                             "rapid_min_minor": r} for c, t, n, v, r in _LIMITS])
+    op.bulk_insert(
+        limits,
+        [
+            {"currency": c, "threshold_minor": t, "velocity_count": n, "velocity_amount_minor": v, "rapid_min_minor": r}
+            for c, t, n, v, r in _LIMITS
+        ],
+    )
     op.create_table(
         "alerts",
         sa.Column("id", UUID(as_uuid=False), primary_key=True),
@@ -103,15 +121,17 @@ def upgrade() -> None:
         sa.CheckConstraint("severity IN ('low', 'medium', 'high')", name="alerts_severity"),
         sa.CheckConstraint("status IN ('open', 'resolved')", name="alerts_status"),
         sa.CheckConstraint("(status = 'resolved') = (resolved_at IS NOT NULL)", name="alerts_resolved_at"),
-        sa.CheckConstraint("freeze_state IN ('pending', 'frozen', 'lifted', 'cancelled', 'skipped')",
-                           name="alerts_freeze_state"),  # or NULL: the alert does not freeze
+        sa.CheckConstraint(
+            "freeze_state IN ('pending', 'frozen', 'lifted', 'cancelled', 'skipped')", name="alerts_freeze_state"
+        ),  # or NULL: the alert does not freeze
         # a redelivered or republished payment never raises the same alert twice
         sa.UniqueConstraint("rule", "payment_id", name="alerts_one_per_rule_and_payment"),
     )
     op.create_index("alerts_queue", "alerts", ["status", "created_at", "id"])
     op.create_index("alerts_wallet", "alerts", ["wallet_id", "status"])
-    op.create_index("alerts_freeze_pending", "alerts", ["payment_id"],
-                    postgresql_where=sa.text("freeze_state = 'pending'"))
+    op.create_index(
+        "alerts_freeze_pending", "alerts", ["payment_id"], postgresql_where=sa.text("freeze_state = 'pending'")
+    )
     op.create_table(
         "wallet_ages",
         sa.Column("wallet_id", sa.String(64), primary_key=True),
@@ -121,6 +141,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("processed_events", "outbox", "wallet_ages", "alerts", "aml_limits", "observed_payments",
-                  "submissions"):
+    for table in (
+        "processed_events",
+        "outbox",
+        "wallet_ages",
+        "alerts",
+        "aml_limits",
+        "observed_payments",
+        "submissions",
+    ):
         op.drop_table(table)

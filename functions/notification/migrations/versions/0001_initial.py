@@ -7,6 +7,7 @@ consumers are idempotent through the send claims and the derived notification id
 Revision ID: 0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -24,25 +25,38 @@ def upgrade() -> None:
     op.create_table(
         "contacts",
         sa.Column("id", ID, primary_key=True),
-        sa.Column("email", sa.Text), sa.Column("name", sa.Text), sa.Column("registered_at", AT),
-        sa.Column("kyc_status", sa.Text), sa.Column("kyc_status_at", AT),
-        sa.Column("roles", ARRAY(sa.Text)), sa.Column("roles_at", AT),
-        sa.Column("kyc_reminded_at", AT), sa.Column("erased_at", AT),
+        sa.Column("email", sa.Text),
+        sa.Column("name", sa.Text),
+        sa.Column("registered_at", AT),
+        sa.Column("kyc_status", sa.Text),
+        sa.Column("kyc_status_at", AT),
+        sa.Column("roles", ARRAY(sa.Text)),
+        sa.Column("roles_at", AT),
+        sa.Column("kyc_reminded_at", AT),
+        sa.Column("erased_at", AT),
         sa.Column("updated_at", AT, nullable=False),
-        sa.CheckConstraint("erased_at IS NULL OR (email IS NULL AND name IS NULL AND registered_at IS NULL)",
-                           name="contacts_erased_keep_nothing"),
+        sa.CheckConstraint(
+            "erased_at IS NULL OR (email IS NULL AND name IS NULL AND registered_at IS NULL)",
+            name="contacts_erased_keep_nothing",
+        ),
     )
     # AML alerts go to every compliance officer
     op.create_index("contacts_by_role", "contacts", ["roles"], postgresql_using="gin")
     # the reminder job walks the users still pending and not reminded, by id
-    op.create_index("contacts_kyc_reminders", "contacts", ["id"],
-                    postgresql_where=sa.text("kyc_status = 'pending' AND kyc_reminded_at IS NULL"))
+    op.create_index(
+        "contacts_kyc_reminders",
+        "contacts",
+        ["id"],
+        postgresql_where=sa.text("kyc_status = 'pending' AND kyc_reminded_at IS NULL"),
+    )
 
     op.create_table(
         "preferences",
         sa.Column("user_id", ID, primary_key=True),
-        sa.Column("email", sa.Boolean, nullable=False), sa.Column("sms", sa.Boolean, nullable=False),
-        sa.Column("in_app", sa.Boolean, nullable=False), sa.Column("phone", sa.Text),
+        sa.Column("email", sa.Boolean, nullable=False),
+        sa.Column("sms", sa.Boolean, nullable=False),
+        sa.Column("in_app", sa.Boolean, nullable=False),
+        sa.Column("phone", sa.Text),
         sa.Column("updated_at", AT, nullable=False),
         sa.CheckConstraint("NOT sms OR phone IS NOT NULL", name="preferences_sms_needs_phone"),
     )
@@ -50,8 +64,10 @@ def upgrade() -> None:
     op.create_table(
         "notifications",
         sa.Column("id", ID, primary_key=True),
-        sa.Column("user_id", ID, nullable=False), sa.Column("event_id", ID, nullable=False),
-        sa.Column("type", sa.Text, nullable=False), sa.Column("title", sa.Text, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("event_id", ID, nullable=False),
+        sa.Column("type", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("data", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
         sa.Column("mentions", ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
@@ -61,22 +77,32 @@ def upgrade() -> None:
         sa.CheckConstraint("read = (read_at IS NOT NULL)", name="notifications_read_at"),
     )
     # the user's notifications newest first (keyset pages), and the unread ones alone
-    op.create_index("notifications_user_newest", "notifications",
-                    ["user_id", sa.text("created_at DESC"), sa.text("id DESC")])
-    op.create_index("notifications_user_unread", "notifications",
-                    ["user_id", sa.text("created_at DESC"), sa.text("id DESC")], postgresql_where=sa.text("NOT read"))
+    op.create_index(
+        "notifications_user_newest", "notifications", ["user_id", sa.text("created_at DESC"), sa.text("id DESC")]
+    )
+    op.create_index(
+        "notifications_user_unread",
+        "notifications",
+        ["user_id", sa.text("created_at DESC"), sa.text("id DESC")],
+        postgresql_where=sa.text("NOT read"),
+    )
     # an erasure rewrites the notifications that name the user
     op.create_index("notifications_mentions", "notifications", ["mentions"], postgresql_using="gin")
 
     op.create_table(
         "deliveries",
         sa.Column("id", ID, primary_key=True),
-        sa.Column("event_id", ID, nullable=False), sa.Column("user_id", ID, nullable=False),
-        sa.Column("template", sa.Text, nullable=False), sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("event_id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("template", sa.Text, nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
         sa.Column("to", sa.Text),
-        sa.Column("status", sa.Text, nullable=False), sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("provider_id", sa.Text), sa.Column("error", sa.Text),
-        sa.Column("created_at", AT, nullable=False), sa.Column("updated_at", AT, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("provider_id", sa.Text),
+        sa.Column("error", sa.Text),
+        sa.Column("created_at", AT, nullable=False),
+        sa.Column("updated_at", AT, nullable=False),
         sa.Column("sent_at", AT),
         sa.UniqueConstraint("event_id", "user_id", "template", "channel", name="deliveries_one_send"),
         sa.CheckConstraint("status IN ('sending','sent','failed','rejected','unknown')", name="deliveries_status"),

@@ -3,6 +3,7 @@
 Revision ID: 0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -103,6 +104,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("processed_events", "aml_alerts", "payments_daily", "payments", "wallets", "kyc_submissions",
-                  "users"):
+    for table in (
+        "processed_events",
+        "aml_alerts",
+        "payments_daily",
+        "payments",
+        "wallets",
+        "kyc_submissions",
+        "users",
+    ):
         op.drop_table(table)

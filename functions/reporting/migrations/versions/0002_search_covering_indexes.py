@@ -11,6 +11,7 @@ their keyset order.
 Revision ID: 0002
 Revises: 0001
 """
+
 from alembic import op
 
 revision = "0002"
@@ -20,10 +21,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("CREATE INDEX payments_recent_covering ON payments (at DESC, payment_id DESC) "
-               "INCLUDE (currency, amount_minor, search)")
-    op.execute("CREATE INDEX payments_currency_recent_covering ON payments (currency, at DESC, payment_id DESC) "
-               "INCLUDE (amount_minor, search)")
+    op.execute(
+        "CREATE INDEX payments_recent_covering ON payments (at DESC, payment_id DESC) "
+        "INCLUDE (currency, amount_minor, search)"
+    )
+    op.execute(
+        "CREATE INDEX payments_currency_recent_covering ON payments (currency, at DESC, payment_id DESC) "
+        "INCLUDE (amount_minor, search)"
+    )
     op.drop_index("payments_recent", table_name="payments")
     op.drop_index("payments_currency_recent", table_name="payments")
 

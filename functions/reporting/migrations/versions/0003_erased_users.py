@@ -4,6 +4,7 @@ whatever order the events arrive in
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 

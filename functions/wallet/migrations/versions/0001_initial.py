@@ -3,6 +3,7 @@
 Revision ID: 0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
@@ -46,10 +47,20 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('active', 'frozen', 'closed')", name="wallets_status"),
         sa.CheckConstraint("(status = 'frozen') = (frozen_by IS NOT NULL)", name="wallets_frozen_by"),
     )
-    op.create_index("wallets_one_per_user_currency", "wallets", ["user_id", "currency"], unique=True,
-                    postgresql_where=sa.text("kind = 'user'"))
-    op.create_index("wallets_one_external_per_currency", "wallets", ["currency"], unique=True,
-                    postgresql_where=sa.text("kind = 'external'"))
+    op.create_index(
+        "wallets_one_per_user_currency",
+        "wallets",
+        ["user_id", "currency"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'user'"),
+    )
+    op.create_index(
+        "wallets_one_external_per_currency",
+        "wallets",
+        ["currency"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'external'"),
+    )
     op.create_table(
         "postings",
         sa.Column("id", sa.String(64), primary_key=True),
@@ -99,6 +110,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS ledger_entries_balanced ON ledger_entries")
     op.execute("DROP FUNCTION IF EXISTS ledger_posting_balanced()")
-    for table in ("processed_events", "outbox", "kyc_replica", "wallet_status_changes", "ledger_entries",
-                  "postings", "wallets"):
+    for table in (
+        "processed_events",
+        "outbox",
+        "kyc_replica",
+        "wallet_status_changes",
+        "ledger_entries",
+        "postings",
+        "wallets",
+    ):
         op.drop_table(table)

@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,8 +14,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("kyc_replica", sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False,
-                                           server_default=sa.func.now()))
+    op.add_column(
+        "kyc_replica",
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
 
 
 def downgrade() -> None:

@@ -4,6 +4,7 @@ boto3 honours AWS_ENDPOINT_URL, so moto or LocalStack need no code change here. 
 itself is imported on the first client (~80 ms of a cold start): many invocations of a
 function never make an AWS call.
 """
+
 from __future__ import annotations
 
 import json

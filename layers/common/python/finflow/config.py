@@ -1,4 +1,5 @@
 """Environment settings, modelled once (pydantic-settings). Logic never reads os.environ."""
+
 from __future__ import annotations
 
 from functools import cache

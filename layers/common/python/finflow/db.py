@@ -1,4 +1,5 @@
 """SQLAlchemy 2 engines (psycopg 3), one per module database, reused across invocations."""
+
 from __future__ import annotations
 
 import time
@@ -14,7 +15,7 @@ from finflow.config import settings
 def normalize_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -23,8 +24,14 @@ def database_url(module: str) -> URL:
     s = settings()
     if s.db_secret_arn:
         sec = secret_json(s.db_secret_arn)
-        return URL.create("postgresql+psycopg", username=sec["username"], password=sec["password"],
-                          host=sec["host"], port=int(sec.get("port", 5432)), database=sec.get("dbname", module))
+        return URL.create(
+            "postgresql+psycopg",
+            username=sec["username"],
+            password=sec["password"],
+            host=sec["host"],
+            port=int(sec.get("port", 5432)),
+            database=sec.get("dbname", module),
+        )
     if s.database_url:
         return make_url(normalize_url(s.database_url)).set(database=f"{s.db_name_prefix}{module}")
     raise RuntimeError("no database configured: set DATABASE_URL (or DB_SECRET_ARN in AWS)")
@@ -50,15 +57,16 @@ def _ping_when_idle(e: Engine) -> None:
             return
         try:
             e.dialect.do_ping(dbapi_conn)
-        except Exception as error:  # noqa: BLE001 - the pool replaces the connection and tries again
+        except Exception as error:
             raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def engine(module: str) -> Engine:
     with _lock:
         if module not in _engines:
-            e = create_engine(database_url(module), pool_size=settings().db_pool_size, max_overflow=10,
-                              pool_recycle=300)
+            e = create_engine(
+                database_url(module), pool_size=settings().db_pool_size, max_overflow=10, pool_recycle=300
+            )
             _ping_when_idle(e)
             _engines[module] = e
         return _engines[module]

@@ -4,16 +4,30 @@ A producer records its event in the same transaction as the state change, publis
 after commit, and a scheduled sweeper republishes anything left. Consumers receive
 EventBridge events through SQS and apply each `event_id` once.
 """
+
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import (Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, func, insert,
-                        select, update)
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -25,7 +39,8 @@ from finflow.observability import Observability, trace_header
 
 def outbox_table(metadata: MetaData) -> Table:
     return Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("event_id", UUID(as_uuid=False), primary_key=True),
         Column("detail_type", String(64), nullable=False),
         Column("detail", JSONB, nullable=False),
@@ -37,7 +52,8 @@ def outbox_table(metadata: MetaData) -> Table:
 
 def processed_events_table(metadata: MetaData) -> Table:
     return Table(
-        "processed_events", metadata,
+        "processed_events",
+        metadata,
         Column("event_id", String(64), primary_key=True),
         Column("detail_type", String(64), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -48,7 +64,7 @@ def record(conn: Connection, outbox: Table, detail_type: str, data: dict, versio
     """Write an event into the outbox inside the caller's transaction; returns its detail."""
     detail = {
         "event_id": str(uuid.uuid4()),
-        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "occurred_at": datetime.now(UTC).isoformat(),
         "version": version,
         "correlation_id": service_client.correlation_id.get(),
         "data": data,
@@ -65,23 +81,30 @@ def publish_pending(engine: Engine, outbox: Table, module: str, limit: int = 100
     with engine.begin() as conn:
         rows = conn.execute(
             select(outbox.c.event_id, outbox.c.detail_type, outbox.c.detail)
-            .where(outbox.c.published_at.is_(None)).order_by(outbox.c.created_at)
-            .limit(limit).with_for_update(skip_locked=True)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         ).all()
         for start in range(0, len(rows), 10):  # PutEvents takes at most 10 entries
-            batch = rows[start:start + 10]
-            entries = [{"Source": f"finflow.{module}", "DetailType": r.detail_type,
-                        "Detail": json.dumps(r.detail), "EventBusName": settings().event_bus_name}
-                       | ({"TraceHeader": r.detail["trace_header"]} if r.detail.get("trace_header") else {})
-                       for r in batch]
+            batch = rows[start : start + 10]
+            entries = [
+                {
+                    "Source": f"finflow.{module}",
+                    "DetailType": r.detail_type,
+                    "Detail": json.dumps(r.detail),
+                    "EventBusName": settings().event_bus_name,
+                }
+                | ({"TraceHeader": r.detail["trace_header"]} if r.detail.get("trace_header") else {})
+                for r in batch
+            ]
             result = client("events").put_events(Entries=entries)["Entries"]
-            ok = [r.event_id for r, res in zip(batch, result) if "EventId" in res]
-            failed = [r.event_id for r, res in zip(batch, result) if "EventId" not in res]
+            ok = [r.event_id for r, res in zip(batch, result, strict=False) if "EventId" in res]
+            failed = [r.event_id for r, res in zip(batch, result, strict=False) if "EventId" not in res]
             if ok:
                 conn.execute(update(outbox).where(outbox.c.event_id.in_(ok)).values(published_at=func.now()))
             if failed:
-                conn.execute(update(outbox).where(outbox.c.event_id.in_(failed))
-                             .values(attempts=outbox.c.attempts + 1))
+                conn.execute(update(outbox).where(outbox.c.event_id.in_(failed)).values(attempts=outbox.c.attempts + 1))
             published += len(ok)
     return published
 
@@ -90,11 +113,12 @@ def publish_after_commit(engine: Engine, outbox: Table, module: str, obs: Observ
     """Best effort right after a commit; the sweeper retries whatever this could not send."""
     try:
         publish_pending(engine, outbox, module)
-    except Exception:  # noqa: BLE001 - the outbox keeps the event; never fail the request for it
+    except Exception:
         obs.logger.warning("event publish deferred to the outbox sweeper", exc_info=True)
 
 
 # --- consumers -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Event:
@@ -108,19 +132,27 @@ class Event:
     trace_header: str | None = None
 
     @classmethod
-    def from_eventbridge(cls, envelope: dict) -> "Event":
+    def from_eventbridge(cls, envelope: dict) -> Event:
         detail = envelope["detail"]
-        return cls(event_id=detail["event_id"], source=envelope["source"], detail_type=envelope["detail-type"],
-                   occurred_at=detail["occurred_at"], version=int(detail.get("version", 1)),
-                   correlation_id=detail.get("correlation_id"), data=detail.get("data") or {},
-                   trace_header=detail.get("trace_header"))
+        return cls(
+            event_id=detail["event_id"],
+            source=envelope["source"],
+            detail_type=envelope["detail-type"],
+            occurred_at=detail["occurred_at"],
+            version=int(detail.get("version", 1)),
+            correlation_id=detail.get("correlation_id"),
+            data=detail.get("data") or {},
+            trace_header=detail.get("trace_header"),
+        )
 
 
 def first_delivery(conn: Connection, processed: Table, event: Event) -> bool:
     """Claim `event` in the consumer's transaction; False if it was applied before."""
     claimed = conn.execute(
-        pg_insert(processed).values(event_id=event.event_id, detail_type=event.detail_type)
-        .on_conflict_do_nothing().returning(processed.c.event_id)
+        pg_insert(processed)
+        .values(event_id=event.event_id, detail_type=event.detail_type)
+        .on_conflict_do_nothing()
+        .returning(processed.c.event_id)
     ).first()
     return claimed is not None
 
@@ -155,8 +187,9 @@ def consumer_handler(obs: Observability, handlers: dict[str, Handler]) -> Callab
     return handler
 
 
-def sweeper_handler(engine_for: Callable[[], Engine], outbox: Table, module: str,
-                    obs: Observability) -> Callable[[dict, Any], dict]:
+def sweeper_handler(
+    engine_for: Callable[[], Engine], outbox: Table, module: str, obs: Observability
+) -> Callable[[dict, Any], dict]:
     """The scheduled Lambda that republishes whatever the outbox still holds."""
 
     @obs.logger.inject_lambda_context(log_event=False)

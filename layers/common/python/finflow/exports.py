@@ -7,11 +7,13 @@ replaces it with the same content, so a redelivered event is harmless. Auth answ
 parts are ready and hands the owner short-lived download links. Parts expire with the
 bucket's lifecycle rule (infra_cdk: 7 days).
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from finflow.aws import client
 from finflow.config import settings
@@ -29,6 +31,7 @@ class ExportsUnavailable(Exception):
 
 def _s3_errors():
     from botocore.exceptions import BotoCoreError, ClientError
+
     return BotoCoreError, ClientError
 
 
@@ -37,11 +40,20 @@ def _key(export_id: str, module: str) -> str:
 
 
 def write_part(export_id: str, user_id: str, module: str, data: Any) -> None:
-    body = {"export_id": export_id, "user_id": user_id, "module": module,
-            "generated_at": datetime.now(timezone.utc).isoformat(), "data": data}
+    body = {
+        "export_id": export_id,
+        "user_id": user_id,
+        "module": module,
+        "generated_at": datetime.now(UTC).isoformat(),
+        "data": data,
+    }
     try:
-        client("s3").put_object(Bucket=settings().exports_bucket, Key=_key(export_id, module),
-                                Body=json.dumps(body, default=str).encode(), ContentType="application/json")
+        client("s3").put_object(
+            Bucket=settings().exports_bucket,
+            Key=_key(export_id, module),
+            Body=json.dumps(body, default=str).encode(),
+            ContentType="application/json",
+        )
     except _s3_errors() as exc:
         raise ExportsUnavailable(str(exc)) from exc
 
@@ -70,13 +82,16 @@ def delete(export_id: str) -> int:
 
 def download_url(export_id: str, module: str) -> str:
     return client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": settings().exports_bucket, "Key": _key(export_id, module)},
-        ExpiresIn=DOWNLOAD_EXPIRES_SECONDS)
+        "get_object",
+        Params={"Bucket": settings().exports_bucket, "Key": _key(export_id, module)},
+        ExpiresIn=DOWNLOAD_EXPIRES_SECONDS,
+    )
 
 
 # --- the consumers' side: one part per module, built from the owner's own reads ------------
 
-def consumer(module: str, build: Callable[["Principal"], Any]) -> Callable[["Event"], None]:
+
+def consumer(module: str, build: Callable[[Principal], Any]) -> Callable[[Event], None]:
     """The UserExportRequested handler of `module`: `build(owner)` returns its part, read as
     the owner would read it (a Principal of the user, as the authorizer would pass on)."""
     from finflow import contracts

@@ -3,10 +3,11 @@
 Dependencies and `cascade_info` come from the catalog. Dependencies are asked with
 `?shallow=true` so one health call never fans out through the whole graph.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from sqlalchemy import text
@@ -25,6 +26,7 @@ def database_check(module: str) -> Check:
     def check() -> None:
         with engine(module).connect() as conn:
             conn.execute(text("SELECT 1"))
+
     return check
 
 
@@ -40,8 +42,12 @@ def dependency_status(dep: str, timeout: float = 1.0) -> str:
         return "unreachable"
 
 
-def add_health(app: APIGatewayRestResolver, module: str, checks: dict[str, Check] | None = None,
-               extra_dependencies: Callable[[], dict[str, str]] | None = None) -> None:
+def add_health(
+    app: APIGatewayRestResolver,
+    module: str,
+    checks: dict[str, Check] | None = None,
+    extra_dependencies: Callable[[], dict[str, str]] | None = None,
+) -> None:
     m = catalog.module(module)
     own: dict[str, Check] = dict(checks or {})
     if f"aurora:{module}" in m.stores:
@@ -53,7 +59,7 @@ def add_health(app: APIGatewayRestResolver, module: str, checks: dict[str, Check
         for name, check in own.items():
             try:
                 check()
-            except Exception:  # noqa: BLE001 - any failure means the store is unusable
+            except Exception:
                 failures.append(name)
         deps: dict[str, str] = {}
         if not shallow:
@@ -61,10 +67,14 @@ def add_health(app: APIGatewayRestResolver, module: str, checks: dict[str, Check
             deps = {name: f.result() for name, f in futures.items()}
             deps.update(extra_dependencies() if extra_dependencies else {})
         status = "unhealthy" if failures else ("healthy" if all(v == "healthy" for v in deps.values()) else "degraded")
-        body = {"status": status, "service": m.service, "dependencies": deps,
-                # this container's breakers (per target it has called): open = failing fast
-                "circuit_breakers": breaker_states(),
-                "cascade_info": catalog.cascade_info(module)}
+        body = {
+            "status": status,
+            "service": m.service,
+            "dependencies": deps,
+            # this container's breakers (per target it has called): open = failing fast
+            "circuit_breakers": breaker_states(),
+            "cascade_info": catalog.cascade_info(module),
+        }
         if failures:
             body["failing"] = failures
         return json_response(body, 503 if failures else 200)

@@ -4,14 +4,16 @@ The resolver factory wires Powertools (validation, OpenAPI, Swagger UI), RFC 945
 problem+json errors, the principal the authorizer passed on, role checks, the request
 guards (body size, malformed JSON) and correlation ids.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -31,21 +33,39 @@ _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 class Problem(Exception):
     """An error a client can act on; rendered as RFC 9457 problem+json."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, code: str | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, headers or {}
         self.title = title or _TITLES.get(status, "Error")
         self.code = code or self.title.lower().replace(" ", "-")
 
 
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-           413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class ProblemBody(BaseModel):
     """RFC 9457 problem details: how every error here is answered."""
+
     type: str
     title: str
     status: int
@@ -68,18 +88,20 @@ def documented(status: int = 200, model: Any = None, *problems: int, public: boo
     elif status == 204:
         ok["content"] = {}
     codes = (set(COMMON_PROBLEMS) - ({401} if public else set())) | set(problems)
-    return {status: ok} | {code: {"description": _TITLES.get(code, "Error"),
-                                  "content": {PROBLEM: {"model": ProblemBody}}} for code in sorted(codes)}
+    return {status: ok} | {
+        code: {"description": _TITLES.get(code, "Error"), "content": {PROBLEM: {"model": ProblemBody}}}
+        for code in sorted(codes)
+    }
 
 
 def problem_response(p: Problem) -> Response:
-    body = {"type": f"https://finflow.dev/problems/{p.code}", "title": p.title, "status": p.status,
-            "detail": p.detail}
+    body = {"type": f"https://finflow.dev/problems/{p.code}", "title": p.title, "status": p.status, "detail": p.detail}
     return Response(status_code=p.status, content_type=PROBLEM, body=json.dumps(body), headers=p.headers)
 
 
-def json_response(body: BaseModel | dict | list | None, status: int = 200,
-                  headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    body: BaseModel | dict | list | None, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json")
     payload = "" if body is None else json.dumps(body)
@@ -95,6 +117,7 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 
 # --- the principal the Lambda authorizer passed on ------------------------------------
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -161,14 +184,16 @@ def require_service(p: Principal, *modules: str) -> None:
 
 # --- resolver and handler factory -----------------------------------------------------
 
+
 class _Resolver(APIGatewayRestResolver):
     """Powertools keeps the current event on the class (BaseRouter), shared by every
     resolver in the process. Restoring it after each resolve lets one module's function
     call another's in-process (api tests) without the caller losing its own event."""
 
     def resolve(self, event, context):
-        saved = {name: getattr(BaseRouter, name) for name in ("current_event", "lambda_context")
-                 if hasattr(BaseRouter, name)}
+        saved = {
+            name: getattr(BaseRouter, name) for name in ("current_event", "lambda_context") if hasattr(BaseRouter, name)
+        }
         try:
             return super().resolve(event, context)
         finally:
@@ -255,6 +280,7 @@ def _has_nul(body: str) -> bool:
         if isinstance(value, dict):
             return any(walk(k) or walk(v) for k, v in value.items())
         return isinstance(value, list) and any(walk(v) for v in value)
+
     try:
         return walk(json.loads(body))
     except ValueError:
@@ -299,5 +325,4 @@ def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[
 
 def _proxy_problem(p: Problem) -> dict:
     r = problem_response(p)
-    return {"statusCode": r.status_code, "headers": {"Content-Type": PROBLEM}, "body": r.body,
-            "isBase64Encoded": False}
+    return {"statusCode": r.status_code, "headers": {"Content-Type": PROBLEM}, "body": r.body, "isBase64Encoded": False}

@@ -1,4 +1,5 @@
 """Opaque ids are UUIDs; anything else a client sends is an id that cannot exist."""
+
 from __future__ import annotations
 
 import uuid

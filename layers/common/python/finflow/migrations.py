@@ -1,4 +1,5 @@
 """Alembic, driven from code: each module has its own migrations folder and version table."""
+
 from __future__ import annotations
 
 import importlib

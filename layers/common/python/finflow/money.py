@@ -4,6 +4,7 @@ Amounts are stored and moved around as ints so no rounding can creep in; Decimal
 is only used at the edges, to parse what a client sent and to print it back. Babel and
 its currency list load on the first currency checked (~10 ms of a cold start otherwise).
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """One Logger/Tracer/Metrics setup per module (Powertools), keyed by service name."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
-
 
 # Most invocations add no custom metric; Powertools would warn on every flush.
 warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)

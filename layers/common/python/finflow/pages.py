@@ -1,4 +1,5 @@
 """Keyset pagination over (created time, id): opaque cursors tagged per list, and the limit check."""
+
 from __future__ import annotations
 
 import base64

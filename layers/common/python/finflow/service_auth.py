@@ -3,6 +3,7 @@
 Each module's client id and secret live in its own Secrets Manager secret; the token is
 cached per process until shortly before it expires, so warm invocations reuse it.
 """
+
 from __future__ import annotations
 
 import threading
@@ -37,9 +38,15 @@ def service_token(module: str) -> str:
         creds = secret_json(f"{s.service_credentials_prefix}/{module}")
         # A token exchange changes nothing, so it may be retried like a read.
         response = client_for("auth-token", s.api_url, timeout=s.service_timeout_seconds).request(
-            "POST", "/api/auth/token", idempotent=True,
-            json={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
-                  "grant_type": "client_credentials"})
+            "POST",
+            "/api/auth/token",
+            idempotent=True,
+            json={
+                "client_id": creds["client_id"],
+                "client_secret": creds["client_secret"],
+                "grant_type": "client_credentials",
+            },
+        )
         response.raise_for_status()
         token = contracts.ReadsServiceToken.model_validate(response.json())
         with _lock:
@@ -59,7 +66,7 @@ def token_provider(module: str):
     def provide() -> str:
         try:
             return service_token(module)
-        except Exception as exc:  # noqa: BLE001 - any failure to get a token is an Auth outage to the caller
+        except Exception as exc:
             raise ServiceUnavailable("auth", f"no service token: {type(exc).__name__}") from exc
 
     provide.module = module  # the calling identity: service_client.client_for keeps one client per caller

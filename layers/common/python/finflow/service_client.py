@@ -5,16 +5,21 @@ decides what counts as retryable and what counts as the target being down. httpx
 tenacity are imported when the first client is built (~40 ms of a cold start with
 httpx's own imports): most invocations of most functions never call another module.
 """
+
 from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pybreaker
 from cachetools import TLRUCache
+
+if TYPE_CHECKING:
+    import httpx
 
 # Set once per incoming request (see set_request_context) so every outbound call
 # carries the caller's ids without threading them through each function.
@@ -95,21 +100,27 @@ class ServiceClient:
 
         if reset_timeout is None:
             from finflow.config import settings  # SERVICE_BREAKER_RESET_SECONDS, 30 s by default
+
             reset_timeout = settings().service_breaker_reset_seconds
         self.target = target
         self.retries = retries  # extra attempts after the first; 0 disables retrying
         self.backoff_max = backoff_max
         self._token_provider = token_provider
         # One long-lived httpx.Client keeps connections open across warm invocations.
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, verify=_tls(),
-                                  transport=transport or _transport_override)
+        self._http = httpx.Client(
+            base_url=base_url, timeout=timeout, verify=_tls(), transport=transport or _transport_override
+        )
         # Only outages count against the breaker; a caller bug (bad URL, unserialisable
         # body) must not take a healthy target out of service. throw_new_error_on_trip
         # is off so the tripping call reports its real cause, not "circuit open".
         self._breaker = pybreaker.CircuitBreaker(
-            fail_max=fail_max, reset_timeout=reset_timeout, name=target, listeners=[_OneTrial()],
+            fail_max=fail_max,
+            reset_timeout=reset_timeout,
+            name=target,
+            listeners=[_OneTrial()],
             exclude=[lambda exc: not isinstance(exc, (httpx.TransportError, _BadStatus))],
-            throw_new_error_on_trip=False)
+            throw_new_error_on_trip=False,
+        )
         # Each entry expires after the ttl given with it; maxsize bounds Lambda memory.
         self._cache: TLRUCache = TLRUCache(maxsize=256, ttu=lambda _k, v, now: now + v[1])
         self._cache_lock = threading.Lock()
@@ -130,8 +141,13 @@ class ServiceClient:
         return headers
 
     def request(
-        self, method: str, path: str, *, json: Any = None,
-        headers: dict[str, str] | None = None, idempotent: bool | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
         """Send one logical request. 2xx-4xx responses are returned; outages raise."""
         import httpx  # loaded already by __init__; bound here for the except clauses below

@@ -2,6 +2,7 @@
 authorizer's job, and each API function's own where no authorizer runs in front of it
 (`FINFLOW_VERIFY_TOKENS`: LocalStack's community edition never runs Lambda authorizers).
 """
+
 from __future__ import annotations
 
 import time
@@ -30,7 +31,8 @@ def fetch_jwks() -> dict:
     url = httpx.URL(jwks_url())
     origin = f"{url.scheme}://{url.netloc.decode()}"
     response = client_for("auth-jwks", origin, timeout=settings().service_timeout_seconds).request(
-        "GET", url.raw_path.decode())
+        "GET", url.raw_path.decode()
+    )
     response.raise_for_status()
     return response.json()
 
@@ -69,5 +71,10 @@ def bearer_token(header: str) -> str | None:
 
 def principal_context(claims: dict) -> dict:
     """The principal as the authorizer passes it on to the module (API Gateway's context values)."""
-    return {"sub": claims["sub"], "roles": ",".join(claims["roles"]), "kind": claims["kind"],
-            "ver": claims["ver"], "jti": claims["jti"]}
+    return {
+        "sub": claims["sub"],
+        "roles": ",".join(claims["roles"]),
+        "kind": claims["kind"],
+        "ver": claims["ver"],
+        "jti": claims["jti"],
+    }

@@ -12,6 +12,7 @@ The issuing version is always accepted. Unset, both are CLAIMS_VERSION (1).
 jwt and cryptography (~30 ms of a cold start) are imported by the functions that sign or
 verify: most of Auth's invocations (events, /health, registration) do neither.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,12 +95,15 @@ class KeyRing:
     keys: tuple[SigningKey, ...]
 
     @classmethod
-    def from_secret(cls, data: dict) -> "KeyRing":
+    def from_secret(cls, data: dict) -> KeyRing:
         keys = tuple(SigningKey(k["kid"], k["private_pem"]) for k in data["keys"])
         return cls(active_kid=data["active_kid"], keys=keys)
 
     def to_secret(self) -> dict:
-        return {"active_kid": self.active_kid, "keys": [{"kid": k.kid, "private_pem": k.private_pem} for k in self.keys]}
+        return {
+            "active_kid": self.active_kid,
+            "keys": [{"kid": k.kid, "private_pem": k.private_pem} for k in self.keys],
+        }
 
     @property
     def active(self) -> SigningKey:
@@ -108,7 +112,7 @@ class KeyRing:
     def jwks(self) -> dict:
         return {"keys": [k.public_jwk() for k in self.keys]}
 
-    def rotated(self) -> "KeyRing":
+    def rotated(self) -> KeyRing:
         """A ring with a fresh active key; the previous active key stays for verification,
         older keys retire (a token outlives at most one rotation)."""
         new = generate_key()
@@ -129,19 +133,38 @@ def generate_key() -> SigningKey:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return SigningKey(kid=uuid.uuid4().hex[:16], private_pem=pem)
 
 
-def issue(ring: KeyRing, *, subject: str, roles: list[str], kind: str, issuer: str, audience: str,
-          ttl: int, now: float | None = None, version: int | None = None) -> str:
+def issue(
+    ring: KeyRing,
+    *,
+    subject: str,
+    roles: list[str],
+    kind: str,
+    issuer: str,
+    audience: str,
+    ttl: int,
+    now: float | None = None,
+    version: int | None = None,
+) -> str:
     import jwt
 
     now = int(now if now is not None else time.time())
-    claims = {"iss": issuer, "aud": audience, "sub": subject, "iat": now, "exp": now + ttl,
-              "jti": uuid.uuid4().hex, "roles": sorted(roles), "kind": kind,
-              "ver": claims_version() if version is None else version}
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "roles": sorted(roles),
+        "kind": kind,
+        "ver": claims_version() if version is None else version,
+    }
     return jwt.encode(claims, ring.active.private_key(), algorithm="RS256", headers={"kid": ring.active_kid})
 
 
@@ -158,8 +181,9 @@ def unverified_kid(token: str) -> str | None:
     return header.get("kid")
 
 
-def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 30,
-           accepted: frozenset[int] | None = None) -> dict:
+def verify(
+    token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 30, accepted: frozenset[int] | None = None
+) -> dict:
     import jwt
 
     kid = unverified_kid(token)
@@ -167,9 +191,15 @@ def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 
     if jwk is None:
         raise TokenError("token signed with an unknown key")
     try:
-        claims = jwt.decode(token, jwt.PyJWK(jwk, algorithm="RS256").key, algorithms=list(ALGORITHMS),
-                            audience=audience, issuer=issuer, leeway=leeway,
-                            options={"require": list(REQUIRED)})
+        claims = jwt.decode(
+            token,
+            jwt.PyJWK(jwk, algorithm="RS256").key,
+            algorithms=list(ALGORITHMS),
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": list(REQUIRED)},
+        )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("token expired") from exc
     except jwt.InvalidAudienceError as exc:
@@ -185,8 +215,9 @@ def verify(token: str, jwks: dict, *, issuer: str, audience: str, leeway: int = 
     accepted = accepted_versions() if accepted is None else accepted
     ver = claims.get("ver")
     if isinstance(ver, bool) or ver not in accepted:
-        raise TokenError(f"token claims version {ver!r} is not accepted "
-                         f"(accepted: {', '.join(str(v) for v in sorted(accepted))})")
+        raise TokenError(
+            f"token claims version {ver!r} is not accepted (accepted: {', '.join(str(v) for v in sorted(accepted))})"
+        )
     if claims.get("kind") not in ("user", "service") or not isinstance(claims.get("roles"), list):
         raise TokenError("token claims are malformed")
     return claims

@@ -13,7 +13,8 @@ Two kinds of model live here:
 Both are imported here, so every model is `contracts.<Name>`. Changing a field is a change to a contract between modules; `make cascade
 CHANGE=<module>.<Contract>.<field>` shows who is affected and in which order to deploy.
 """
+
 from __future__ import annotations
 
-from finflow.contracts.producers import *  # noqa: F401,F403 - one namespace: contracts.<Model>
-from finflow.contracts.readers import *  # noqa: F401,F403
+from finflow.contracts.producers import *  # noqa: F403 - one namespace: contracts.<Model>
+from finflow.contracts.readers import *  # noqa: F403

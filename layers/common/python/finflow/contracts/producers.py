@@ -1,5 +1,6 @@
 """Producer contracts: what each module promises to answer (views) or emit (events).
 A producer builds its responses and events from these models."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,9 +21,11 @@ class Contract(BaseModel):
 
 # --- synchronous views ---------------------------------------------------------------
 
+
 class UserView(Contract):
     """Auth's answer about a user: GET /api/auth/users/{id} (self, admin or a service token).
     Wallet reads the KYC status of it, Notification the contact details."""
+
     id: str
     email: str
     name: str
@@ -33,6 +36,7 @@ class UserView(Contract):
 
 class ServiceToken(Contract):
     """Auth's client-credentials answer: POST /api/auth/token (every calling module)."""
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
@@ -41,6 +45,7 @@ class ServiceToken(Contract):
 class KycView(Contract):
     """Payment's view of a user's KYC, cascaded through Wallet:
     GET /api/wallet/internal/users/{user_id}/kyc (svc:payment), and `kyc` of PaymentChecks."""
+
     user_id: str
     kyc_status: KycStatus
     # auth: asked just now; cache: Wallet's event-fed replica confirmed "verified" within
@@ -51,6 +56,7 @@ class KycView(Contract):
 class WalletView(Contract):
     """Payment's and KYC's view of a wallet: GET /api/wallet/internal/wallets/{id}
     (svc:payment, svc:kyc), and each of `wallets` of PaymentChecks."""
+
     id: str
     user_id: str
     currency: str
@@ -64,6 +70,7 @@ class PaymentChecks(Contract):
     GET /api/wallet/internal/payment-checks?user_id=&wallet_ids=a,b (svc:payment).
     Only an envelope: its parts are the registered views, so the contracts stay KycView and
     WalletView. `wallets[i]` answers `wallet_ids[i]`, null when no such wallet exists."""
+
     kyc: KycView
     wallets: list[WalletView | None]
 
@@ -71,9 +78,10 @@ class PaymentChecks(Contract):
 class PostingRequest(Contract):
     """Payment asks Wallet to post: POST /api/wallet/internal/postings (svc:payment).
     Idempotent by posting_id (the payment id)."""
+
     posting_id: str = Field(min_length=1, max_length=64)
     kind: PostingKind
-    debit_wallet_id: str | None = None   # None: the external funding account (deposit)
+    debit_wallet_id: str | None = None  # None: the external funding account (deposit)
     credit_wallet_id: str | None = None  # None: the external funding account (withdrawal)
     amount_minor: int = Field(gt=0)
     currency: str = Field(min_length=3, max_length=3)
@@ -96,6 +104,7 @@ class PostingResult(Contract):
 
 
 # --- event data (detail.data) ----------------------------------------------------------
+
 
 class UserRegistered(Contract):
     id: str
@@ -126,6 +135,7 @@ class UserErased(Contract):
     """A user's erasure (GDPR Art. 17): Auth has pseudonymised its own fields, revoked every
     session and blocked login. Each module holding personal data of `user_id` pseudonymises
     it too; financial and AML records are kept (docs/decisions.md)."""
+
     user_id: str
     erased_at: datetime
 
@@ -133,6 +143,7 @@ class UserErased(Contract):
 class UserExportRequested(Contract):
     """A user asked for their data (GDPR Art. 15/20): each module holding data about
     `user_id` writes its part of export `export_id` (finflow.exports)."""
+
     export_id: str
     user_id: str
     requested_at: datetime
@@ -202,6 +213,7 @@ class PaymentFailed(Contract):
 class AmlAlertRaised(Contract):
     """One hit of an AML rule on one payment. The alert is about `wallet_id` (the wallet the
     money left; for a deposit, the wallet it arrived in) and its owner `user_id`."""
+
     alert_id: str
     rule: str  # large_payment | velocity | structuring | rapid_in_out (more may come: read leniently)
     severity: AmlSeverity
@@ -218,11 +230,18 @@ class AmlAlertRaised(Contract):
 
 
 EVENTS: dict[str, type[Contract]] = {
-    "UserRegistered": UserRegistered, "UserKycStatusChanged": UserKycStatusChanged,
-    "UserRolesChanged": UserRolesChanged, "UserErased": UserErased,
-    "UserExportRequested": UserExportRequested, "KycSubmitted": KycSubmitted, "KycDecisionMade": KycDecisionMade,
-    "WalletCreated": WalletCreated, "WalletStatusChanged": WalletStatusChanged,
-    "PaymentCompleted": PaymentCompleted, "PaymentFailed": PaymentFailed, "AmlAlertRaised": AmlAlertRaised,
+    "UserRegistered": UserRegistered,
+    "UserKycStatusChanged": UserKycStatusChanged,
+    "UserRolesChanged": UserRolesChanged,
+    "UserErased": UserErased,
+    "UserExportRequested": UserExportRequested,
+    "KycSubmitted": KycSubmitted,
+    "KycDecisionMade": KycDecisionMade,
+    "WalletCreated": WalletCreated,
+    "WalletStatusChanged": WalletStatusChanged,
+    "PaymentCompleted": PaymentCompleted,
+    "PaymentFailed": PaymentFailed,
+    "AmlAlertRaised": AmlAlertRaised,
 }
 
 
@@ -238,7 +257,10 @@ SYNC_READS: dict[str, tuple[str, str]] = {
     "PostingResult": ("wallet", "GET /api/wallet/internal/postings/{posting_id}"),
 }
 VIEWS: dict[str, type[Contract]] = {
-    "UserView": UserView, "ServiceToken": ServiceToken, "WalletView": WalletView, "KycView": KycView,
+    "UserView": UserView,
+    "ServiceToken": ServiceToken,
+    "WalletView": WalletView,
+    "KycView": KycView,
     "PostingResult": PostingResult,
 }
 PRODUCER_CONTRACTS: dict[str, type[Contract]] = {**VIEWS, **EVENTS}

@@ -1,5 +1,6 @@
 """Consumer contracts: what one consumer reads of one producer contract, field by field,
 and the strict checker the contract tests use."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,12 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from finflow.contracts.producers import (AmlSeverity, Contract, DocumentType, KycStatus, PostingKind,
-                                         WalletStatus)
+from finflow.contracts.producers import AmlSeverity, Contract, DocumentType, KycStatus, PostingKind, WalletStatus
 
 # --- consumer contracts: exactly the fields each consumer reads ------------------------------
 # Keep each list to what the consumer's code touches: a field listed here but not read makes
 # a harmless producer change look breaking; a field read but not listed is an AttributeError.
+
 
 class WalletReadsUserView(Contract):  # functions/wallet/logic.py kyc_of
     kyc_status: KycStatus
@@ -288,8 +289,10 @@ def violations(consumer: str, name: str, payload: dict, model: type[BaseModel] |
     Checked strictly (JSON rules: a datetime may be an ISO string, but "100" is no int), so a
     retyped field is caught even where the consumer's lax parsing would coerce it today.
     `model` overrides the registered consumer model (tests of hypothetical consumers)."""
-    from pydantic import ValidationError
     import json
+
+    from pydantic import ValidationError
+
     model = model or consumers[consumer][name]
     try:
         model.model_validate_json(json.dumps(payload, default=str), strict=True)
