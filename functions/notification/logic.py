@@ -11,12 +11,11 @@ only the failed channel is re-claimed. One whose outcome is unknown is never re-
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from finflow import contracts, events, ids
+from finflow import contracts, events, ids, pages
 from finflow.config import settings
 from finflow.http import Principal, Problem, require_user
 from finflow.observability import for_module
@@ -34,7 +33,6 @@ from functions.notification.schemas import (
 
 obs = for_module("notification")
 _IDS = uuid.UUID("6f1c2f5e-8d0a-4c1e-9a51-2b8e4d7c9f30")  # namespace of derived in-app ids
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RetryLater(Exception):
@@ -85,29 +83,19 @@ def _out(doc: dict) -> Notification:
     )
 
 
-def _encode_cursor(doc: dict) -> str:
-    millis = (store.ms(doc["created_at"]) - _EPOCH) // timedelta(milliseconds=1)
-    return base64.urlsafe_b64encode(f"n:{millis}:{doc['id']}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        kind, millis, last_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
-        if kind == "n" and millis.isdigit() and ids.canonical(last_id) == last_id:
-            return _EPOCH + timedelta(milliseconds=int(millis)), last_id
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise Problem(422, "cursor is not valid")
+def _cursor(doc: dict) -> str:
+    # at the milliseconds both store adapters keep, so the next page neither skips nor repeats
+    return pages.encode_cursor("n", store.ms(doc["created_at"]), doc["id"])
 
 
 def list_notifications(p: Principal, *, unread_only: bool, limit: int, cursor: str | None) -> NotificationPage:
     require_user(p)
-    docs = store.notifications_page(p.subject, unread_only=unread_only, before=_decode_cursor(cursor), limit=limit + 1)
+    docs = store.notifications_page(
+        p.subject, unread_only=unread_only, before=pages.decode_cursor("n", cursor), limit=limit + 1
+    )
     more = len(docs) > limit
     return NotificationPage(
-        items=[_out(d) for d in docs[:limit]], next_cursor=_encode_cursor(docs[limit - 1]) if more else None
+        items=[_out(d) for d in docs[:limit]], next_cursor=_cursor(docs[limit - 1]) if more else None
     )
 
 

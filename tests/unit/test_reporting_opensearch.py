@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
+from finflow import pages
 from functions.reporting.search import opensearch as adapter
 from functions.reporting.search.base import PaymentDoc, SearchQuery, Total, decode_cursor, encode_cursor
 from tests.reporting_opensearch_fake import FakeCluster, client
@@ -27,6 +28,15 @@ DOC = PaymentDoc(
     failure_reason=None,
     at=AT,
 )
+
+
+@pytest.fixture(autouse=True)
+def cursor_key(monkeypatch):
+    """Cursors are signed with the module's key (finflow.pages), read from Secrets Manager in a
+    function; a fixed one here, where no AWS endpoint runs."""
+    monkeypatch.setattr(pages, "_module_key", lambda module: b"k" * 32)
+
+
 SORT = [{"at": {"order": "desc"}}, {"payment_id": {"order": "desc"}}]
 AGGS = {
     "currencies": {"terms": {"field": "currency", "size": 500}, "aggs": {"volume": {"sum": {"field": "amount_minor"}}}}

@@ -13,14 +13,15 @@ Both answer the same question the same way:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from finflow import pages
+from finflow.http import Problem
+
+CURSOR_TAG = "r"  # finflow.pages.LISTS
 ID_FIELDS = ("payment_id", "from_wallet_id", "to_wallet_id", "from_user_id", "to_user_id")
 
 
@@ -94,14 +95,12 @@ class PaymentSearch(Protocol):
 
 
 def encode_cursor(values: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+    """The engine's sort values after the last match, signed (finflow.pages: the one cursor codec)."""
+    return pages.encode_values(CURSOR_TAG, values)
 
 
 def decode_cursor(cursor: str, length: int) -> list:
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadCursor("cursor is not valid") from None
-    if not isinstance(values, list) or len(values) != length:
-        raise BadCursor("cursor is not valid")
-    return values
+        return pages.decode_values(CURSOR_TAG, cursor, length)
+    except Problem as exc:
+        raise BadCursor(exc.detail) from None
