@@ -16,7 +16,12 @@ app = make_resolver("notification", "Notification")
 add_health(app, "notification", checks={"store": store.ping})  # DocumentDB or PostgreSQL (store.py)
 
 
-@app.get("/api/notifications", responses=documented(200, None, 403))
+@app.get(
+    "/api/notifications",
+    responses=documented(200, None, 403),
+    operation_id="notification_list",
+    summary="The caller's in-app notifications, newest first",
+)
 def list_notifications(
     unread: Annotated[bool | None, Query()] = None,
     limit: Annotated[int, Query(ge=1)] = 20,
@@ -27,17 +32,32 @@ def list_notifications(
     return logic.list_notifications(principal(app), unread_only=bool(unread), limit=limit, cursor=cursor)
 
 
-@app.post("/api/notifications/<notification_id>/read", responses=documented(200, None, 403, 404))
+@app.post(
+    "/api/notifications/<notification_id>/read",
+    responses=documented(200, None, 403, 404),
+    operation_id="notification_mark_read",
+    summary="Mark a notification read",
+)
 def mark_read(notification_id: Annotated[str, Path(max_length=64)]) -> Notification:
     return logic.mark_read(principal(app), notification_id)
 
 
-@app.get("/api/notifications/preferences", responses=documented(200, None, 403))
+@app.get(
+    "/api/notifications/preferences",
+    responses=documented(200, None, 403),
+    operation_id="notification_get_preferences",
+    summary="The caller's notification preferences",
+)
 def get_preferences() -> PreferencesOut:
     return logic.get_preferences(principal(app))
 
 
-@app.put("/api/notifications/preferences", responses=documented(200, None, 403))
+@app.put(
+    "/api/notifications/preferences",
+    responses=documented(200, None, 403),
+    operation_id="notification_put_preferences",
+    summary="Set the caller's notification preferences",
+)
 def put_preferences(body: Preferences) -> PreferencesOut:
     return logic.put_preferences(principal(app), body)
 

@@ -24,17 +24,32 @@ REPORT = documented(200, None, 403)
 From = Annotated[str | None, Query(alias="from")]
 
 
-@app.get("/api/reports/summary", responses=REPORT)
+@app.get(
+    "/api/reports/summary",
+    responses=REPORT,
+    operation_id="reporting_summary",
+    summary="Users, wallets and payments at a glance (analyst)",
+)
 def summary() -> Summary:
     return logic.summary(principal(app))
 
 
-@app.get("/api/reports/payments/daily", responses=documented(200, Daily, 403))
+@app.get(
+    "/api/reports/payments/daily",
+    responses=documented(200, Daily, 403),
+    operation_id="reporting_daily",
+    summary="Payments per day and currency (analyst)",
+)
 def daily(from_: From = None, to: Param = None, currency: Param = None):
     return json_response(logic.daily(principal(app), from_, to, currency))
 
 
-@app.get("/api/reports/payments/search", responses=REPORT)
+@app.get(
+    "/api/reports/payments/search",
+    responses=REPORT,
+    operation_id="reporting_search_payments",
+    summary="Search payments (analyst)",
+)
 def search_payments(
     q: Param = None,
     currency: Param = None,
@@ -58,12 +73,19 @@ def search_payments(
     )
 
 
-@app.get("/api/reports/kyc-funnel", responses=REPORT)
+@app.get(
+    "/api/reports/kyc-funnel", responses=REPORT, operation_id="reporting_kyc_funnel", summary="The KYC funnel (analyst)"
+)
 def kyc_funnel() -> KycFunnel:
     return logic.kyc_funnel(principal(app))
 
 
-@app.get("/api/reports/aml", responses=REPORT)
+@app.get(
+    "/api/reports/aml",
+    responses=REPORT,
+    operation_id="reporting_aml",
+    summary="AML alerts and outcomes (analyst, compliance)",
+)
 def aml() -> AmlReport:
     return logic.aml(principal(app))
 

@@ -40,36 +40,56 @@ POSTED = documented(201, contracts.PostingResult, 403, 404, 409) | {
 _STATUS_BODY = TypeAdapter(StatusChange | Literal["active", "frozen", "closed"])
 
 
-@app.post("/api/wallet/create", responses=CREATED)
-@app.post("/api/v1/wallet/create", responses=CREATED)
+@app.post("/api/wallet/create", responses=CREATED, operation_id="wallet_create", summary="Open a USD wallet (v1)")
+@app.post("/api/v1/wallet/create", responses=CREATED, operation_id="wallet_create_v1", summary="Open a USD wallet")
 def create_v1():
     return json_response(logic.create(principal(app), logic.V1_CURRENCY), 201)
 
 
-@app.post("/api/v2/wallet/create", responses=CREATED)
+@app.post(
+    "/api/v2/wallet/create",
+    responses=CREATED,
+    operation_id="wallet_create_v2",
+    summary="Open a wallet in any ISO 4217 currency",
+)
 def create_v2(body: CreateV2):
     return json_response(logic.create(principal(app), body.currency), 201)
 
 
-@app.get("/api/wallet", responses=MINE)
-@app.get("/api/v1/wallet", responses=MINE)
-@app.get("/api/v2/wallet", responses=MINE)
+@app.get("/api/wallet", responses=MINE, operation_id="wallet_list", summary="The caller's wallets (v1)")
+@app.get("/api/v1/wallet", responses=MINE, operation_id="wallet_list_v1", summary="The caller's wallets")
+@app.get("/api/v2/wallet", responses=MINE, operation_id="wallet_list_v2", summary="The caller's wallets")
 def list_wallets() -> WalletList:
     p = principal(app)
     require_user(p)
     return WalletList(items=logic.list_mine(p))
 
 
-@app.get("/api/wallet/<wallet_id>", responses=ONE)
-@app.get("/api/v1/wallet/<wallet_id>", responses=ONE)
-@app.get("/api/v2/wallet/<wallet_id>", responses=ONE)
+@app.get("/api/wallet/<wallet_id>", responses=ONE, operation_id="wallet_get", summary="A wallet and its balance (v1)")
+@app.get("/api/v1/wallet/<wallet_id>", responses=ONE, operation_id="wallet_get_v1", summary="A wallet and its balance")
+@app.get("/api/v2/wallet/<wallet_id>", responses=ONE, operation_id="wallet_get_v2", summary="A wallet and its balance")
 def get_wallet(wallet_id: WalletId) -> Wallet:
     return logic.get(principal(app), wallet_id)
 
 
-@app.put("/api/wallet/<wallet_id>/status", responses=STATUS)
-@app.put("/api/v1/wallet/<wallet_id>/status", responses=STATUS)
-@app.put("/api/v2/wallet/<wallet_id>/status", responses=STATUS)
+@app.put(
+    "/api/wallet/<wallet_id>/status",
+    responses=STATUS,
+    operation_id="wallet_set_status",
+    summary="Freeze, unfreeze or close a wallet (v1)",
+)
+@app.put(
+    "/api/v1/wallet/<wallet_id>/status",
+    responses=STATUS,
+    operation_id="wallet_set_status_v1",
+    summary="Freeze, unfreeze or close a wallet",
+)
+@app.put(
+    "/api/v2/wallet/<wallet_id>/status",
+    responses=STATUS,
+    operation_id="wallet_set_status_v2",
+    summary="Freeze, unfreeze or close a wallet",
+)
 def put_status(wallet_id: WalletId) -> Wallet:
     # The seed sends a bare JSON string ("frozen"); newer clients send {status, reason}.
     try:
@@ -82,9 +102,24 @@ def put_status(wallet_id: WalletId) -> Wallet:
     return logic.change_status(principal(app), wallet_id, change.status, change.reason)
 
 
-@app.get("/api/wallet/<wallet_id>/transactions", responses=ONE)
-@app.get("/api/v1/wallet/<wallet_id>/transactions", responses=ONE)
-@app.get("/api/v2/wallet/<wallet_id>/transactions", responses=ONE)
+@app.get(
+    "/api/wallet/<wallet_id>/transactions",
+    responses=ONE,
+    operation_id="wallet_transactions",
+    summary="A wallet's ledger entries, newest first (v1)",
+)
+@app.get(
+    "/api/v1/wallet/<wallet_id>/transactions",
+    responses=ONE,
+    operation_id="wallet_transactions_v1",
+    summary="A wallet's ledger entries, newest first",
+)
+@app.get(
+    "/api/v2/wallet/<wallet_id>/transactions",
+    responses=ONE,
+    operation_id="wallet_transactions_v2",
+    summary="A wallet's ledger entries, newest first",
+)
 def transactions(
     wallet_id: WalletId,
     limit: Annotated[int, Query(ge=1)] = 20,
@@ -98,19 +133,34 @@ def transactions(
 # --- internal: Payment's view of wallets and KYC, and postings ---------------------------
 
 
-@app.get("/api/wallet/internal/wallets/<wallet_id>", responses=INTERNAL)
+@app.get(
+    "/api/wallet/internal/wallets/<wallet_id>",
+    responses=INTERNAL,
+    operation_id="wallet_internal_get_wallet",
+    summary="A wallet as Payment and KYC see it (services)",
+)
 def internal_wallet(wallet_id: WalletId) -> contracts.WalletView:
     require_service(principal(app), "payment", "kyc")
     return logic.view(wallet_id)
 
 
-@app.get("/api/wallet/internal/users/<user_id>/kyc", responses=INTERNAL)
+@app.get(
+    "/api/wallet/internal/users/<user_id>/kyc",
+    responses=INTERNAL,
+    operation_id="wallet_internal_kyc",
+    summary="A user's KYC status as Wallet knows it (Payment)",
+)
 def internal_kyc(user_id: Annotated[str, Path(max_length=64)]) -> contracts.KycView:
     require_service(principal(app), "payment")
     return logic.kyc_of(user_id)
 
 
-@app.get("/api/wallet/internal/payment-checks", responses=INTERNAL)
+@app.get(
+    "/api/wallet/internal/payment-checks",
+    responses=INTERNAL,
+    operation_id="wallet_internal_payment_checks",
+    summary="KYC and wallets for a payment, in one call (Payment)",
+)
 def internal_payment_checks(
     user_id: Annotated[str, Query(max_length=64)], wallet_ids: Annotated[str, Query(max_length=200)] = ""
 ) -> contracts.PaymentChecks:
@@ -118,14 +168,24 @@ def internal_payment_checks(
     return logic.payment_checks(user_id, [w for w in wallet_ids.split(",") if w])
 
 
-@app.post("/api/wallet/internal/postings", responses=POSTED)
+@app.post(
+    "/api/wallet/internal/postings",
+    responses=POSTED,
+    operation_id="wallet_internal_post",
+    summary="Apply a posting to the ledger (Payment)",
+)
 def internal_post(body: contracts.PostingRequest):
     require_service(principal(app), "payment")
     result, created = ledger.post(body)
     return json_response(result, 201 if created else 200)
 
 
-@app.get("/api/wallet/internal/postings/<posting_id>", responses=INTERNAL)
+@app.get(
+    "/api/wallet/internal/postings/<posting_id>",
+    responses=INTERNAL,
+    operation_id="wallet_internal_get_posting",
+    summary="A posting's outcome (Payment)",
+)
 def internal_posting(posting_id: Annotated[str, Path(max_length=64)]) -> contracts.PostingResult:
     require_service(principal(app), "payment")
     return ledger.find(posting_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,8 +12,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_prefix="")
 
     stage: str = Field("dev", alias="FINFLOW_STAGE")
-    # The public gateway; modules call each other through it (service client).
+    # The public gateway (the JWKS, dependency health probes).
     api_url: str = Field("http://127.0.0.1:8000", alias="FINFLOW_API_URL")
+    # Modules call each other privately, invoking the callee's API function: callee module ->
+    # its function name (`name:alias` on AWS), JSON; set per caller by the deployment and the devserver.
+    callees: dict[str, str] = Field(default_factory=dict, alias="FINFLOW_CALLEES")
     # Either a server URL (each module gets its own database on it) or, in AWS, one
     # Secrets Manager secret per module (DB_SECRET_ARN is set on that module's functions).
     database_url: str | None = Field(None, alias="DATABASE_URL")
@@ -58,6 +61,24 @@ class Settings(BaseSettings):
     # Largest amount of one payment, in major units of its currency (1,000,000.00 USD, 1,000,000 JPY).
     max_amount: int = Field(1_000_000, gt=0, alias="MAX_AMOUNT")
     page_size_max: int = Field(100, gt=0, alias="PAGE_SIZE_MAX")
+    # Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    # "https://app.example.com,http://localhost:5173"; empty: no CORS headers at all. API Gateway's
+    # preflight answers, the functions' response headers and the devserver all read this one setting.
+    cors_allowed_origins: str = Field("", alias="CORS_ALLOWED_ORIGINS")
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        origins = [o.strip() for o in value.split(",") if o.strip()]
+        for origin in origins:
+            scheme, sep, host = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not host or "/" in host or "*" in host:
+                raise ValueError(f"CORS_ALLOWED_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path)")
+        return ",".join(origins)
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return tuple(o for o in self.cors_allowed_origins.split(",") if o)
 
     kyc_documents_bucket: str = Field("finflow-kyc-documents", alias="KYC_DOCUMENTS_BUCKET")
     # users' data exports, one part per module (finflow.exports)

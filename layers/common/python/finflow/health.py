@@ -81,5 +81,6 @@ def add_health(
 
     # 503: one of the module's own stores is unusable (the body says which)
     responses = documented(200, None, public=True) | {503: {"description": "Unhealthy"}}
-    app.get("/health", responses=responses)(health)
-    app.get(m.health_path, responses=responses)(health)
+    summary = f"{m.service}'s health: its stores, its dependencies and its cascade"
+    app.get("/health", responses=responses, operation_id=f"{module}_health_local", summary=summary)(health)
+    app.get(m.health_path, responses=responses, operation_id=f"{module}_health", summary=summary)(health)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -16,15 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
 from pydantic import BaseModel
 
 from finflow import service_client
 from finflow.config import settings
 from finflow.observability import Observability, trace_header
+from functions import catalog
 
 PROBLEM = "application/problem+json"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -41,9 +44,11 @@ class Problem(Exception):
         title: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ):
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, headers or {}
+        self.extensions = extensions or {}  # RFC 9457 extension members a caller acts on
         self.title = title or _TITLES.get(status, "Error")
         self.code = code or self.title.lower().replace(" ", "-")
 
@@ -94,8 +99,31 @@ def documented(status: int = 200, model: Any = None, *problems: int, public: boo
     }
 
 
+def idempotency_key_header(max_length: int) -> dict[str, Any]:
+    """OpenAPI `openapi_extensions=` of a route that honours an Idempotency-Key (its logic checks it:
+    a key reused with another body is a 409, a replay answers what the first call did)."""
+    return {
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Makes a retry safe: the same key with the same body answers the first "
+                "call's result (with `Idempotent-Replayed: true`); with another body, 409.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": max_length},
+            }
+        ]
+    }
+
+
 def problem_response(p: Problem) -> Response:
-    body = {"type": f"https://finflow.dev/problems/{p.code}", "title": p.title, "status": p.status, "detail": p.detail}
+    body = {
+        **p.extensions,
+        "type": f"https://finflow.dev/problems/{p.code}",
+        "title": p.title,
+        "status": p.status,
+        "detail": p.detail,
+    }
     return Response(status_code=p.status, content_type=PROBLEM, body=json.dumps(body), headers=p.headers)
 
 
@@ -142,7 +170,9 @@ class Principal:
 
 def principal(app: APIGatewayRestResolver) -> Principal:
     ctx = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
-    if not ctx and settings().verify_tokens:
+    # No authorizer ran (a direct invoke: another module's private call), or its context is not
+    # to be trusted (FINFLOW_VERIFY_TOKENS: whoever may invoke the function writes the event).
+    if not ctx or settings().verify_tokens:
         ctx = _verified_context(app.current_event.headers.get("Authorization") or "")
     subject = ctx.get("sub") or ctx.get("principalId")
     if not subject:
@@ -185,10 +215,70 @@ def require_service(p: Principal, *modules: str) -> None:
 # --- resolver and handler factory -----------------------------------------------------
 
 
+API_VERSION = "1.0.0"
+BEARER = "bearerAuth"  # the security scheme: Auth's RS256 access token, or a service token
+# what a browser may send and read across origins (CORS)
+CORS_ALLOW_HEADERS = ["Idempotency-Key", "X-Correlation-Id"]  # + Authorization, Content-Type (Powertools)
+CORS_EXPOSE_HEADERS = ["X-Correlation-Id", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"]
+CORS_MAX_AGE = 600
+
+
+def cors_config() -> CORSConfig | None:
+    """CORS from the one setting (CORS_ALLOWED_ORIGINS); None when no origin is allowed."""
+    origins = settings().cors_origins
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=CORS_ALLOW_HEADERS,
+        expose_headers=CORS_EXPOSE_HEADERS,
+        max_age=CORS_MAX_AGE,
+    )
+
+
+def _template(rule: str) -> str:
+    return re.sub(r"<(\w+)>", r"{\1}", rule)
+
+
 class _Resolver(APIGatewayRestResolver):
     """Powertools keeps the current event on the class (BaseRouter), shared by every
     resolver in the process. Restoring it after each resolve lets one module's function
-    call another's in-process (api tests) without the caller losing its own event."""
+    call another's in-process (api tests) without the caller losing its own event.
+
+    Every documented route is tagged with its module, and a public route (the catalog's)
+    says so with an empty `security`: every other one takes the bearer token."""
+
+    def __init__(self, module_key: str, **kwargs):
+        super().__init__(**kwargs)
+        self.module_key = module_key
+        self._public = set(catalog.public_routes(catalog.module(module_key)))
+
+    def route(self, rule, method, *args, **kwargs):
+        bound = inspect.signature(super().route).bind(rule, method, *args, **kwargs)
+        given = bound.arguments
+        if given.get("include_in_schema", True):
+            given["tags"] = given.get("tags") or [self.module_key]
+            methods = [method] if isinstance(method, str) else list(method)
+            if all((m.upper(), _template(rule)) in self._public for m in methods):
+                given["openapi_extensions"] = {**(given.get("openapi_extensions") or {}), "security": []}
+        return super().route(*bound.args, **bound.kwargs)
+
+    def get_openapi_schema(self, *args, **kwargs):
+        """Powertools' document, plus what every list shares: `limit` is 1..PAGE_SIZE_MAX (the
+        lists check it themselves, with their own message, so the bounds are documented here)."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in (schema.paths or {}).values():
+            for op in (item.get, item.put, item.post, item.delete, item.patch):
+                for param in (op.parameters if op else None) or []:
+                    found = getattr(param, "schema_", None)
+                    if (
+                        param.name == "limit"
+                        and param.in_.value == "query"
+                        and getattr(found, "type", None) == "integer"
+                    ):
+                        found.minimum, found.maximum = 1, settings().page_size_max
+        return schema
 
     def resolve(self, event, context):
         saved = {
@@ -201,8 +291,17 @@ class _Resolver(APIGatewayRestResolver):
                 setattr(BaseRouter, name, value)
 
 
+def _description(m: catalog.Module) -> str:
+    return (
+        f"FinFlow's {m.name} module ({m.letter}): {', '.join(f'`{p}`' for p in m.route_prefixes)}. "
+        "Errors are RFC 9457 problem+json (`application/problem+json`, clients read `detail`); amounts are "
+        "decimal strings in the currency's exponent; ids are opaque UUIDs. Every route but the public ones "
+        "takes `Authorization: Bearer <access token>` (POST /api/auth/login)."
+    )
+
+
 def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
-    app = _Resolver(enable_validation=True)
+    app = _Resolver(module_key, enable_validation=True, cors=cors_config())
 
     @app.exception_handler(Problem)
     def _problem(exc: Problem) -> Response:
@@ -218,7 +317,21 @@ def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
     def _not_found(exc: NotFoundError) -> Response:
         return problem_response(Problem(404, f"no route for {app.current_event.http_method} {app.current_event.path}"))
 
-    app.enable_swagger(path=f"/api/{module_key}/docs", title=f"FinFlow {title}", version="1.0.0")
+    m = catalog.module(module_key)
+    app.configure_openapi(
+        title=f"FinFlow {title} API",
+        version=API_VERSION,
+        description=_description(m),
+        tags=[Tag(name=m.key, description=m.name)],
+        security_schemes={
+            BEARER: HTTPBearer(
+                bearerFormat="JWT",
+                description="An access token from POST /api/auth/login (users) or POST /api/auth/token (services)",
+            )
+        },
+        security=[{BEARER: []}],
+    )
+    app.enable_swagger(path=f"/api/{module_key}/docs", persist_authorization=True)
     return app
 
 
@@ -316,13 +429,15 @@ def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[
         service_client.set_request_context(correlation, trace_header(headers.get("x-amzn-trace-id")))
         obs.tracer.put_annotation("correlation_id", correlation)
         problem = _guard(event)
-        response = _proxy_problem(problem) if problem else app.resolve(event, context)
+        response = _proxy_problem(problem, headers.get("origin")) if problem else app.resolve(event, context)
         response["headers"] = {**(response.get("headers") or {}), "X-Correlation-Id": correlation}
         return response
 
     return handler
 
 
-def _proxy_problem(p: Problem) -> dict:
+def _proxy_problem(p: Problem, origin: str | None) -> dict:
     r = problem_response(p)
-    return {"statusCode": r.status_code, "headers": {"Content-Type": PROBLEM}, "body": r.body, "isBase64Encoded": False}
+    cors = cors_config()  # refused before routing, but a browser must still be able to read why
+    headers = {"Content-Type": PROBLEM, **(cors.to_dict(origin) if cors else {})}
+    return {"statusCode": r.status_code, "headers": headers, "body": r.body, "isBase64Encoded": False}
