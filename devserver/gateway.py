@@ -14,7 +14,7 @@ from collections.abc import Callable
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from devserver import tracing
+from devserver import public_docs, tracing
 from devserver.lambda_runtime import proxy_event, token_authorizer_event
 from devserver.throttle import TokenBucket
 from devserver.workers import FunctionPool, InvocationError
@@ -57,6 +57,8 @@ class Gateway:
             if self.console is None or request.remote_addr not in ("127.0.0.1", "::1"):
                 return problem(404, "Not Found", f"no route for {request.method} {request.path}")
             return self.console(request)
+        if public_docs.answers(request) and (self.only is None or request.method == "OPTIONS"):
+            return public_docs.respond(request)  # the combined OpenAPI document, its Swagger UI, CORS preflights
         # API Gateway throttles before the authorizer or the integration runs
         wait = self.throttle.take() if self.throttle is not None else None
         if wait is not None:

@@ -16,6 +16,7 @@ from aws_cdk import aws_secretsmanager as sm
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from finflow.config import settings as runtime_settings
 from functions import catalog
 from infra_cdk import assets, deployment
 from infra_cdk.deploy_steps import deploy_step
@@ -96,6 +97,8 @@ class ModuleStack(cdk.Stack):
             "FINFLOW_DB_POOL_SIZE": "2",
             "FINFLOW_SERVICE": m.service,
             "KYC_AUTO_VERIFY": str(self.s.kyc_auto_verify).lower(),
+            # the same allowed origins as the API's preflights (api.py), for the headers of its answers
+            "CORS_ALLOWED_ORIGINS": runtime_settings().cors_allowed_origins,
         }
         if not self.s.aws:
             # no authorizer runs on LocalStack (api.py): each function checks tokens itself; and a

@@ -115,3 +115,19 @@ def test_a_schema_name_two_modules_use_differently_is_kept_for_both():
     body = merged["paths"]["/api/wallet/x"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/WalletThing"}
     assert json.dumps(merged)  # serialisable as written to docs/openapi.json
+
+
+def test_the_devservers_gateway_serves_the_document_and_its_swagger_ui():
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from devserver.gateway import Gateway
+
+    def get(path: str):
+        return Gateway(pools={}).handle(Request(EnvironBuilder(path=path, method="GET").get_environ()))
+
+    served = get("/openapi.json")
+    assert served.status_code == 200 and served.get_data() == openapi.OUTPUT.read_bytes()
+    page = get("/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert b"SwaggerUIBundle" in page.get_data() and b"payment_transfer" in page.get_data()
