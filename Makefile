@@ -113,3 +113,22 @@ cascade: install
 # Event JSON Schemas from the producer contracts: events/schemas/<DetailType>.json
 schemas: install
 	$(PY) -m tools.schemas
+
+# One OpenAPI 3.1 document for the whole public API, from every module's routes: docs/openapi.json
+.PHONY: openapi client
+openapi: install
+	$(PY) -m tools.openapi
+
+# The Python client in examples/client, generated offline from docs/openapi.json by a pinned
+# openapi-python-client in an environment of its own (it wants an older httpx than FinFlow's).
+OPENAPI_CLIENT_GEN := .local/openapi-client-gen
+OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
+client: $(OPENAPI_CLIENT_GEN)/.installed-$(OPENAPI_PYTHON_CLIENT_VERSION)
+	PATH="$(CURDIR)/$(OPENAPI_CLIENT_GEN)/bin:$$PATH" $(OPENAPI_CLIENT_GEN)/bin/openapi-python-client generate \
+	  --path docs/openapi.json --config examples/openapi-client.yml --output-path examples/client --overwrite --meta uv
+	$(PY) -m ruff format --quiet examples/client
+
+$(OPENAPI_CLIENT_GEN)/.installed-$(OPENAPI_PYTHON_CLIENT_VERSION):
+	$(PYTHON) -m venv $(OPENAPI_CLIENT_GEN)
+	$(OPENAPI_CLIENT_GEN)/bin/pip install --quiet openapi-python-client==$(OPENAPI_PYTHON_CLIENT_VERSION)
+	touch $@

@@ -1,0 +1,222 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.decision_request import DecisionRequest
+from ...models.problem_body import ProblemBody
+from ...models.reviewed_submission import ReviewedSubmission
+from ...types import Response
+
+
+def _get_kwargs(
+    submission_id: str,
+    *,
+    body: DecisionRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/kyc/submissions/{submission_id}/decision".format(
+            submission_id=quote(str(submission_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ProblemBody | ReviewedSubmission | None:
+    if response.status_code == 200:
+        response_200 = ReviewedSubmission.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ProblemBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ProblemBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ProblemBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ProblemBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ProblemBody.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ProblemBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = ProblemBody.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ProblemBody.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ProblemBody | ReviewedSubmission]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    submission_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: DecisionRequest,
+) -> Response[ProblemBody | ReviewedSubmission]:
+    """Verify or reject a submission (compliance)
+
+    Args:
+        submission_id (str):
+        body (DecisionRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemBody | ReviewedSubmission]
+    """
+
+    kwargs = _get_kwargs(
+        submission_id=submission_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    submission_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: DecisionRequest,
+) -> ProblemBody | ReviewedSubmission | None:
+    """Verify or reject a submission (compliance)
+
+    Args:
+        submission_id (str):
+        body (DecisionRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemBody | ReviewedSubmission
+    """
+
+    return sync_detailed(
+        submission_id=submission_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    submission_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: DecisionRequest,
+) -> Response[ProblemBody | ReviewedSubmission]:
+    """Verify or reject a submission (compliance)
+
+    Args:
+        submission_id (str):
+        body (DecisionRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemBody | ReviewedSubmission]
+    """
+
+    kwargs = _get_kwargs(
+        submission_id=submission_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    submission_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: DecisionRequest,
+) -> ProblemBody | ReviewedSubmission | None:
+    """Verify or reject a submission (compliance)
+
+    Args:
+        submission_id (str):
+        body (DecisionRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemBody | ReviewedSubmission
+    """
+
+    return (
+        await asyncio_detailed(
+            submission_id=submission_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class EntryKind(StrEnum):
+    DEPOSIT = "deposit"
+    TRANSFER = "transfer"
+    WITHDRAWAL = "withdrawal"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class UploadRequestDocumentType(StrEnum):
+    DRIVERS_LICENSE = "drivers_license"
+    NATIONAL_ID = "national_id"
+    PASSPORT = "passport"
+    RESIDENCE_PERMIT = "residence_permit"
+
+    def __str__(self) -> str:
+        return str(self.value)
