@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from finflow import contracts, events, money, pages
+from finflow import contracts, events, metrics, money, pages
 from finflow.http import Principal, Problem, require_role
 from finflow.service_client import ServiceUnavailable
 from functions.kyc import aml, store, wallet_client
@@ -48,6 +48,8 @@ def on_payment_completed(event: events.Event) -> None:
                 raised = _raise_alerts(conn, p, created_at)
     if raised:
         publish()
+    for row in raised:  # counted once committed: a rolled-back alert was never raised
+        metrics.aml_alert(row.rule, row.severity)
     complete_freezes(p.id)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from finflow import service_client
+from finflow import metrics, service_client
 from finflow.aws import client
 from finflow.config import settings
 from finflow.observability import Observability, trace_header
@@ -194,9 +194,25 @@ def sweeper_handler(
 
     @obs.logger.inject_lambda_context(log_event=False)
     def handler(event: dict, context: Any) -> dict:
-        sent = publish_pending(engine_for(), outbox, module, limit=500)
+        try:
+            sent = publish_pending(engine_for(), outbox, module, limit=500)
+        finally:  # reported also when the bus is down: that is when the backlog grows
+            left, oldest_age = backlog(engine_for(), outbox)
+            metrics.outbox_backlog(module, left, oldest_age)  # zero too: no data at all means no sweeper
         if sent:
             obs.logger.info("outbox sweep published events", extra={"published": sent})
-        return {"published": sent}
+        return {"published": sent, "backlog": left}
 
     return handler
+
+
+def backlog(engine: Engine, outbox: Table) -> tuple[int, float]:
+    """(events still unpublished, seconds the oldest has waited), by the database's clock."""
+    with engine.connect() as conn:
+        count, age = conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
+            ).where(outbox.c.published_at.is_(None))
+        ).one()
+    return count, float(age)
