@@ -1,6 +1,7 @@
 """Observability: a dashboard per module, one cascade dashboard, alarms on every function
-(errors, throttles, p99 latency) and dead-letter queue, and composite alarms that tell a
-module's own fault from a cascade out of the modules it calls.
+(errors, throttles, p99 latency) and dead-letter queue, alarms on the business metrics
+(infra_cdk.business), and composite alarms that tell a module's own fault from a cascade out
+of the modules it calls.
 
 Metrics are found by the names the module stacks give their functions and queues, so this
 stack needs no export from them; it deploys last. Alarm names come from `infra_cdk.deployment`,
@@ -21,6 +22,7 @@ from constructs import Construct
 
 from functions import catalog
 from infra_cdk import deployment
+from infra_cdk.business import BusinessAlarms
 from infra_cdk.deployment import function_alarm_name, module_alarm_name
 from infra_cdk.module_stack import CONSUMER_TIMEOUT, queue_name
 from infra_cdk.settings import DeploySettings
@@ -69,7 +71,10 @@ class ObservabilityStack(cdk.Stack):
         )
         if settings.alarm_email:
             self.topic.add_subscription(subs.EmailSubscription(settings.alarm_email))
+        self.action = cw_actions.SnsAction(self.topic)
         self.module_alarms: dict[str, cw.IAlarm] = {}
+        self.business: dict[str, BusinessAlarms] = {}
+        self.dlq_alarms: dict[str, list[cw.IAlarm]] = {}
         for m in catalog.MODULES:
             self.module_alarms[m.key] = self._module(m)
         self.cascades = {m.key: self._cascade_alarms(m) for m in catalog.MODULES}
@@ -136,10 +141,13 @@ class ObservabilityStack(cdk.Stack):
                     left=[lambda_metric(name, "Duration", "p50"), p99],
                 )
             )
+        business = self.business[m.key] = BusinessAlarms(self, self.s, m, self.action)
+        alarms += business.health
+        self.dlq_alarms[m.key] = []
         for sub in m.subscriptions:
             name = queue_name(self.s.prefix, m.key, sub.producer)
             depth = dlq_metric(name)
-            alarms.append(
+            self.dlq_alarms[m.key].append(
                 depth.create_alarm(
                     self,
                     f"{m.key.capitalize()}From{sub.producer.capitalize()}Dlq",
@@ -151,6 +159,7 @@ class ObservabilityStack(cdk.Stack):
                     alarm_description=f"events from {sub.producer} {m.key} could not process",
                 )
             )
+            alarms.append(self.dlq_alarms[m.key][-1])
             widgets.append(
                 cw.GraphWidget(
                     title=f"from {sub.producer}: queue and DLQ depth",
@@ -167,6 +176,7 @@ class ObservabilityStack(cdk.Stack):
                     ],
                 )
             )
+        widgets += business.widgets
         widgets.append(self._deploy_gates(m))
         cw.Dashboard(
             self, f"{m.key.capitalize()}Dashboard", dashboard_name=f"{self.s.prefix}-{m.key}", widgets=[widgets]
@@ -199,7 +209,7 @@ class ObservabilityStack(cdk.Stack):
         `<m>-failing-because-<dep>`: m fails while a dependency fails too (page the dependency)."""
         deps = catalog.transitive_calls(m.key)
         failing = self.module_alarms[m.key]
-        action = cw_actions.SnsAction(self.topic)
+        action = self.action
         out: dict[str, cw.CompositeAlarm] = {}
         own_rule = (
             cw.AlarmRule.all_of(failing, cw.AlarmRule.not_(cw.AlarmRule.any_of(*(self.module_alarms[d] for d in deps))))
@@ -256,4 +266,42 @@ class ObservabilityStack(cdk.Stack):
                     )
                 )
             rows.append(row)
+        rows.append(
+            [
+                cw.TextWidget(
+                    markdown=(
+                        "## Business metrics, module by module\nOutbox backlogs, pending payments, payment outcomes, "
+                        "AML alerts (namespace FinFlow) and dead letters; health alarms feed the cascade alarms above."
+                    ),
+                    width=24,
+                    height=2,
+                )
+            ]
+        )
+        rows += [self._business_row(m) for m in catalog.MODULES]
         cw.Dashboard(self, "CascadeDashboard", dashboard_name=f"{self.s.prefix}-cascade", widgets=rows)
+
+    def _business_row(self, m: catalog.Module) -> list[cw.IWidget]:
+        business = self.business[m.key]
+        row: list[cw.IWidget] = [
+            cw.AlarmStatusWidget(
+                title=f"{m.letter} {m.name}: business and dead-letter alarms",
+                alarms=[*business.health, *business.signals, *self.dlq_alarms[m.key]],
+                width=6,
+                height=4,
+            ),
+            *business.widgets,
+        ]
+        if m.subscriptions:
+            row.append(
+                cw.GraphWidget(
+                    title=f"{m.key}: dead letters by producer",
+                    width=6,
+                    height=4,
+                    left=[
+                        dlq_metric(queue_name(self.s.prefix, m.key, sub.producer)).with_(label=sub.producer)
+                        for sub in m.subscriptions
+                    ],
+                )
+            )
+        return row
