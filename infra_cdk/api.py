@@ -23,6 +23,7 @@ from constructs import Construct
 from finflow.config import settings as runtime_settings
 from finflow.http import CORS_ALLOW_HEADERS, CORS_MAX_AGE
 from functions import catalog
+from infra_cdk import waf
 from infra_cdk.deployment import live_name
 from infra_cdk.nag import acknowledge
 from infra_cdk.settings import DeploySettings
@@ -93,6 +94,7 @@ class FinFlowApi(Construct):
         settings: DeploySettings,
         authorizer_fn: lambda_.IFunction,
         localstack_host: str | None = None,
+        service_addresses: list[str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._stage, self._aws, self._localstack_host = settings.stage, settings.aws, localstack_host
@@ -175,7 +177,7 @@ class FinFlowApi(Construct):
             "tokens are FinFlow's own RS256 JWTs issued by Auth and verified by the Lambda authorizer; there is no Cognito user pool",
         )
         if settings.aws:
-            self._waf(settings)
+            self._waf(settings, service_addresses or [])
         else:
             acknowledge(
                 self.api,
@@ -258,7 +260,7 @@ class FinFlowApi(Construct):
                 "health, docs): reached without a token by design",
             )
 
-    def _waf(self, settings: DeploySettings) -> None:
+    def _waf(self, settings: DeploySettings, service_addresses: list[str]) -> None:
         def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
             return wafv2.CfnWebACL.RuleProperty(
                 name=name,
@@ -282,7 +284,12 @@ class FinFlowApi(Construct):
             visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
                 cloud_watch_metrics_enabled=True, metric_name=f"{settings.prefix}-waf", sampled_requests_enabled=True
             ),
-            rules=[managed("AWSManagedRulesCommonRuleSet", 1), managed("AWSManagedRulesKnownBadInputsRuleSet", 2)],
+            rules=[
+                managed("AWSManagedRulesCommonRuleSet", 1),
+                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+                *waf.rate_rules(self, settings.prefix, service_addresses, first_priority=3),
+            ],
+            custom_response_bodies=waf.response_bodies(),
         )
         wafv2.CfnWebACLAssociation(
             self, "WafAssociation", web_acl_arn=acl.attr_arn, resource_arn=self.api.deployment_stage.stage_arn

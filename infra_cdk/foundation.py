@@ -22,6 +22,7 @@ from infra_cdk.lambdas import FunctionSpec, architecture, lambda_role, make_func
 from infra_cdk.localstack import api_host, parameter_data_stores
 from infra_cdk.nag import acknowledge
 from infra_cdk.settings import DeploySettings
+from infra_cdk.waf import nat_addresses
 
 VPC_CIDR = "10.40.0.0/16"
 
@@ -117,6 +118,7 @@ class FoundationStack(cdk.Stack):
             settings=settings,
             authorizer_fn=live,
             localstack_host=None if settings.aws else api_host(self),
+            service_addresses=nat_addresses(self.vpc),
         )
         authorizer.add_environment("FINFLOW_API_URL", self.api.url)
         self.module_sgs = {m.key: self._module_sg(m) for m in catalog.MODULES} if self.vpc else {}
