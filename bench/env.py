@@ -35,11 +35,16 @@ class World:
 
     def libpq(self, module: str) -> str:
         """A psycopg conninfo for the module's database (raw-SQL baselines)."""
-        from sqlalchemy.engine import make_url
+        return conninfo(self.url(module))
 
-        u = make_url(self.url(module))
-        host = u.query.get("host") or u.host
-        return f"host={host} dbname={u.database} user={u.username or 'postgres'}"
+
+def conninfo(url: str) -> str:
+    """A psycopg conninfo from a SQLAlchemy URL (the embedded server listens on a Unix socket)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    host = u.query.get("host") or u.host
+    return f"host={host} dbname={u.database} user={u.username or 'postgres'}"
 
 
 def start() -> World:
