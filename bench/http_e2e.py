@@ -1,6 +1,7 @@
-"""2. End to end through the devserver over loopback HTTP: gateway, authorizer, each function
-in its own Lambda-like worker process, every synchronous hop (Payment -> Wallet -> Auth
-through the gateway) and events to moto. Bounded loops only."""
+"""2. End to end over loopback HTTP. The devserver: gateway, authorizer, each function in its
+own Lambda-like worker process, every call between modules as the code makes it (the local
+Lambda API for direct invocations) and events to moto. The peer: its three services as in
+section 1. Bounded loops only."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ import boto3
 import httpx
 
 from bench.env import DATA, ROOT
+from devserver.system import LAMBDA_PORT_OFFSET
+
+POSTING = "posting alone (Wallet's function invoked directly, as Payment calls it)"
 
 
 def _free_base() -> int:
@@ -41,6 +45,7 @@ class Dev:
         self.base = _free_base()
         self.url = f"http://127.0.0.1:{self.base}"
         self.aws_endpoint = f"http://127.0.0.1:{self.base + 10}"
+        self.lambda_api = httpx.Client(base_url=f"http://127.0.0.1:{self.base + LAMBDA_PORT_OFFSET}", timeout=30)
         env = {
             k: v
             for k, v in os.environ.items()
@@ -88,6 +93,18 @@ class Dev:
             time.sleep(0.3)
         raise RuntimeError("devserver did not come up")
 
+    def invoke(self, module: str, method: str, path: str, headers: dict, body: dict) -> dict:
+        """A module's API function invoked directly (the private path between modules): the proxy
+        event as the caller's transport builds it, to the devserver's local Lambda Invoke API."""
+        from finflow import private_invoke
+
+        event = private_invoke.proxy_event(
+            httpx.Request(method, private_invoke.url(module) + path, headers=headers, json=body)
+        )
+        r = self.lambda_api.post(f"/2015-03-31/functions/{module}-api/invocations", json=event)
+        assert r.status_code == 200 and "X-Amz-Function-Error" not in r.headers, r.text
+        return r.json()
+
     def aws(self, service: str):
         return boto3.client(
             service,
@@ -103,6 +120,7 @@ class Dev:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
+        self.lambda_api.close()
         self.log.close()
 
 
@@ -170,7 +188,8 @@ def run(world_pg: str, n: int = 200, concurrency: int = 8) -> dict:
             r = http.post("/api/auth/login", json={"email": u.email, "password": u.password})
             assert r.status_code == 200, r.text
 
-        # the posting alone: Wallet's internal route with Payment's service token, as Payment sends it
+        # the posting alone: Wallet's internal route with Payment's service token, sent as Payment
+        # sends it, by invoking Wallet's function through the devserver's local Lambda API
         creds = json.loads(
             dev.aws("secretsmanager").get_secret_value(SecretId="finflow/service-credentials/payment")["SecretString"]
         )
@@ -179,19 +198,16 @@ def run(world_pg: str, n: int = 200, concurrency: int = 8) -> dict:
 
         def posting(i):
             k = i % concurrency
-            r = http.post(
-                "/api/wallet/internal/postings",
-                headers=svc,
-                json={
-                    "posting_id": str(uuid.uuid4()),
-                    "kind": "transfer",
-                    "debit_wallet_id": wallets[k],
-                    "credit_wallet_id": wallets[k + 1],
-                    "amount_minor": 1,
-                    "currency": "USD",
-                },
-            )
-            assert r.status_code == 201, r.text
+            body = {
+                "posting_id": str(uuid.uuid4()),
+                "kind": "transfer",
+                "debit_wallet_id": wallets[k],
+                "credit_wallet_id": wallets[k + 1],
+                "amount_minor": 1,
+                "currency": "USD",
+            }
+            result = dev.invoke("wallet", "POST", "/api/wallet/internal/postings", svc, body)
+            assert result["statusCode"] == 201, result
 
         def health(i):  # public route: gateway + function, no authorizer, no database work beyond a ping
             assert http.get("/api/wallet/health").status_code == 200
@@ -199,7 +215,7 @@ def run(world_pg: str, n: int = 200, concurrency: int = 8) -> dict:
         for name, fn, count in (
             ("wallet read", read, n),
             ("transfer", transfer, n),
-            ("posting alone", posting, n),
+            (POSTING, posting, n),
             ("wallet health (no authorizer)", health, n),
             ("login (bcrypt 12 rounds)", login, max(8, n // 10)),
         ):
@@ -247,3 +263,32 @@ def direct_wallet_read(n: int = 200) -> dict:
         api.handler(event, ctx)
         lat.append(time.perf_counter() - t)
     return {"status": first["statusCode"], **_stats(lat)}
+
+
+def peer_run(peer, databases: dict[str, str], n: int = 200, concurrency: int = 8) -> dict:
+    """The peer's transfer over loopback HTTP, measured as the devserver's above: n one at a
+    time, then n from `concurrency` threads; its ledger verified after."""
+    from bench.peer import schema
+    from bench.transfers import FUNDS_MINOR, verify
+
+    people = schema.customers(databases, concurrency + 1, FUNDS_MINOR)
+    tokens = [peer.user_token(u) for u, _ in people]
+    wallets = [w for _, w in people]
+    http = httpx.Client(base_url=peer.url, timeout=30)
+
+    def transfer(i):
+        k = i % concurrency
+        r = http.post(
+            "/transfer",
+            json={"from_wallet_id": wallets[k], "to_wallet_id": wallets[k + 1], "amount": "0.01"},
+            headers={"Authorization": f"Bearer {tokens[k]}", "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status_code == 201, r.text
+
+    try:
+        transfer(0)  # warm
+        result = _measure(transfer, n, concurrency)
+    finally:
+        http.close()
+    verify(databases["wallet"], None, None)
+    return result

@@ -62,14 +62,16 @@ def memory_mb() -> dict[str, int]:
     return {"default": int(m.group(1)) if m else 512}
 
 
-def cost_per_million(spent: dict, transfers: int, db_tps: float, acu: float = 2.0) -> dict:
-    """spent: {function: (invocations, seconds)} measured over `transfers` transfers."""
+def cost_per_million(spent: dict, gateway: int, transfers: int, db_tps: float, acu: float = 2.0) -> dict:
+    """spent: {function: (invocations, seconds)} and `gateway`, the requests that went through
+    the API gateway, both measured over `transfers` transfers (a call between modules that
+    invokes its callee directly is an invocation, not a gateway request)."""
     mem_gb = memory_mb()["default"] / 1024
     invocations = sum(n for n, _ in spent.values()) / transfers * 1e6
     # billed duration: each function's own time; a caller waiting on a callee is billed too,
     # so the nested seconds are counted in both, as Lambda bills them
     seconds = sum(s for _, s in spent.values()) / transfers * 1e6
-    gateway_requests = sum(n for k, (n, _) in spent.items() if k.endswith(".api")) / transfers * 1e6
+    gateway_requests = gateway / transfers * 1e6
     lam_x86 = seconds * mem_gb * PRICES["lambda_gb_s_x86"] + invocations * PRICES["lambda_request"]
     lam_arm = seconds * mem_gb * PRICES["lambda_gb_s_arm"] + invocations * PRICES["lambda_request"]
     apigw = gateway_requests * PRICES["apigw_rest_request"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 AMOUNT_MINOR = 1  # 0.01 USD per transfer: funds never run out, every transfer succeeds
 FUNDS = "100000.00"
+FUNDS_MINOR = 10_000_000
 
 
 @dataclass
@@ -93,10 +94,31 @@ def _timed(transfer, start_at: float, seconds: float) -> tuple[list[float], dict
     return latencies, statuses
 
 
+def _count_database_work(counts: dict[str, int]) -> None:
+    """Per database: SQL statements sent and explicit transactions (each one more BEGIN and
+    COMMIT round trip); single reads in autocommit are statements only."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def statement(conn, *_args):
+        key = f"db.{conn.engine.url.database.rsplit('_', 1)[-1]}.statements"
+        counts[key] = counts.get(key, 0) + 1
+
+    def transaction(conn):
+        if not conn.connection.driver_connection.autocommit:
+            key = f"db.{conn.engine.url.database.rsplit('_', 1)[-1]}.transactions"
+            counts[key] = counts.get(key, 0) + 1
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Engine, "commit", transaction)
+    event.listen(Engine, "rollback", transaction)
+
+
 def _app_worker(pair: Pair, start_at: float, seconds: float, out) -> None:
     _fresh_process_state()
     gw, client = _gateway_client()
     spent: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
     for name, fn in gw.pools.items():
 
         def timed(event, timeout=30.0, _fn=fn, _inv=fn.invoke, _name=name, **kw):
@@ -107,6 +129,14 @@ def _app_worker(pair: Pair, start_at: float, seconds: float, out) -> None:
                 spent.setdefault(_name, []).append(time.perf_counter() - t)
 
         fn.invoke = timed
+    handle = gw.handle
+
+    def through_gateway(request, _handle=handle):
+        counts["gateway"] = counts.get("gateway", 0) + 1
+        return _handle(request)
+
+    gw.handle = through_gateway
+    _count_database_work(counts)
 
     def transfer():
         r = client.post(
@@ -118,8 +148,35 @@ def _app_worker(pair: Pair, start_at: float, seconds: float, out) -> None:
 
     transfer()  # warm: imports, connections, JWKS and service tokens
     spent.clear()
+    counts.clear()
     latencies, statuses = _timed(transfer, start_at, seconds)
-    out.put({"latencies": latencies, "statuses": statuses, "spent": {k: (len(v), sum(v)) for k, v in spent.items()}})
+    out.put(
+        {
+            "latencies": latencies,
+            "statuses": statuses,
+            "spent": {k: (len(v), sum(v)) for k, v in spent.items()},
+            "counts": counts,
+        }
+    )
+
+
+def _peer_worker(url: str, token: str, src: str, dst: str, start_at: float, seconds: float, out) -> None:
+    """A client of the peer's Payment over loopback HTTP, one keep-alive connection."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=30) as client:
+
+        def transfer():
+            r = client.post(
+                "/transfer",
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+                json={"from_wallet_id": src, "to_wallet_id": dst, "amount": "0.01"},
+            )
+            return r.status_code
+
+        transfer()
+        latencies, statuses = _timed(transfer, start_at, seconds)
+    out.put({"latencies": latencies, "statuses": statuses, "spent": {}, "counts": {}})
 
 
 BASELINE_SQL = """
@@ -170,7 +227,7 @@ def _baseline_worker(conninfo: str, src: str, dst: str, start_at: float, seconds
 
         transfer()
         latencies, statuses = _timed(transfer, start_at, seconds)
-    out.put({"latencies": latencies, "statuses": statuses, "spent": {}})
+    out.put({"latencies": latencies, "statuses": statuses, "spent": {}, "counts": {}})
 
 
 def setup_baseline_pairs(conninfo: str, n: int) -> list[tuple[str, str]]:
@@ -237,9 +294,12 @@ def _run(target, args_for, workers: int, seconds: float) -> dict:
     latencies = sorted(x for r in results for x in r["latencies"])
     statuses: dict = {}
     spent: dict = {}
+    counts: dict = {}
     for r in results:
         for k, v in r["statuses"].items():
             statuses[k] = statuses.get(k, 0) + v
+        for k, v in r["counts"].items():
+            counts[k] = counts.get(k, 0) + v
         for k, (n, s) in r["spent"].items():
             a = spent.setdefault(k, [0, 0.0])
             a[0] += n
@@ -252,11 +312,16 @@ def _run(target, args_for, workers: int, seconds: float) -> dict:
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0,
         "statuses": statuses,
         "spent": spent,
+        "counts": counts,
     }
 
 
-def run(world, levels=(1, 8, 32), seconds: float = 5.0) -> dict:
+def run(world, peer_dbs: dict[str, str], peer_procs: int, levels=(1, 8, 32), seconds: float = 5.0) -> dict:
+    """Each level: the raw-SQL baseline, FinFlow in-process, then the peer over HTTP (started for
+    the level, so its idle connections never count against FinFlow's); each ledger verified after."""
     import functions.payment.api  # noqa: F401
+    from bench.peer import schema
+    from bench.peer.services import Peer
     from functions.auth import api as _a  # noqa: F401
     from functions.payment import logic as payment_logic  # noqa: F401 - imported before fork
     from functions.wallet import api as _w  # noqa: F401
@@ -266,21 +331,31 @@ def run(world, levels=(1, 8, 32), seconds: float = 5.0) -> dict:
     wallet_db, payment_db = world.libpq("wallet"), world.libpq("payment")
     base_pairs = setup_baseline_pairs(wallet_db, n + 1)
     verify(wallet_db, None, None)
+    people = schema.customers(peer_dbs, n + 1, FUNDS_MINOR)
     import psycopg
 
     with psycopg.connect(payment_db) as conn:
         completed = conn.execute(
             "SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'"
         ).fetchone()[0]
+    peer_completed = 0
     rows = []
     from finflow import db
 
     db.reset_engines()  # the parent's pooled connections must not be shared with the children
     for w in levels:
+        print(f"   {w} workers", flush=True)
         base = _run(_baseline_worker, lambda i: (wallet_db, *base_pairs[i]), w, seconds)
         verify(wallet_db, None, None)
         app = _run(_app_worker, lambda i: (pairs[i],), w, seconds)
         completed += app["statuses"].get(201, 0) + w  # and one warm-up each
         verify(wallet_db, payment_db, completed)
-        rows.append({"workers": w, "baseline": base, "app": app})
+        with Peer(peer_dbs, peer_procs) as peer:
+            tokens = [peer.user_token(u) for u, _ in people]
+            other = _run(
+                _peer_worker, lambda i, p=peer, t=tokens: (p.url, t[i], people[i][1], people[i + 1][1]), w, seconds
+            )
+        peer_completed += other["statuses"].get(201, 0) + w
+        verify(peer_dbs["wallet"], peer_dbs["payment"], peer_completed)
+        rows.append({"workers": w, "baseline": base, "app": app, "peer": other})
     return {"rows": rows, "seconds": seconds}
