@@ -2,9 +2,10 @@
 address when it sends none. The stage's throttle (catalog.API_THROTTLE) is shared by every
 client together; these rules stop one client from taking it all.
 
-FinFlow's own functions call each other through the same gateway, from the VPC's NAT gateway
-address, with one service token per module: those requests are never rate-limited here (the
-stage throttle still applies), or a burst of payments would block Payment's service token.
+Requests from the VPC's NAT gateway address are never counted: they are FinFlow's own
+functions, one service token per module, and a burst of payments must not block Payment's
+token. Module-to-module calls are meant to bypass the stage (a direct invoke); this keeps any
+call that still crosses it, or comes to, from reading as one greedy client.
 """
 
 from __future__ import annotations
