@@ -5,19 +5,48 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
 .PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
-        rebuild-reporting bench cascade schemas test-contract fuzz localstack-up localstack-down lint format
+        rebuild-reporting bench cascade schemas test-contract fuzz localstack-up localstack-down lint format \
+        install-dev-server lock
 
-$(VENV)/.installed: pyproject.toml
+# Every install takes its versions from the lock (requirements/dev.lock: all extras, Python 3.11+,
+# any platform); `make lock` refreshes it after a change to pyproject.toml's dependencies.
+LOCK := requirements/dev.lock
+
+# Everything `make test` needs: tests, gates and the CDK app (jsii, cdk-nag: the heavy part).
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,infra]"
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[dev,infra]"
 	$(PY) -m infra_cdk.assets  # the Lambda dependencies layer, so a synth needs no network
+	touch $(VENV)/.installed-dev-server $@
+
+# What `make dev` needs: the runtime and the local runner (moto, embedded PostgreSQL), no CDK.
+$(VENV)/.installed-dev-server: pyproject.toml $(LOCK)
+	@echo "installing the runtime and the local runner from $(LOCK)..."
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[devserver]"
 	touch $@
 
 install: $(VENV)/.installed
 
-dev: install
+install-dev-server: $(VENV)/.installed-dev-server
+
+dev: install-dev-server
 	$(PY) -m devserver
+
+# Re-pins every dependency: the versions already locked stay unless pyproject.toml rules them out
+# (UPGRADE=1: the newest allowed). The runtime lock, which the Lambda dependencies layer is built
+# from, takes the same versions as the full one.
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--custom-compile-command "make lock" --quiet
+lock: $(VENV)/bin/uv
+	$(UV_COMPILE) --all-extras $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(UV_COMPILE) -c $(LOCK) -o requirements/runtime.lock
+
+$(VENV)/bin/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c $(LOCK) uv
 
 test: install lint
 	$(PY) -m pytest -q

@@ -3,10 +3,11 @@
 - a module's code: `functions/__init__.py`, `functions/catalog.py`, `functions/<module>/`
   and the deploy-time handlers (`infra_cdk/runtime` as package `deploy_runtime`);
 - the common layer: `layers/common` as it is (`python/finflow`);
-- the dependencies layer: `pip install --platform <PLATFORMS[arch]> --only-binary=:all:`
-  of pyproject's runtime dependencies for the Lambda runtime's CPython, one per Lambda
-  architecture side by side (`deps-<arch>-<hash>`), cached by a hash of that list and the
-  platforms so a synth downloads nothing once the cache exists.
+- the dependencies layer: `pip install --no-deps --platform <PLATFORMS[arch]> --only-binary=:all:`
+  of the runtime lock's pins (`requirements/runtime.lock`, `make lock`) that apply to the Lambda
+  runtime's CPython on that architecture, one per Lambda architecture side by side
+  (`deps-<arch>-<hash>`), cached by a hash of the lock and the platforms so a synth downloads
+  nothing once the cache exists, and only a new lock builds a new layer.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".local" / "cdk-assets"
+RUNTIME_LOCK = ROOT / "requirements" / "runtime.lock"
 LAMBDA_PYTHON = "3.13"
 # pip's platform tags per Lambda architecture. aarch64 also takes manylinux_2_28 (the python3.13
 # runtime is Amazon Linux 2023, glibc 2.34): psycopg-binary 3.3 ships aarch64 wheels only under
@@ -31,13 +34,40 @@ PLATFORMS = {"x86_64": ("manylinux2014_x86_64",), "arm64": ("manylinux2014_aarch
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
-def runtime_dependencies() -> list[str]:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def lambda_environment(arch: str) -> dict[str, str]:
+    """The environment markers of the Lambda runtime on an architecture (CPython on Linux)."""
+    return {
+        "python_version": LAMBDA_PYTHON,
+        "python_full_version": f"{LAMBDA_PYTHON}.0",
+        "implementation_name": "cpython",
+        "implementation_version": f"{LAMBDA_PYTHON}.0",
+        "platform_python_implementation": "CPython",
+        "platform_machine": {"x86_64": "x86_64", "arm64": "aarch64"}[arch],
+        "platform_system": "Linux",
+        "sys_platform": "linux",
+        "os_name": "posix",
+    }
+
+
+def runtime_pins(arch: str = "x86_64") -> list[str]:
+    """The runtime lock's `name==version` pins that apply in Lambda on `arch`. The lock is
+    universal (one file for every Python and platform); pip would judge its markers by the
+    Python that runs it, not by the runtime the layer is for."""
+    env = lambda_environment(arch)
+    pins = []
+    for line in RUNTIME_LOCK.read_text().splitlines():
+        if not line.strip() or line.startswith((" ", "#")):
+            continue
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate(env):
+            pins.append(f"{req.name}{req.specifier}")
+    return pins
 
 
 def deps_layer_key(arch: str = "x86_64") -> str:
-    spec = "\n".join(sorted(runtime_dependencies()) + [LAMBDA_PYTHON, *PLATFORMS[arch]])
-    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(RUNTIME_LOCK.read_bytes())
+    digest.update("\n".join([LAMBDA_PYTHON, *PLATFORMS[arch]]).encode())
+    return digest.hexdigest()[:16]
 
 
 def _publish(built: Path, final: Path) -> Path:
@@ -52,7 +82,7 @@ def _publish(built: Path, final: Path) -> Path:
 
 def deps_layer(arch: str = "x86_64") -> Path:
     """The dependencies layer folder (`python/...`) for a Lambda architecture (`x86_64` or
-    `arm64`), built once per dependency list."""
+    `arm64`), built once per runtime lock."""
     out = CACHE / f"deps-{arch}-{deps_layer_key(arch)}"
     if out.is_dir():
         return out
@@ -67,6 +97,7 @@ def deps_layer(arch: str = "x86_64") -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--no-deps",  # the lock is the whole closure: nothing resolved anew
             *(arg for tag in PLATFORMS[arch] for arg in ("--platform", tag)),
             "--only-binary=:all:",
             "--python-version",
@@ -75,13 +106,13 @@ def deps_layer(arch: str = "x86_64") -> Path:
             "cp",
             "--target",
             str(target),
-            *runtime_dependencies(),
+            *runtime_pins(arch),
         ],
         check=True,
     )
     for junk in target.rglob("__pycache__"):
         shutil.rmtree(junk, ignore_errors=True)
-    for stale in CACHE.glob("deps-*"):  # this architecture's layers of older dependency lists (and unlabelled ones)
+    for stale in CACHE.glob("deps-*"):  # this architecture's layers of older locks (and unlabelled ones)
         if stale.name.startswith(f"deps-{arch}-") or (arch == "x86_64" and stale.name.count("-") == 1):
             shutil.rmtree(stale, ignore_errors=True)
     return _publish(building, out)
