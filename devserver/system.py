@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from devserver import tracing
 from devserver.console import Console
 from devserver.embedded_postgres import ensure_database, server_url
 from devserver.gateway import Gateway
+from devserver.terminal import AccessLog
 from devserver.throttle import TokenBucket
 from devserver.workers import FunctionPool
 from functions import catalog
@@ -63,21 +65,27 @@ class DevSystem:
         self.collector: tracing.Collector | None = None
 
     # -- start-up, in dependency order ----------------------------------------------
-    def start(self) -> DevSystem:
+    def start(self, progress: Callable[[str, str], None] = lambda step, detail: None) -> DevSystem:
+        """progress(step, detail): told as each step is done (`make dev` prints a line for each)."""
         o = self.options
         self._check_ports()
         pg = server_url(o.data_dir / "pg")
+        progress("PostgreSQL", "DATABASE_URL" if os.environ.get("DATABASE_URL") else f"embedded, {o.data_dir}/pg")
         self._environment(pg)
-        self._migrate(pg)
+        progress("AWS endpoint", f"{os.environ['AWS_ENDPOINT_URL']}{' (moto)' if self.moto else ''}")
+        progress("migrations", " ".join(self._migrate(pg)))
         from devserver import bootstrap
 
         bootstrap.create_secrets()
         bootstrap.create_storage()
         self.queues = bootstrap.create_event_routing()
         self._bootstrap_admin()
+        progress("AWS resources", f"secrets, buckets, {sum(map(len, self.queues.values()))} event queues, admin user")
         self._start_functions()
+        progress("workers", f"{len(self.pools)} functions; the API and authorizer ones warm")
         self._start_delivery()
         self._start_servers()
+        progress("HTTP", f"{len(self.servers)} ports from {o.port_base}")
         return self
 
     def _check_ports(self) -> None:
@@ -138,15 +146,16 @@ class DevSystem:
         config.settings.cache_clear()
         aws.client.cache_clear()
 
-    def _migrate(self, pg: str) -> None:
+    def _migrate(self, pg: str) -> list[str]:
         """Every module that keeps Alembic migrations gets its database, as the tests do:
         the Aurora owners and Notification (its PostgreSQL adapter, used unless DOCUMENTDB_URI is set)."""
         from finflow import migrations
 
-        for m in self.modules:
-            if (ROOT / "functions" / m.key / "migrations").is_dir():
-                ensure_database(pg, f"{self.options.db_prefix}{m.key}")
-                migrations.upgrade(m.key)
+        migrated = [m.key for m in self.modules if (ROOT / "functions" / m.key / "migrations").is_dir()]
+        for key in migrated:
+            ensure_database(pg, f"{self.options.db_prefix}{key}")
+            migrations.upgrade(key)
+        return migrated
 
     def _bootstrap_admin(self) -> None:
         from functions.auth.logic import ensure_admin
@@ -209,7 +218,7 @@ class DevSystem:
             for m in catalog.MODULES
         ]
         for name, port, app in apps:
-            server = make_server(o.host, port, app, threaded=True)
+            server = make_server(o.host, port, AccessLog(app, name), threaded=True)
             threading.Thread(target=server.serve_forever, name=f"http-{name}", daemon=True).start()
             self.servers.append((name, server))
 
