@@ -134,7 +134,10 @@ class ReadableOutput:
     def _pump(read: int, out: int) -> None:
         with os.fdopen(read, "rb") as lines:
             for raw in lines:
-                os.write(out, (readable(raw.decode(errors="replace").rstrip("\n")) + "\n").encode())
+                try:
+                    os.write(out, (readable(raw.decode(errors="replace").rstrip("\n")) + "\n").encode())
+                except OSError:  # the terminal is gone: keep draining, or every writer would block
+                    pass
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stdout back to where it was; what is still in the pipe is written out, once every
