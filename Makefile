@@ -11,12 +11,15 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 # Every install takes its versions from the lock (requirements/dev.lock: all extras, Python 3.11+,
 # any platform); `make lock` refreshes it after a change to pyproject.toml's dependencies.
 LOCK := requirements/dev.lock
+# setuptools warns on every editable install that a folder named like a package may shadow it:
+# here the folders are the packages
+EDITABLE := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -c $(LOCK) -e
 
 # Everything `make test` needs: tests, gates and the CDK app (jsii, cdk-nag: the heavy part).
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c $(LOCK) -e ".[dev,infra]"
+	$(EDITABLE) ".[dev,infra]"
 	$(PY) -m infra_cdk.assets  # the Lambda dependencies layer, so a synth needs no network
 	touch $(VENV)/.installed-dev-server $@
 
@@ -25,7 +28,7 @@ $(VENV)/.installed-dev-server: pyproject.toml $(LOCK)
 	@echo "installing the runtime and the local runner from $(LOCK)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c $(LOCK) -e ".[devserver]"
+	$(EDITABLE) ".[devserver]"
 	touch $@
 
 install: $(VENV)/.installed
