@@ -21,7 +21,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
 from pydantic import BaseModel
 
 from finflow import service_client
@@ -301,6 +300,9 @@ def _description(m: catalog.Module) -> str:
 
 
 def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
+    # Powertools' OpenAPI models cost ~40 ms to import: API functions only (consumers import this file too)
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
+
     app = _Resolver(module_key, enable_validation=True, cors=cors_config())
 
     @app.exception_handler(Problem)
