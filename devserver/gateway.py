@@ -1,7 +1,9 @@
 """The local API Gateway: HTTP -> authorizer -> proxy event -> module function -> HTTP.
 
 Served by Werkzeug. Routing, public routes and the authorizer come from the catalog,
-the same rules CDK deploys.
+the same rules CDK deploys. Like the deployed stage, it routes no internal path
+(finflow.contracts.calls.is_internal): modules reach those by invoking each other's
+functions (devserver.lambda_api), never through here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from devserver import public_docs, tracing
 from devserver.lambda_runtime import proxy_event, token_authorizer_event
 from devserver.throttle import TokenBucket
 from devserver.workers import FunctionPool, InvocationError
+from finflow.contracts import calls
 from functions import catalog
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
@@ -102,7 +105,7 @@ class Gateway:
         elif path == "/health" and self.system_health:
             return Response(json.dumps(self.system_health()), content_type="application/json")
         module = catalog.module_for_path(path)
-        if module is None or (self.only and module.key != self.only):
+        if module is None or (self.only and module.key != self.only) or calls.is_internal(path):
             return problem(404, "Not Found", f"no route for {request.method} {request.path}")
         api = self.pools.get(f"{module.key}.api")
         if api is None:

@@ -1,8 +1,12 @@
 """The gateway with every function invoked in this process (api tests).
 
 Same routing, public routes and authorizer as `make dev`, without worker processes: a
-test drives one module through httpx and the module's own calls to other modules go
-through the same gateway (finflow.service_client.route_all_http_through).
+test drives the modules through httpx (`transport()`), and the modules' own calls to each
+other take the private path as they do everywhere (finflow.private_invoke), here invoking
+the callee's function in this process (finflow.service_client.route_all_http_through).
+
+A test's own request to an internal path (`/api/wallet/internal/...`) is invoked directly
+too, as by a caller holding the invoke permission: the gateway routes none of them.
 
 One invocation at a time: Powertools keeps the current request in state shared by every
 resolver of a process, so a function that fans out calls in parallel threads must run them
@@ -12,6 +16,7 @@ inline here (tests do); the devserver runs each function in its own processes in
 from __future__ import annotations
 
 import importlib
+import json
 import traceback
 
 import httpx
@@ -20,6 +25,9 @@ from devserver.gateway import Gateway
 from devserver.lambda_runtime import LambdaContext
 from devserver.system import built_modules
 from devserver.workers import InvocationError
+from finflow.contracts import calls
+from finflow.private_invoke import InvokeRefused, LambdaInvoke, callee_of, url
+from functions import catalog
 
 
 class InProcessFunction:
@@ -48,5 +56,40 @@ def gateway() -> Gateway:
     return Gateway(pools)
 
 
-def transport(gw: Gateway | None = None) -> httpx.WSGITransport:
-    return httpx.WSGITransport(app=gw or gateway())
+class Modules(httpx.BaseTransport):
+    """Public paths through the gateway; private calls and internal paths straight to the
+    owning module's API function, answered as Lambda Invoke would answer them."""
+
+    def __init__(self, gw: Gateway):
+        self.gw = gw
+        self.public = httpx.WSGITransport(app=gw)
+        self.private = LambdaInvoke(self._invoke)
+
+    def _invoke(self, callee: str, event: bytes, timeout: float) -> tuple[bytes, str | None]:
+        function = self.gw.pools.get(f"{callee}.api")
+        if function is None:
+            raise InvokeRefused(f"{callee}-api: Function not found")
+        try:
+            return json.dumps(function.invoke(json.loads(event), timeout)).encode(), None
+        except InvocationError as exc:
+            return json.dumps({"errorMessage": str(exc).splitlines()[0]}).encode(), "Unhandled"
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if callee_of(request) is not None:
+            return self.private.handle_request(request)
+        module = catalog.module_for_path(request.url.path)
+        if module is not None and calls.is_internal(request.url.path):
+            request.read()
+            direct = httpx.Request(
+                request.method,
+                httpx.URL(url(module.key)).copy_with(raw_path=request.url.raw_path),
+                headers=request.headers,
+                content=request.content,
+                extensions=request.extensions,
+            )
+            return self.private.handle_request(direct)
+        return self.public.handle_request(request)
+
+
+def transport(gw: Gateway | None = None) -> Modules:
+    return Modules(gw or gateway())

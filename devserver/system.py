@@ -5,6 +5,7 @@ event delivery and the scheduled functions."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import socket
@@ -19,13 +20,16 @@ from devserver import tracing
 from devserver.console import Console
 from devserver.embedded_postgres import ensure_database, server_url
 from devserver.gateway import Gateway
+from devserver.lambda_api import LambdaApi
 from devserver.terminal import AccessLog
 from devserver.throttle import TokenBucket
 from devserver.workers import FunctionPool
+from finflow.contracts import calls
 from functions import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ADMIN = ("admin@finflow.dev", "finflow-admin-dev")
+LAMBDA_PORT_OFFSET = 9  # the local Lambda Invoke API (modules' private calls): port base + 9
 
 
 @dataclass
@@ -52,6 +56,14 @@ def _handler_present(handler: str) -> bool:
 def built_modules() -> list[catalog.Module]:
     """Modules whose code is present in this build (the catalog lists all six)."""
     return [m for m in catalog.MODULES if _handler_present(f"functions.{m.key}.api.handler")]
+
+
+def function_env(module: str, fn: catalog.Function) -> dict[str, str]:
+    """A function's own variables, as the deployment sets them: an API function other modules
+    invoke directly trusts no authorizer context, only a token it verifies (infra_cdk/module_stack.py)."""
+    if fn.kind == "api" and module in calls.callees():
+        return {"FINFLOW_VERIFY_TOKENS": "true"}
+    return {}
 
 
 class DevSystem:
@@ -90,7 +102,7 @@ class DevSystem:
 
     def _check_ports(self) -> None:
         o = self.options
-        ports = [o.port_base + offset for offset in range(0, 7)]
+        ports = [o.port_base + offset for offset in (*range(0, 7), LAMBDA_PORT_OFFSET)]
         if not os.environ.get("AWS_ENDPOINT_URL"):
             ports.append(o.port_base + 10)
         for port in ports:
@@ -109,6 +121,10 @@ class DevSystem:
             "DATABASE_URL": pg,
             "FINFLOW_DB_PREFIX": o.db_prefix,
             "FINFLOW_API_URL": f"http://{o.host}:{o.port_base}",
+            # modules call each other by Lambda Invoke, here the devserver's own Lambda API (whatever
+            # AWS_ENDPOINT_URL is: a LocalStack does not run these functions), by their pools' names
+            "AWS_ENDPOINT_URL_LAMBDA": f"http://{o.host}:{o.port_base + LAMBDA_PORT_OFFSET}",
+            "FINFLOW_CALLEES": json.dumps({callee: f"{callee}-api" for callee in calls.callees()}),
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "KYC_AUTO_VERIFY": "true",
@@ -172,7 +188,7 @@ class DevSystem:
         for m in self.modules:
             for fn in (fn for fn in m.functions if _handler_present(fn.handler)):
                 self.pools[f"{m.key}.{fn.name}"] = FunctionPool(
-                    f"{m.key}-{fn.name}", fn.handler, self.options.max_workers
+                    f"{m.key}-{fn.name}", fn.handler, self.options.max_workers, env=function_env(m.key, fn)
                 )
         warm = [p for name, p in self.pools.items() if name.endswith((".api", ".authorizer"))]
         threads = [threading.Thread(target=p.warm) for p in warm]
@@ -217,6 +233,7 @@ class DevSystem:
             )
             for m in catalog.MODULES
         ]
+        apps.append(("lambda", o.port_base + LAMBDA_PORT_OFFSET, LambdaApi(self.pools)))
         for name, port, app in apps:
             server = make_server(o.host, port, AccessLog(app, name), threaded=True)
             threading.Thread(target=server.serve_forever, name=f"http-{name}", daemon=True).start()
@@ -240,6 +257,7 @@ class DevSystem:
             note = f"docs http://{o.host}:{port}/api/{m.key}/docs" if m.key in built else "not in this build yet"
             lines.append(f"{m.service:<20} http://{o.host}:{port}  {note}")
         lines.append(f"AWS endpoint     {os.environ['AWS_ENDPOINT_URL']}")
+        lines.append(f"Lambda API       {os.environ['AWS_ENDPOINT_URL_LAMBDA']}  (modules' private calls)")
         traces = (
             f"http://{o.host}:{o.port_base}/_dev/traces  (python -m devserver.trace <id>)"
             if self.collector

@@ -30,7 +30,11 @@ class InvocationError(Exception):
     """The function raised or its worker died; Lambda would report a function error."""
 
 
-def _worker_main(function_name: str, conn: Connection) -> None:
+class Throttled(InvocationError):
+    """No worker came free in time: Lambda would refuse the invocation (TooManyRequests)."""
+
+
+def _worker_main(function_name: str, conn: Connection, env: dict[str, str]) -> None:
     # Ctrl-C reaches the whole process group; the parent stops workers between invocations.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # What Lambda sets in every container: the X-Ray SDK (and Powertools Tracer) read it when
@@ -39,6 +43,7 @@ def _worker_main(function_name: str, conn: Connection) -> None:
     # the subsegments under it to the daemon (AWS_XRAY_DAEMON_ADDRESS).
     os.environ["LAMBDA_TASK_ROOT"] = os.getcwd()
     os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function_name
+    os.environ.update(env)  # this function's own configuration, as CDK sets it per function
     handlers: dict[str, object] = {}
     conn.send(("ready", None))
     while True:
@@ -72,10 +77,10 @@ def _forget_last_segment() -> None:
 
 
 class _Worker:
-    def __init__(self, function_name: str):
+    def __init__(self, function_name: str, env: dict[str, str]):
         self.conn, child = _ctx.Pipe()
         self.process = _ctx.Process(
-            target=_worker_main, args=(function_name, child), name=f"fn-{function_name}", daemon=True
+            target=_worker_main, args=(function_name, child, env), name=f"fn-{function_name}", daemon=True
         )
         self.process.start()
         child.close()
@@ -109,8 +114,10 @@ class _Worker:
 class FunctionPool:
     """The warm containers of one function."""
 
-    def __init__(self, name: str, handler_path: str, max_workers: int = 8):
+    def __init__(self, name: str, handler_path: str, max_workers: int = 8, env: dict[str, str] | None = None):
+        """env: this function's variables on top of the system's (each worker's environment)."""
         self.name, self.handler_path, self.max_workers = name, handler_path, max_workers
+        self.env = dict(env or {})
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._count = 0
         self._lock = threading.Lock()
@@ -123,7 +130,7 @@ class FunctionPool:
         with self._lock:
             self._count += 1
         try:
-            worker = _Worker(self.name)
+            worker = _Worker(self.name, self.env)
             worker.invoke(self.handler_path, None)  # import only: the container is warm
             return worker
         except Exception:
@@ -151,7 +158,7 @@ class FunctionPool:
                     _cold_starts.release()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise InvocationError(f"{self.name}: no worker free within {timeout:.0f}s (throttled)")
+                raise Throttled(f"{self.name}: no worker free within {timeout:.0f}s (throttled)")
             try:
                 return self._idle.get(timeout=min(0.05, remaining))
             except queue.Empty:

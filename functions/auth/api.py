@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from finflow import token_check
 from finflow.health import add_health
 from finflow.http import documented, json_response, lambda_handler, make_resolver, principal
 from functions.auth import erasure, export, logic
@@ -24,6 +25,8 @@ from functions.auth.schemas import (
 
 app = make_resolver("auth", "User Authentication")
 add_health(app, "auth")
+# other modules invoke this function directly, and it verifies their tokens: with its own keys
+token_check.use_local_keys(lambda: key_ring().jwks())
 
 
 @app.post(

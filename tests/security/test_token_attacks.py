@@ -15,6 +15,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from finflow.contracts import calls
 from tests.security import routes
 
 
@@ -108,7 +109,8 @@ def test_a_token_made_the_same_way_but_valid_is_accepted(gw):
 def test_every_attack_token_is_401_before_the_module_runs(gw, attacks, op):
     ids = {name: str(uuid.uuid4()) for name in op.path_params}
     function = gw.functions[f"{op.module}.api"]
-    function.enabled = False  # reaching the module would be a 502
+    # reaching the module would be a 502; an internal route has no gateway: its function checks the token
+    function.enabled = calls.is_internal(op.path(ids))
     try:
         for name, (token, reason) in attacks.items():
             r = gw.request(op.method, op.path(ids), headers={"Authorization": f"Bearer {token}"})

@@ -194,6 +194,8 @@ def _verified_context(header: str) -> dict:
         return principal_context(authorize(token))
     except TokenError as exc:
         raise Problem(401, str(exc), headers=challenge) from exc
+    except service_client.ServiceUnavailable as exc:  # Auth's keys unreachable: try again, not a 5xx bug
+        raise Problem(503, "Cannot verify the token: auth-service is unavailable") from exc
 
 
 def require_role(p: Principal, *roles: str) -> None:
@@ -430,7 +432,7 @@ def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         service_client.set_request_context(correlation, trace_header(headers.get("x-amzn-trace-id")))
         obs.tracer.put_annotation("correlation_id", correlation)
-        problem = _guard(event)
+        problem = _authenticate(event) or _guard(event)
         response = _proxy_problem(problem, headers.get("origin")) if problem else app.resolve(event, context)
         response["headers"] = {**(response.get("headers") or {}), "X-Correlation-Id": correlation}
         return response
@@ -438,8 +440,26 @@ def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[
     return handler
 
 
+def _authenticate(event: dict) -> Problem | None:
+    """Where no authorizer ran before the function (a direct invoke) or its context is not trusted
+    (FINFLOW_VERIFY_TOKENS), the token is checked before anything else, as the authorizer would
+    have: a refused token is a 401 whatever the request holds. principal() reads it again."""
+    if (event.get("requestContext") or {}).get("authorizer") and not settings().verify_tokens:
+        return None
+    method, path = event.get("httpMethod"), event.get("path") or ""
+    module = catalog.module_for_path(path)
+    if method == "OPTIONS" or module is None or (method, path) in catalog.public_routes(module):
+        return None
+    header = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "authorization"), None)
+    try:
+        _verified_context(header or "")
+    except Problem as refused:
+        return refused
+    return None
+
+
 def _proxy_problem(p: Problem, origin: str | None) -> dict:
     r = problem_response(p)
     cors = cors_config()  # refused before routing, but a browser must still be able to read why
-    headers = {"Content-Type": PROBLEM, **(cors.to_dict(origin) if cors else {})}
+    headers = {"Content-Type": PROBLEM, **p.headers, **(cors.to_dict(origin) if cors else {})}
     return {"statusCode": r.status_code, "headers": headers, "body": r.body, "isBase64Encoded": False}

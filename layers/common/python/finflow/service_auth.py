@@ -1,7 +1,8 @@
 """Service identity: OAuth2 client credentials exchanged for a short-lived service token.
 
 Each module's client id and secret live in its own Secrets Manager secret; the token is
-cached per process until shortly before it expires, so warm invocations reuse it.
+cached per process until shortly before it expires, so warm invocations reuse it. The
+exchange is itself a private call to Auth (finflow.contracts.calls: every caller's first row).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import time
 from finflow import contracts
 from finflow.aws import secret_json
 from finflow.config import settings
-from finflow.service_client import client_for
+from finflow.contracts import calls
+from finflow.service_client import client_for, private_client
 
 _tokens: dict[str, tuple[str, float]] = {}
 _lock = threading.Lock()
@@ -36,8 +38,15 @@ def service_token(module: str) -> str:
             return token
         s = settings()
         creds = secret_json(f"{s.service_credentials_prefix}/{module}")
-        # A token exchange changes nothing, so it may be retried like a read.
-        response = client_for("auth-token", s.api_url, timeout=s.service_timeout_seconds).request(
+        # A token exchange changes nothing, so it may be retried like a read. Its breaker is
+        # "auth-token": Auth refusing tokens and Auth refusing reads are told apart in /health.
+        # A module that calls no other has no private path: its token (tools, tests) comes from the
+        # public route, as for any client holding credentials.
+        if calls.declared(module, "auth", "POST", "/api/auth/token"):
+            client = private_client(module, "auth", name="auth-token", timeout=s.service_timeout_seconds)
+        else:
+            client = client_for("auth-token", s.api_url, timeout=s.service_timeout_seconds)
+        response = client.request(
             "POST",
             "/api/auth/token",
             idempotent=True,
@@ -67,7 +76,7 @@ def token_provider(module: str):
         try:
             return service_token(module)
         except Exception as exc:
-            raise ServiceUnavailable("auth", f"no service token: {type(exc).__name__}") from exc
+            raise ServiceUnavailable("auth", f"no service token: {type(exc).__name__}", sent=False) from exc
 
     provide.module = module  # the calling identity: service_client.client_for keeps one client per caller
     return provide

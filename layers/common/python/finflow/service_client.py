@@ -1,9 +1,11 @@
-"""Outbound HTTP client for module-to-module calls: timeouts, retries, circuit breaker.
+"""Outbound client for module-to-module calls: timeouts, retries, circuit breaker.
 
-httpx does the HTTP, tenacity the retries, pybreaker the breaker; this file only
-decides what counts as retryable and what counts as the target being down. httpx and
-tenacity are imported when the first client is built (~40 ms of a cold start with
-httpx's own imports): most invocations of most functions never call another module.
+httpx carries the request, tenacity the retries, pybreaker the breaker; this file only
+decides what counts as retryable and what counts as the target being down. A call to
+another module never goes through the public stage: its transport invokes the callee's API
+function directly (finflow.private_invoke), and only calls the table declares are sent
+(finflow.contracts.calls). httpx and tenacity are imported when the first client is built
+(~40 ms of a cold start with httpx's own imports): most invocations never call another module.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pybreaker
 from cachetools import TLRUCache
+
+from functions import catalog
 
 if TYPE_CHECKING:
     import httpx
@@ -37,12 +41,19 @@ def set_request_context(correlation: str | None, trace: str | None) -> None:
 
 
 class ServiceUnavailable(Exception):
-    """The target could not give an answer: network error, timeout, 5xx or open breaker."""
+    """The target could not give an answer: network error, timeout, 5xx or open breaker.
+    `sent` is False when no attempt was made at all (open breaker, no service token): a caller
+    may then treat the call as never made."""
 
-    def __init__(self, target: str, reason: str) -> None:
+    def __init__(self, target: str, reason: str, *, sent: bool = True) -> None:
         super().__init__(f"{target} unavailable: {reason}")
         self.target = target
         self.reason = reason
+        self.sent = sent
+
+
+class UndeclaredCall(Exception):
+    """A module called another with a route finflow.contracts.calls does not declare: a bug."""
 
 
 class ServiceError(Exception):
@@ -95,7 +106,9 @@ class ServiceClient:
         backoff_max: float = 0.5,
         token_provider: Callable[[], str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        calls_as: tuple[str, str] | None = None,
     ) -> None:
+        """calls_as: (caller, callee) modules: the private path, only for the routes declared."""
         import httpx  # deferred to the first client: see the module docstring
 
         if reset_timeout is None:
@@ -106,9 +119,15 @@ class ServiceClient:
         self.retries = retries  # extra attempts after the first; 0 disables retrying
         self.backoff_max = backoff_max
         self._token_provider = token_provider
+        self.calls_as = calls_as
+        transport = transport or _transport_override
+        if calls_as is not None and transport is None:
+            from finflow.private_invoke import LambdaInvoke
+
+            transport = LambdaInvoke()
         # One long-lived httpx.Client keeps connections open across warm invocations.
         self._http = httpx.Client(
-            base_url=base_url, timeout=timeout, verify=_tls(), transport=transport or _transport_override
+            base_url=base_url, timeout=timeout, verify=True if transport else _tls(), transport=transport
         )
         # Only outages count against the breaker; a caller bug (bad URL, unserialisable
         # body) must not take a healthy target out of service. throw_new_error_on_trip
@@ -154,6 +173,13 @@ class ServiceClient:
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
         method = method.upper()
+        if self.calls_as is not None:
+            from finflow.contracts import calls  # the contracts load with the first call, not at import
+
+            caller, callee = self.calls_as
+            route = httpx.URL(path).path
+            if calls.declared(caller, callee, method, route) is None:
+                raise UndeclaredCall(f"{caller} -> {callee} {method} {route} is not in finflow/contracts/calls.py")
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         sent_headers = self._headers(headers)
@@ -180,7 +206,7 @@ class ServiceClient:
             with self._breaker.calling():
                 return retrying(attempt)
         except pybreaker.CircuitBreakerError:
-            raise ServiceUnavailable(self.target, "circuit open") from None
+            raise ServiceUnavailable(self.target, "circuit open", sent=False) from None
         except httpx.TimeoutException as exc:
             raise ServiceUnavailable(self.target, f"timeout ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
@@ -266,12 +292,31 @@ _clients_lock = threading.Lock()
 def client_for(target: str, base_url: str, **kw: Any) -> ServiceClient:
     """Shared client per (target, base_url, calling identity); `kw` only applies when it is
     first created. The identity is the module of `token_provider` (service_auth sets it), so
-    two modules calling one target in one process (api tests) never send each other's token."""
-    key = (target, base_url, getattr(kw.get("token_provider"), "module", None))
+    two modules calling one target in one process (api tests) never send each other's token.
+
+    A module calling a module (`target` a catalog module, with the caller's token provider)
+    gets its private client whatever `base_url` says: internal calls never use the public stage."""
+    caller = getattr(kw.get("token_provider"), "module", None)
+    if caller is not None and target in catalog.BY_KEY:
+        return private_client(caller, target, **kw)
+    key = (target, base_url, caller)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
             client = _clients[key] = ServiceClient(target, base_url, **kw)
+        return client
+
+
+def private_client(caller: str, callee: str, *, name: str | None = None, **kw: Any) -> ServiceClient:
+    """The client `caller` uses for `callee`'s routes, over the private path; `name` names its
+    breaker (the callee by default). `kw` (timeout, token_provider...) applies when first created."""
+    from finflow.private_invoke import url
+
+    key = (name or callee, url(callee), caller)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = ServiceClient(name or callee, url(callee), calls_as=(caller, callee), **kw)
         return client
 
 

@@ -6,6 +6,7 @@ authorizer's job, and each API function's own where no authorizer runs in front 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from threading import Lock
 from typing import Any
 
@@ -17,6 +18,14 @@ from finflow.tokens import TokenError, unverified_kid, verify
 _jwks: dict[str, Any] = {"keys": [], "fetched": float("-inf")}
 _lock = Lock()
 _MIN_REFETCH_SECONDS = 10.0  # an unknown kid may mean rotation; refetch, but not on every call
+# Auth's own API verifies tokens against its key ring (use_local_keys): fetching its public JWKS
+# would be Auth calling itself through the stage, the one dependency a token check must not have.
+_local_keys: Callable[[], dict] | None = None
+
+
+def use_local_keys(source: Callable[[], dict]) -> None:
+    global _local_keys
+    _local_keys = source
 
 
 def jwks_url() -> str:
@@ -42,7 +51,7 @@ def _keys(force: bool = False) -> dict:
         age = time.monotonic() - _jwks["fetched"]
         stale = age > settings().jwks_cache_seconds
         if stale or (force and age > _MIN_REFETCH_SECONDS):
-            _jwks.update(keys=fetch_jwks().get("keys", []), fetched=time.monotonic())
+            _jwks.update(keys=(_local_keys or fetch_jwks)().get("keys", []), fetched=time.monotonic())
         return {"keys": _jwks["keys"]}
 
 
