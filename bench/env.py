@@ -137,6 +137,8 @@ def machine(world_pg: str | None = None) -> dict[str, str]:
             pgv = conn.scalar(text("SHOW server_version"))
         e.dispose()
     return {
+        # the cores are shared: a load above nproc at the start says the figures carry others' work
+        "load average at start": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
         "nproc": str(os.cpu_count()),
         "cpu": cpu,
         "memory": mem,
@@ -147,9 +149,13 @@ def machine(world_pg: str | None = None) -> dict[str, str]:
 
 
 def git_head() -> str:
+    """The commit measured; said so when the work tree had changes beyond it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], check=False, cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
     try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD")
+        return head + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
     except OSError:
         return "unknown"
