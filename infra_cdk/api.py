@@ -21,6 +21,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from finflow.config import settings as runtime_settings
+from finflow.contracts import calls
 from finflow.http import CORS_ALLOW_HEADERS, CORS_MAX_AGE
 from functions import catalog
 from infra_cdk import waf
@@ -157,6 +158,7 @@ class FinFlowApi(Construct):
         self._gateway_responses(settings)
         for m in catalog.MODULES:
             self._module_routes(m, settings)
+        self._internal_unreachable()
         self.api.add_usage_plan(
             "UsagePlan",
             name=f"{settings.prefix}-default",
@@ -258,6 +260,38 @@ class FinFlowApi(Construct):
                 "AwsSolutions-APIG4",
                 "public by the catalog (public_routes: sign-up, login, token, JWKS, "
                 "health, docs): reached without a token by design",
+            )
+
+    def _internal_unreachable(self) -> None:
+        """Routes for services only (`<prefix>/internal/...`) are not the stage's: modules invoke
+        each other's functions for them (finflow.private_invoke). More specific than a module's
+        `{proxy+}`, these resources answer 404 problem+json themselves (MOCK), behind the
+        authorizer like any other path of the prefix, so nothing tells them from a missing route."""
+        problem = _problem(404, "Not Found", '"no route for $context.httpMethod $context.path"')
+        header = "method.response.header.Content-Type"
+        integration = apigw.MockIntegration(
+            request_templates={"application/json": '{"statusCode": 404}'},
+            passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+            integration_responses=[
+                apigw.IntegrationResponse(
+                    status_code="404", response_templates=problem, response_parameters={header: f"'{PROBLEM}'"}
+                )
+            ],
+        )
+        options = apigw.MethodOptions(
+            authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.CUSTOM if self.authorizer else apigw.AuthorizationType.NONE,
+            method_responses=[apigw.MethodResponse(status_code="404", response_parameters={header: True})],
+        )
+        for prefix in calls.internal_prefixes():
+            resource = self.api.root.resource_for_path(prefix)
+            resource.add_proxy(default_integration=integration, any_method=True, default_method_options=options)
+            resource.add_method(
+                "ANY",
+                integration,
+                authorizer=options.authorizer,
+                authorization_type=options.authorization_type,
+                method_responses=options.method_responses,
             )
 
     def _waf(self, settings: DeploySettings, service_addresses: list[str]) -> None:

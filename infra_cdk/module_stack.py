@@ -1,9 +1,11 @@
 """One stack per catalog module: its functions, queues, rules, schedules, migrations and
-bucket, with an IAM role that reaches only what the module owns."""
+bucket, with an IAM role that reaches only what the module owns, and invokes only the API
+functions of the modules it calls (finflow.contracts.calls)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -17,8 +19,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from finflow.config import settings as runtime_settings
+from finflow.contracts import calls
 from functions import catalog
 from infra_cdk import assets, deployment
+from infra_cdk.api import function_arn
 from infra_cdk.deploy_steps import deploy_step
 from infra_cdk.foundation import FoundationStack
 from infra_cdk.lambdas import FunctionSpec, lambda_role, make_function
@@ -100,6 +104,13 @@ class ModuleStack(cdk.Stack):
             # the same allowed origins as the API's preflights (api.py), for the headers of its answers
             "CORS_ALLOWED_ORIGINS": runtime_settings().cors_allowed_origins,
         }
+        if callees := calls.callees_of(m.key):
+            # the private path: each module it calls, by the API function (live alias) it invokes
+            env["FINFLOW_CALLEES"] = json.dumps({c: self._invoked_api(c) for c in callees}, separators=(",", ":"))
+        if m.key in calls.callees():
+            # invoked directly by other modules, whose events it must not trust: the principal comes
+            # from the token, verified here, never from an authorizer context in the event
+            env["FINFLOW_VERIFY_TOKENS"] = "true"
         if not self.s.aws:
             # no authorizer runs on LocalStack (api.py): each function checks tokens itself; and a
             # call that starts a cold container there takes seconds, not the 2 s allowed on AWS
@@ -120,6 +131,25 @@ class ModuleStack(cdk.Stack):
             if kind == "opensearch" and f.data.opensearch_endpoint:
                 env |= {"OPENSEARCH_ENDPOINT": f.data.opensearch_endpoint, "OPENSEARCH_INDEX": name}
         return env
+
+    def _invoked_api(self, module: str) -> str:
+        """What another module's private call invokes: the API function's `live` alias on AWS,
+        the function itself on LocalStack (deployment.publish), named by convention."""
+        name = self.s.function_name(module, "api")
+        return deployment.live_name(name) if self.s.aws else name
+
+    def _invoke_permissions(self) -> None:
+        """One grant per module this one calls: invoke that module's API function (as its
+        alias on AWS), nothing else of it. The table of calls decides, the callee's routes
+        check the service token."""
+        for callee in calls.callees_of(self.m.key):
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid=f"Invoke{callee.capitalize()}Api",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[function_arn(self._invoked_api(callee))],
+                )
+            )
 
     def _read_secrets(self, *secrets: sm.ISecret) -> None:
         """Read these secrets (and decrypt them through Secrets Manager only). Written on the role,
@@ -146,6 +176,7 @@ class ModuleStack(cdk.Stack):
         if f.data.documentdb_secret is not None and any(s.startswith("documentdb:") for s in m.stores):
             owned.append(f.data.documentdb_secret)  # the cluster's login, read at first use (store_mongo.py)
         self._read_secrets(*owned)
+        self._invoke_permissions()
         if m.emits:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
