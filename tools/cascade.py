@@ -5,8 +5,10 @@
 
 CHANGE is a module (`auth`), one of its contracts (`auth.UserView`, `payment.PaymentCompleted`)
 or one field of it (`auth.UserView.kyc_status`). Everything printed comes from
-functions/catalog.py (who calls and who subscribes to whom, deploy waves) and
-finflow.contracts (which consumer reads which field); nothing is hand-written here.
+functions/catalog.py (who calls and who subscribes to whom, deploy waves),
+finflow.contracts (which consumer reads which field) and finflow.contracts.calls (every
+synchronous call: its route, reader contract and the refusals its caller acts on); nothing is
+hand-written here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from html import escape
 from pathlib import Path
 
 from finflow import contracts
+from finflow.contracts import calls
 from functions import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +125,17 @@ def readers_of(module: str, name: str) -> dict[str, type]:
     return {c: m for (c, p, n), m in contracts.CONSUMER_CONTRACTS.items() if p == module and n == name}
 
 
+def calls_into(module: str, contract: str | None = None) -> list[calls.Call]:
+    """The table's calls to `module`; for a contract, those whose reader reads it."""
+    readers = {m.__name__ for m in readers_of(module, contract).values()} if contract else None
+    return [c for c in calls.into(module) if readers is None or c.reader in readers]
+
+
+def call_line(c: calls.Call) -> str:
+    acts = f"; acts on {', '.join(c.refusals)}" if c.refusals else ""
+    return f"{c.caller} -> {c.route}  reads {c.reader or '(the status only)'}{acts}"
+
+
 def _how(name: str) -> str:
     if name in contracts.SYNC_READS:
         return f"sync: {contracts.SYNC_READS[name][1]}"
@@ -164,6 +178,14 @@ def report(change: str) -> str:
                 breaking.add(consumer)
             else:
                 add(f"    {consumer} does not read {name}.{c.field}: unaffected")
+
+    add("")
+    reading = f" reading {c.contract}" if c.contract else ""
+    add(f"Synchronous calls into {c.module}{reading} ({calls.__name__.replace('.', '/')}.py):")
+    rows = calls_into(c.module, c.contract)
+    lines.extend(f"  {call_line(row)}" for row in rows)
+    if not rows:
+        add("  none")
 
     # the module graph around it
     direct = direct_dependents(c.module)
@@ -276,7 +298,17 @@ def markdown() -> str:
         "synchronous call (caller -> callee, with the views it reads); dotted: events (producer -> "
         "consumer); the longer dotted arrows are feedback events that do not order deployment. "
         "Columns are deploy waves. The same graph as an image: [cascade.svg](cascade.svg).\n\n"
-        "```mermaid\n" + mermaid() + "```\n"
+        "```mermaid\n" + mermaid() + "```\n\n"
+        "## Synchronous calls\n\n"
+        "Every call one module makes to another (`finflow/contracts/calls.py`): the private path, "
+        "a direct invoke of the callee's API function, allows these and nothing else.\n\n"
+        "| caller | callee | route | reader contract | refusals the caller acts on |\n"
+        "|---|---|---|---|---|\n"
+        + "".join(
+            f"| {c.caller} | {c.callee} | `{c.route}` | {c.reader or '(the status only)'} | "
+            f"{', '.join(c.refusals) or '-'} |\n"
+            for c in calls.CALLS
+        )
     )
 
 
