@@ -116,7 +116,11 @@ MODULES: tuple[Module, ...] = (
         port=8003,
         route_prefixes=("/api/payment",),
         calls=("wallet", "auth"),
-        subscriptions=(Subscription("auth", ("UserExportRequested",)),),
+        # the replicas a payment is checked against (one synchronous call per payment: the posting)
+        subscriptions=(
+            Subscription("auth", ("UserKycStatusChanged", "UserExportRequested")),
+            Subscription("wallet", ("WalletCreated", "WalletStatusChanged")),
+        ),
         emits=("PaymentCompleted", "PaymentFailed"),
         stores=("aurora:payment",),
         cascaded_validations=("KYC check", "token validation", "wallet status"),

@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
+from finflow import metrics
 from finflow.config import settings
 from finflow.health import add_health
 from finflow.http import PROBLEM, documented, idempotency_key_header, lambda_handler, make_resolver, principal
@@ -32,6 +33,8 @@ def _key() -> str | None:
 def _send(outcome: logic.Outcome) -> Response:
     # The stored text itself, so a replay is byte for byte the first answer.
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    if outcome.replayed:
+        metrics.payment_replayed()
     content_type = PROBLEM if outcome.status >= 400 else "application/json"
     return Response(status_code=outcome.status, content_type=content_type, body=outcome.body, headers=headers)
 

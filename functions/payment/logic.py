@@ -14,16 +14,15 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from finflow import contracts, events, ids, money
+from finflow import contracts, events, ids, metrics, money
 from finflow.config import settings
 from finflow.db import engine, reading
 from finflow.http import Principal, Problem, require_user
 from finflow.service_client import ServiceUnavailable
-from functions.payment import rules, store, wallet_client
+from functions.payment import checks, rules, store, wallet_client
 from functions.payment.schemas import Payment, PaymentPage, TransferRequest, WalletAmountRequest
 from functions.payment.tables import outbox
 from functions.payment.wallet_client import PostingRefused
@@ -53,19 +52,7 @@ class Outcome:
     replayed: bool = False
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A payment that passed every check, about to be written and posted."""
-
-    kind: str
-    amount_minor: int
-    currency: str
-    source: contracts.PaymentReadsWalletView | None
-    destination: contracts.PaymentReadsWalletView | None
-    description: str | None = None
-
-
-# --- calls to Wallet -------------------------------------------------------------------
+# --- the checks, from Payment's replicas ------------------------------------------------
 
 
 def _unavailable(target: str = "wallet") -> Problem:
@@ -82,49 +69,36 @@ def _pending_problem(payment_id: str) -> Problem:
     )
 
 
-def _checks(user_id: str, *wallet_ids: str) -> list[contracts.PaymentReadsWalletView | None]:
-    """One call to Wallet for the caller's KYC and the named wallets; KYC is checked first."""
-    try:
-        kyc, wallets = wallet_client.checks(user_id, list(wallet_ids))
-    except ServiceUnavailable as exc:
-        obs.logger.warning("wallet unavailable before posting", extra={"target": exc.target, "reason": exc.reason})
-        raise _unavailable(exc.target) from None
-    if kyc.kyc_status != "verified":
-        raise Problem(403, "KYC verification required")
-    return wallets
-
-
-def _amount(amount: Any, currency: str) -> int:
-    try:
-        max_minor = settings().max_amount * 10 ** money.exponent(currency)
-        return money.to_minor(amount, currency, max_minor=max_minor)
-    except money.MoneyError as exc:
-        raise Problem(422, str(exc)) from None
+def _plan(p: Principal, kind: str, req, source: str | None, destination: str | None) -> checks.Plan:
+    """The checks in the documented order, from the replicas alone (no call): a refusal they
+    are sure of, or the plan the posting carries (Wallet re-checks it and has the last word)."""
+    wanted = [w for w in map(ids.canonical, (source, destination)) if w]
+    with reading("payment") as conn:
+        kyc_status, rows = store.replicated(conn, p.subject, wanted)
+    wallets = {w: checks.Replica(r.wallet_id, r.user_id, r.currency, r.status) for w, r in rows.items()}
+    return checks.plan(
+        kind,
+        p.subject,
+        kyc_status,
+        wallets,
+        source=source,
+        destination=destination,
+        amount=req.amount,
+        max_amount=settings().max_amount,
+    )
 
 
 # --- the three operations ---------------------------------------------------------------
 
 
-def _owned(view: contracts.PaymentReadsWalletView | None, p: Principal, name: str) -> contracts.PaymentReadsWalletView:
-    """The caller's own, usable wallet; `name` is "Source wallet" or "Wallet" in the details."""
-    if view is None:
-        raise Problem(404, f"{name} not found")
-    if view.user_id != p.subject:
-        raise Problem(403, f"You do not own the {name.lower()}")
-    if view.status in ("frozen", "closed"):
-        raise Problem(400, f"{name} is {view.status}")
-    return view
-
-
-def _start(p: Principal, kind: str, req, key: str | None, *wallet_ids: str) -> tuple[str | None, str, list]:
-    """Common opening of every operation: user only, the key's replay, then KYC and the
-    wallets, read in one call to Wallet (errors are reported in the documented order)."""
+def _start(p: Principal, kind: str, req, key: str | None) -> tuple[str | None, str]:
+    """Common opening of every operation: user only, then the key's replay."""
     require_user(p)
     key = rules.idempotency_key(key)
     digest = rules.request_hash(kind, req.model_dump())
     if key and (replay := _replay(p.subject, key, digest)):
         raise _Replayed(replay)
-    return key, digest, _checks(p.subject, *wallet_ids)
+    return key, digest
 
 
 class _Replayed(Exception):
@@ -144,33 +118,22 @@ def _replayable(operation):
 
 @_replayable
 def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
-    key, digest, (source, dst) = _start(p, "transfer", req, key, req.from_wallet_id, req.to_wallet_id)
-    src = _owned(source, p, "Source wallet")
-    if dst is None:
-        raise Problem(404, "Destination wallet not found")
-    if dst.status != "active":
-        raise Problem(400, "Destination wallet is not active")
-    if dst.id == src.id:
-        raise Problem(422, "Source and destination wallets must be different")
-    if src.currency != dst.currency:
-        raise Problem(422, f"Currency mismatch: source wallet is {src.currency}, destination wallet is {dst.currency}")
-    draft = Draft("transfer", _amount(req.amount, src.currency), src.currency, src, dst, req.description)
-    return _execute(p, draft, key, digest)
+    key, digest = _start(p, "transfer", req, key)
+    plan = _plan(p, "transfer", req, req.from_wallet_id, req.to_wallet_id)
+    return _execute(p, "transfer", plan, req, key, digest)
 
 
 @_replayable
 def deposit(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
     """A simulated top-up from an external funding source into the caller's wallet."""
-    key, digest, (target,) = _start(p, "deposit", req, key, req.wallet_id)
-    w = _owned(target, p, "Wallet")
-    return _execute(p, Draft("deposit", _amount(req.amount, w.currency), w.currency, None, w), key, digest)
+    key, digest = _start(p, "deposit", req, key)
+    return _execute(p, "deposit", _plan(p, "deposit", req, None, req.wallet_id), req, key, digest)
 
 
 @_replayable
 def withdraw(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
-    key, digest, (source,) = _start(p, "withdrawal", req, key, req.wallet_id)
-    w = _owned(source, p, "Source wallet")
-    return _execute(p, Draft("withdrawal", _amount(req.amount, w.currency), w.currency, w, None), key, digest)
+    key, digest = _start(p, "withdrawal", req, key)
+    return _execute(p, "withdrawal", _plan(p, "withdrawal", req, req.wallet_id, None), req, key, digest)
 
 
 # --- Idempotency-Key -------------------------------------------------------------------
@@ -206,38 +169,43 @@ def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
 # --- write, post, resolve ----------------------------------------------------------------
 
 
-def _execute(p: Principal, d: Draft, key: str | None, digest: str) -> Outcome:
+def _execute(p: Principal, kind: str, plan: checks.Plan, req, key: str | None, digest: str) -> Outcome:
+    """Write the payment pending (committed before any money can move), then post it."""
     with _db().begin() as conn:
         row = store.insert_pending(
             conn,
             lease_seconds=LEASE_SECONDS,
             id=str(uuid.uuid4()),
-            kind=d.kind,
-            amount_minor=d.amount_minor,
-            currency=d.currency,
-            from_wallet_id=d.source.id if d.source else None,
-            to_wallet_id=d.destination.id if d.destination else None,
-            from_user_id=d.source.user_id if d.source else None,
-            to_user_id=d.destination.user_id if d.destination else None,
+            kind=kind,
+            amount_minor=plan.amount_minor,
+            currency=plan.currency,
+            requested_amount=None if plan.amount_minor is not None else json.dumps(req.amount),
+            from_wallet_id=plan.source_id,
+            to_wallet_id=plan.destination_id,
+            # The initiator must own the wallet money leaves (a deposit: the wallet it enters),
+            # or Wallet refuses and this row goes; a payee is named once a check confirmed it.
+            from_user_id=p.subject if kind != "deposit" else None,
+            to_user_id=p.subject if kind == "deposit" else plan.destination_owner if plan.decided_here else None,
             initiator_user_id=p.subject,
-            description=d.description,
+            description=getattr(req, "description", None),
             idempotency_key=key,
             request_hash=digest,
         )
     if row is None:
         # A concurrent request with the same key claimed it first: answer as it does.
         replay = _replay(p.subject, key, digest) if key else None
-        if replay is None:  # pragma: no cover - the conflicting row cannot vanish
-            raise _unavailable()
+        if replay is None:  # its check refused it (nothing stored): ours is a new request
+            return _execute(p, kind, plan, req, key, digest)
         return replay
-    outcome = _drive(row)
+    outcome = _drive(row, first=True)
     if outcome is None:
         raise _pending_problem(row.id)
     return outcome
 
 
 def _posting(row) -> contracts.PostingRequest:
-    """The posting for a payment, built from the row alone, so every re-send is identical."""
+    """The posting for a payment, built from the row alone, so every re-send is identical.
+    Wallet applies the payment's checks again (initiator) and converts a requested amount."""
     return contracts.PostingRequest(
         posting_id=row.id,
         kind=row.kind,
@@ -245,16 +213,18 @@ def _posting(row) -> contracts.PostingRequest:
         credit_wallet_id=row.to_wallet_id,
         amount_minor=row.amount_minor,
         currency=row.currency,
+        requested_amount=row.requested_amount,
+        initiator_user_id=row.initiator_user_id,
         description=row.description,
     )
 
 
-def _drive(row) -> Outcome | None:
+def _drive(row, first: bool = False) -> Outcome | None:
     """Send the posting of a leased pending payment and record what Wallet answered.
     None: no answer, or none recorded (the payment stays pending, lease released for the
     next try)."""
     try:
-        return _post_and_record(row)
+        return _post_and_record(row, first)
     except DBAPIError:
         # Payment's database failed while recording Wallet's answer (e.g. its connection
         # dropped): the money may have moved, the payment is still pending. Free the lease, so
@@ -269,10 +239,14 @@ def _drive(row) -> Outcome | None:
         raise
 
 
-def _post_and_record(row) -> Outcome | None:
+def _post_and_record(row, first: bool) -> Outcome | None:
     try:
-        wallet_client.post(_posting(row))
+        applied = wallet_client.post(_posting(row))
     except ServiceUnavailable as exc:
+        if first and not exc.sent:  # never sent (open breaker, no service token): as if never asked
+            with _db().begin() as conn:
+                store.withdraw_pending(conn, row.id)
+            raise _unavailable(exc.target) from None
         obs.logger.warning(
             "posting unanswered: payment stays pending",
             extra={"payment_id": row.id, "target": exc.target, "reason": exc.reason},
@@ -280,15 +254,19 @@ def _post_and_record(row) -> Outcome | None:
         _release(row.id)
         return None
     except PostingRefused as refused:
-        if not refused.final:
+        problem = rules.refusal(row.kind, refused.refusal) if refused.refusal else None
+        if problem is None:
             obs.logger.error(
                 "posting refused unexpectedly: payment stays pending",
                 extra={"payment_id": row.id, "status": refused.status, "code": refused.code, "detail": refused.detail},
             )
             _release(row.id)
             return None
-        return _fail(row.id, rules.refusal(row.kind, refused.code, refused.detail))
-    return _complete(row.id)
+        if refused.refusal.rule == "insufficient-funds":
+            # documented: the payment is recorded as failed, with the amount Wallet converted
+            return _fail(row.id, problem, amount_minor=refused.refusal.amount_minor, currency=refused.refusal.currency)
+        return _withdraw(row.id, problem)
+    return _complete(row.id, applied)
 
 
 def _release(payment_id: str) -> None:
@@ -299,28 +277,60 @@ def _release(payment_id: str) -> None:
         obs.logger.warning("could not release lease", extra={"payment_id": payment_id}, exc_info=True)
 
 
-def _complete(payment_id: str) -> Outcome:
+def _learned(row, applied: contracts.PaymentReadsPostingResult | None) -> dict:
+    """What Wallet's applied posting settles that the row did not know: the amount and
+    currency Wallet converted, and the payee, for a wallet Payment had not yet heard of."""
+    if applied is None:
+        return {}
+    learned: dict = {}
+    if row.amount_minor is None:
+        learned |= {"amount_minor": applied.amount_minor, "currency": applied.currency}
+    if row.kind == "transfer" and row.to_user_id is None:
+        payee = next((e.user_id for e in applied.entries if e.wallet_id == row.to_wallet_id), None)
+        learned["to_user_id"] = payee
+    return learned
+
+
+def _complete(payment_id: str, applied: contracts.PaymentReadsPostingResult | None = None) -> Outcome:
     with _db().begin() as conn:
-        row = store.complete(conn, payment_id)
+        current = store.by_id(conn, payment_id)
+        row = store.complete(conn, payment_id, **_learned(current, applied)) if current else None
         if row is None:  # resolved meanwhile by someone else: their answer stands
             return _stored(conn, payment_id)
         body = json.dumps(to_payment(row).model_dump(mode="json"))
         store.set_response(conn, payment_id, 201, body)
         events.record(conn, outbox, "PaymentCompleted", completed_event(row))
     _publish()
+    metrics.payment_completed(row.kind)
     obs.logger.info("payment completed", extra={"payment_id": payment_id, "kind": row.kind})
     return Outcome(201, body)
 
 
-def _fail(payment_id: str, problem: Problem) -> Outcome:
+def _withdraw(payment_id: str, problem: Problem) -> Outcome:
+    """A check refused the posting (a replica was stale or had not heard of a wallet): nothing
+    moved, so nothing is kept, as when Payment's own check refuses; the answer is the check's."""
     with _db().begin() as conn:
-        row = store.fail(conn, payment_id, problem.detail)
+        if not store.withdraw_pending(conn, payment_id):
+            return _stored(conn, payment_id)
+    obs.logger.info(
+        "payment refused by the posting's checks", extra={"payment_id": payment_id, "reason": problem.detail}
+    )
+    return Outcome(problem.status, rules.problem_body(problem))
+
+
+def _fail(
+    payment_id: str, problem: Problem, *, amount_minor: int | None = None, currency: str | None = None
+) -> Outcome:
+    with _db().begin() as conn:
+        learned = {"amount_minor": amount_minor, "currency": currency} if amount_minor and currency else {}
+        row = store.fail(conn, payment_id, problem.detail, **learned)
         if row is None:
             return _stored(conn, payment_id)
         body = rules.problem_body(problem)
         store.set_response(conn, payment_id, problem.status, body)
         events.record(conn, outbox, "PaymentFailed", failed_event(row))
     _publish()
+    metrics.payment_failed(row.kind, problem.code)
     obs.logger.info("payment failed", extra={"payment_id": payment_id, "reason": problem.detail})
     return Outcome(problem.status, body)
 
@@ -390,10 +400,14 @@ def _reconcile_one(row) -> str:
         _release(row.id)
         return "pending"
     if applied is not None:
-        if (applied.amount_minor, applied.currency, applied.kind) != (row.amount_minor, row.currency, row.kind):
+        # an amount Wallet converted (row.amount_minor unknown) is whatever Wallet applied
+        known = row.amount_minor is not None
+        if applied.kind != row.kind or (
+            known and (applied.amount_minor, applied.currency) != (row.amount_minor, row.currency)
+        ):
             obs.logger.error("posting differs from its payment: left pending for review", extra={"payment_id": row.id})
             return "pending"  # the lease expires; an operator has to look at this one
-        outcome = _complete(row.id)
+        outcome = _complete(row.id, applied)
     else:
         outcome = _drive(row)
     if outcome is None:
@@ -409,7 +423,10 @@ def to_payment(row) -> Payment:
         id=row.id,
         kind=row.kind,
         status=row.status,
-        amount=money.to_decimal_string(row.amount_minor, row.currency),
+        # a pending payment whose wallet Payment had not yet heard of: the amount as asked
+        amount=money.to_decimal_string(row.amount_minor, row.currency)
+        if row.amount_minor is not None
+        else rules.canonical_amount(json.loads(row.requested_amount)),
         currency=row.currency,
         from_wallet_id=row.from_wallet_id,
         to_wallet_id=row.to_wallet_id,

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from finflow import pages
+from finflow import contracts, pages
 from finflow.http import Problem, problem_response
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -67,49 +67,45 @@ def request_hash(operation: str, fields: dict[str, Any]) -> str:
 # --- Wallet's refusals -----------------------------------------------------------------
 
 
-def _side(detail: str) -> str | None:
-    lowered = (detail or "").lower()
-    return "source" if lowered.startswith("source") else "destination" if lowered.startswith("destination") else None
-
-
-def refusal(kind: str, code: str, detail: str) -> Problem:
-    """The client's answer for a posting Wallet refused (the wallets changed after our checks).
-
-    Wallet names the side in its detail ("Source wallet ...", "Destination wallet ..."); for a
-    deposit or a withdrawal there is only one wallet, so the side follows from the kind.
-    """
-    side = {"deposit": "destination", "withdrawal": "source"}.get(kind) or _side(detail)
-    if code == "insufficient-funds":
-        return Problem(422, "Insufficient funds", code=code)
-    if code == "currency-mismatch":
-        return Problem(422, f"Currency mismatch: {detail}", code=code)
-    if kind == "deposit":
-        text = {
-            "wallet-frozen": "Wallet is frozen",
-            "wallet-not-active": "Wallet is not active",
-            "not-found": "Wallet not found",
-        }.get(code)
-    elif side == "source":
-        text = {
-            "wallet-frozen": "Source wallet is frozen",
-            "wallet-not-active": "Source wallet is closed",
-            "not-found": "Source wallet not found",
-        }.get(code)
-    elif side == "destination":
-        text = {
-            "wallet-frozen": "Destination wallet is not active",
-            "wallet-not-active": "Destination wallet is not active",
-            "not-found": "Destination wallet not found",
-        }.get(code)
+def refusal(kind: str, r: contracts.PaymentReadsPostingRefusal) -> Problem | None:
+    """The client's answer for a posting Wallet refused: the same words the check gives when
+    Payment decides it itself. None for a rule Payment does not know (left for a human)."""
+    if r.rule == "kyc-required":
+        return Problem(403, "KYC verification required")
+    if r.rule == "insufficient-funds":
+        return Problem(422, "Insufficient funds", code="insufficient-funds")
+    if r.rule == "invalid-amount":
+        return Problem(422, r.detail)
+    if r.rule == "same-wallet":
+        return Problem(422, "Source and destination wallets must be different")
+    if r.rule == "currency-mismatch":
+        if r.source_currency and r.destination_currency:
+            return Problem(
+                422,
+                f"Currency mismatch: source wallet is {r.source_currency}, destination wallet is {r.destination_currency}",
+            )
+        return Problem(422, f"Currency mismatch: {r.detail}")
+    initiating = "destination" if kind == "deposit" else "source"
+    if (r.side or initiating) == initiating:
+        name, lower = ("Wallet", "wallet") if kind == "deposit" else ("Source wallet", "source wallet")
+        words = {
+            "not-found": (404, f"{name} not found"),
+            "not-owner": (403, f"You do not own the {lower}"),
+            "wallet-frozen": (400, f"{name} is frozen"),
+            "wallet-closed": (400, f"{name} is closed"),
+            "wallet-not-active": (400, f"{name} is closed"),
+        }
     else:
-        text = {
-            "wallet-frozen": "Wallet is frozen",
-            "wallet-not-active": "Wallet is not active",
-            "not-found": "Wallet not found",
-        }.get(code)
-    if text is None:
-        return Problem(422, detail or "Payment refused by the wallet service", code=code or None)
-    return Problem(404 if code == "not-found" else 400, text, code=code)
+        words = {
+            "not-found": (404, "Destination wallet not found"),
+            "wallet-frozen": (400, "Destination wallet is not active"),
+            "wallet-closed": (400, "Destination wallet is not active"),
+            "wallet-not-active": (400, "Destination wallet is not active"),
+        }
+    if r.rule not in words:
+        return None
+    status, text = words[r.rule]
+    return Problem(status, text)
 
 
 def problem_body(p: Problem) -> str:

@@ -53,7 +53,7 @@ class Payment(BaseModel):
     kind: PostingKind
     status: Literal["pending", "completed", "failed"]
     amount: str  # decimal string in the currency's exponent, e.g. "10.00"
-    currency: str
+    currency: str | None  # null only while pending on a wallet Payment has not yet heard of
     from_wallet_id: str | None
     to_wallet_id: str | None
     description: str | None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, and_, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from functions.payment.tables import payments
+from functions.payment.tables import kyc_replica, payments, wallet_replica
 
 
 def insert_pending(conn: Connection, *, lease_seconds: float, **values) -> Row | None:
@@ -36,22 +36,30 @@ def by_key(conn: Connection, user_id: str, key: str) -> Row | None:
     ).first()
 
 
-def complete(conn: Connection, payment_id: str) -> Row | None:
-    """pending -> completed; None if it was not pending any more."""
+def complete(conn: Connection, payment_id: str, **learned) -> Row | None:
+    """pending -> completed; None if it was not pending any more. `learned`: the amount and
+    parties Wallet's posting settled for a payment whose wallet Payment had not yet heard of."""
     return conn.execute(
         update(payments)
         .where(payments.c.id == payment_id, payments.c.status == "pending")
-        .values(status="completed", completed_at=func.now(), lease_until=None)
+        .values(status="completed", completed_at=func.now(), lease_until=None, **learned)
         .returning(payments)
     ).first()
 
 
-def fail(conn: Connection, payment_id: str, reason: str) -> Row | None:
+def withdraw_pending(conn: Connection, payment_id: str) -> bool:
+    """Remove a pending payment whose posting Wallet refused on a check: nothing moved, and a
+    request refused by a check leaves nothing behind (its Idempotency-Key stays unused)."""
+    gone = conn.execute(delete(payments).where(payments.c.id == payment_id, payments.c.status == "pending"))
+    return gone.rowcount == 1
+
+
+def fail(conn: Connection, payment_id: str, reason: str, **learned) -> Row | None:
     """pending -> failed; None if it was not pending any more."""
     return conn.execute(
         update(payments)
         .where(payments.c.id == payment_id, payments.c.status == "pending")
-        .values(status="failed", failed_at=func.now(), failure_reason=reason[:200], lease_until=None)
+        .values(status="failed", failed_at=func.now(), failure_reason=reason[:200], lease_until=None, **learned)
         .returning(payments)
     ).first()
 
@@ -115,5 +123,48 @@ def page_for_user(conn: Connection, user_id: str, after: tuple[datetime, str] | 
             .where(and_(*conditions))
             .order_by(payments.c.created_at.desc(), payments.c.id.desc())
             .limit(limit)
+        )
+    )
+
+
+# --- the replicas ------------------------------------------------------------------------
+
+
+def replicated(conn: Connection, user_id: str, wallet_ids: list[str]) -> tuple[str | None, dict[str, Row]]:
+    """The user's replicated KYC status (None: never heard of) and the replicated wallets among
+    `wallet_ids` (canonical ids), in one round trip."""
+    kyc = select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == user_id).scalar_subquery()
+    one = select(literal(1).label("one")).subquery()
+    rows = conn.execute(
+        select(kyc.label("kyc_status"), wallet_replica).select_from(
+            one.outerjoin(wallet_replica, wallet_replica.c.wallet_id.in_(wallet_ids or [None]))
+        )
+    ).all()
+    return rows[0].kyc_status, {r.wallet_id: r for r in rows if r.wallet_id is not None}
+
+
+def replicate_wallet(
+    conn: Connection, *, wallet_id: str, user_id: str, currency: str, status: str, at: datetime
+) -> None:
+    """Keep the newest status per wallet; an older change arriving late, or twice, changes nothing."""
+    stmt = pg_insert(wallet_replica).values(
+        wallet_id=wallet_id, user_id=user_id, currency=currency, status=status, changed_at=at
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[wallet_replica.c.wallet_id],
+            set_={"status": stmt.excluded.status, "changed_at": stmt.excluded.changed_at},
+            where=wallet_replica.c.changed_at < stmt.excluded.changed_at,
+        )
+    )
+
+
+def replicate_kyc(conn: Connection, *, user_id: str, status: str, at: datetime) -> None:
+    stmt = pg_insert(kyc_replica).values(user_id=user_id, kyc_status=status, changed_at=at)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[kyc_replica.c.user_id],
+            set_={"kyc_status": stmt.excluded.kyc_status, "changed_at": stmt.excluded.changed_at},
+            where=kyc_replica.c.changed_at < stmt.excluded.changed_at,
         )
     )

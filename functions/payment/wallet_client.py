@@ -1,18 +1,18 @@
-"""Payment's calls to Wallet's internal routes (service token `svc:payment`).
+"""Payment's calls to Wallet's internal routes (service token `svc:payment`): the posting,
+and the reconciler's lookup of one.
 
-Every outcome is one of: Payment's own contract model of the answer (contracts.PaymentReads*), None (404), a PostingRefused (Wallet said no)
-or ServiceUnavailable (no usable answer: network, timeout, 5xx, open breaker, no service
-token, or an answer that breaks the contract). Payment caches none of Wallet's answers.
+Every outcome is one of: Payment's own contract model of the answer (contracts.PaymentReads*),
+None (404), a PostingRefused (Wallet said no) or ServiceUnavailable (no usable answer: network,
+timeout, 5xx, open breaker, no service token, or an answer that breaks the contract).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from finflow import contracts, ids
+from finflow import contracts
 from finflow.config import settings
 from finflow.observability import for_module
 from finflow.service_auth import token_provider
@@ -23,24 +23,15 @@ if TYPE_CHECKING:  # hints only: httpx loads with the first call (cold start)
 
 obs = for_module("payment")
 
-# Wallet's problem `type` codes that mean "this posting was refused and nothing moved":
-# a re-send would be refused the same way, so the payment fails.
-BUSINESS_REFUSALS = frozenset(
-    {"insufficient-funds", "wallet-frozen", "wallet-not-active", "currency-mismatch", "not-found", "invalid-posting"}
-)
-
 
 class PostingRefused(Exception):
-    """Wallet answered a posting with a 4xx. `final` refusals fail the payment; anything
-    else (a reused posting id, our token refused) leaves it pending for a human."""
+    """Wallet answered a posting with a 4xx. With a `refusal` (a rule of its checks, nothing
+    moved) the payment is refused; without one (a reused posting id, our token refused, an
+    answer that is not a refusal) it stays pending for a human."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, refusal: contracts.PaymentReadsPostingRefusal | None):
         super().__init__(f"HTTP {status} {code}: {detail}")
-        self.status, self.code, self.detail = status, code, detail
-
-    @property
-    def final(self) -> bool:
-        return self.code in BUSINESS_REFUSALS
+        self.status, self.code, self.detail, self.refusal = status, code, detail, refusal
 
 
 def _client() -> ServiceClient:
@@ -82,40 +73,25 @@ def _unexpected(response: httpx.Response, what: str) -> ServiceUnavailable:
     return ServiceUnavailable("wallet", f"{what}: HTTP {response.status_code}")
 
 
-def checks(
-    user_id: str, wallet_ids: list[str]
-) -> tuple[contracts.PaymentReadsKycView, list[contracts.PaymentReadsWalletView | None]]:
-    """The user's KYC status (cascaded from Auth through Wallet) and Wallet's view of each
-    wallet id, None where there is none, in one call. IDs are UUIDs, so anything else is
-    not found without asking."""
-    canonical = [ids.canonical(w) for w in wallet_ids]
-    asked = [w for w in canonical if w]
-    query = urlencode({"user_id": user_id, "wallet_ids": ",".join(asked)})
-    response = _client().request("GET", f"/api/wallet/internal/payment-checks?{query}")
-    if not response.is_success:
-        raise _unexpected(response, "payment checks")
-    try:
-        body = response.json()
-        kyc = contracts.PaymentReadsKycView.model_validate(body["kyc"])
-        views = [None if v is None else contracts.PaymentReadsWalletView.model_validate(v) for v in body["wallets"]]
-        if len(views) != len(asked):
-            raise ValueError(f"{len(views)} wallets answered for {len(asked)} asked")
-    except (ValueError, TypeError, KeyError, ValidationError) as exc:
-        raise _broken("PaymentChecks", exc) from None
-    answers = iter(views)
-    return kyc, [next(answers) if w else None for w in canonical]
-
-
-def post(req: contracts.PostingRequest) -> None:
-    """Apply a posting. Idempotent by posting_id, so it is retried on outages like a GET.
-    Returns when the posting is applied (201, or 200 for a replay)."""
+def post(req: contracts.PostingRequest) -> contracts.PaymentReadsPostingResult:
+    """Apply a posting: the one call a payment makes. Idempotent by posting_id, so it is
+    retried on outages like a GET. Returns the applied posting (201, or 200 for a replay)."""
     response = _client().request(
-        "POST", "/api/wallet/internal/postings", json=req.model_dump(mode="json"), idempotent=True
+        "POST", "/api/wallet/internal/postings", json=req.model_dump(mode="json", exclude_none=True), idempotent=True
     )
     if response.is_success:
-        return
+        return _parse(contracts.PaymentReadsPostingResult, response)
     code, detail = problem_code(response)
-    raise PostingRefused(response.status_code, code, detail)
+    raise PostingRefused(response.status_code, code, detail, _refusal(response))
+
+
+def _refusal(response: httpx.Response) -> contracts.PaymentReadsPostingRefusal | None:
+    if response.status_code not in (400, 403, 404, 409, 422):
+        return None
+    try:
+        return contracts.PaymentReadsPostingRefusal.model_validate(response.json())
+    except (ValueError, ValidationError):
+        return None
 
 
 def find_posting(posting_id: str) -> contracts.PaymentReadsPostingResult | None:

@@ -130,7 +130,7 @@ def transactions(
     return logic.transactions(principal(app), wallet_id, limit, cursor)
 
 
-# --- internal: Payment's view of wallets and KYC, and postings ---------------------------
+# --- internal: KYC's view of a wallet; Payment's postings ---------------------------
 
 
 @app.get(
@@ -140,32 +140,8 @@ def transactions(
     summary="A wallet as Payment and KYC see it (services)",
 )
 def internal_wallet(wallet_id: WalletId) -> contracts.WalletView:
-    require_service(principal(app), "payment", "kyc")
+    require_service(principal(app), "kyc")
     return logic.view(wallet_id)
-
-
-@app.get(
-    "/api/wallet/internal/users/<user_id>/kyc",
-    responses=INTERNAL,
-    operation_id="wallet_internal_kyc",
-    summary="A user's KYC status as Wallet knows it (Payment)",
-)
-def internal_kyc(user_id: Annotated[str, Path(max_length=64)]) -> contracts.KycView:
-    require_service(principal(app), "payment")
-    return logic.kyc_of(user_id)
-
-
-@app.get(
-    "/api/wallet/internal/payment-checks",
-    responses=INTERNAL,
-    operation_id="wallet_internal_payment_checks",
-    summary="KYC and wallets for a payment, in one call (Payment)",
-)
-def internal_payment_checks(
-    user_id: Annotated[str, Query(max_length=64)], wallet_ids: Annotated[str, Query(max_length=200)] = ""
-) -> contracts.PaymentChecks:
-    require_service(principal(app), "payment")
-    return logic.payment_checks(user_id, [w for w in wallet_ids.split(",") if w])
 
 
 @app.post(

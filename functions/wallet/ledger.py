@@ -11,12 +11,18 @@ from sqlalchemy.exc import IntegrityError
 
 from finflow import contracts, ids, money
 from finflow.http import Problem
-from functions.wallet import store
-from functions.wallet.logic import db
+from functions.wallet import posting_checks, store
+from functions.wallet.logic import db, kyc_of
+
+# What a posting is, for "the same posting again": not who asked for it or the checks it carries.
+_POSTED = ("posting_id", "kind", "debit_wallet_id", "credit_wallet_id", "amount_minor", "currency", "description")
 
 
 def request_hash(req: contracts.PostingRequest) -> str:
-    return hashlib.sha256(json.dumps(req.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    fields = req.model_dump(mode="json", include=set(_POSTED))
+    if req.requested_amount is not None:
+        fields["requested_amount"] = req.requested_amount
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def result(conn, posting_id: str) -> contracts.PostingResult | None:
@@ -31,7 +37,10 @@ def result(conn, posting_id: str) -> contracts.PostingResult | None:
         created_at=header.created_at,
         entries=[
             contracts.PostingEntry(
-                wallet_id=e.wallet_id, amount_minor=e.amount_minor, balance_after_minor=e.balance_after_minor
+                wallet_id=e.wallet_id,
+                user_id=e.user_id,
+                amount_minor=e.amount_minor,
+                balance_after_minor=e.balance_after_minor,
             )
             for e in store.posting_entries(conn, posting_id)
         ],
@@ -46,87 +55,96 @@ def find(posting_id: str) -> contracts.PostingResult:
     return found
 
 
-def _check(req: contracts.PostingRequest, wallets: dict, wallet_id: str | None, role: str) -> None:
-    if wallet_id is None:
-        return
-    w = wallets.get(wallet_id)
-    if w is None:
-        raise Problem(404, f"{role.capitalize()} wallet not found", code="not-found")
-    if w.currency != req.currency:
-        raise Problem(
-            422, f"{role.capitalize()} wallet is {w.currency}, the posting is {req.currency}", code="currency-mismatch"
-        )
-    if w.status == "frozen" and role == "source":
-        raise Problem(409, "Source wallet is frozen", code="wallet-frozen")
-    if w.status != "active":
-        raise Problem(409, f"{role.capitalize()} wallet is not active", code="wallet-not-active")
-
-
 def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
-    """Apply a posting; returns (result, created). A replay returns the first result."""
-    if req.amount_minor > money.MAX_MINOR:
+    """Apply a posting; returns (result, created). A replay returns the first result.
+
+    Under the wallets' locks, in this order: a posting already applied under this id is
+    answered as it was (checked after the locks, so a first attempt still running is seen);
+    then the payment's checks (posting_checks) and the funds; then the entries."""
+    req = _canonical(req)
+    digest = request_hash(req)
+    # Read before the locks: it may ask Auth, and no lock is held across a call.
+    kyc = kyc_of(req.initiator_user_id).kyc_status if req.initiator_user_id else None
+    try:
+        with db().begin() as conn:
+            wallets = store.lock_wallets(conn, [w for w in (req.debit_wallet_id, req.credit_wallet_id) if w])
+            if (replay := _replayed(conn, req, digest)) is not None:
+                return replay, False
+            amount_minor, currency = posting_checks.decide(req, wallets, kyc)
+            if req.debit_wallet_id and wallets[req.debit_wallet_id].balance_minor < amount_minor:
+                raise posting_checks.refused(
+                    422,
+                    "insufficient-funds",
+                    "Insufficient funds",
+                    side="source",
+                    wallet_id=req.debit_wallet_id,
+                    amount_minor=amount_minor,
+                    currency=currency,
+                )
+            if req.credit_wallet_id and wallets[req.credit_wallet_id].balance_minor > money.MAX_MINOR - amount_minor:
+                raise Problem(422, "the destination's balance would exceed the largest a wallet can hold")
+            created_at = store.claim_posting(
+                conn,
+                posting_id=req.posting_id,
+                kind=req.kind,
+                currency=currency,
+                amount_minor=amount_minor,
+                description=req.description,
+                request_hash=digest,
+            )
+            if created_at is None:  # pragma: no cover - the locks serialise postings of these wallets
+                raise Problem(409, "posting id was already used for a different posting", code="conflict")
+            entries = []
+            for wallet_id, delta in ((req.debit_wallet_id, -amount_minor), (req.credit_wallet_id, amount_minor)):
+                if wallet_id is None:
+                    entries.append((store.external_account(conn, currency), None, delta, None))
+                else:
+                    owner = wallets[wallet_id].user_id
+                    entries.append((wallet_id, owner, delta, store.add_to_balance(conn, wallet_id, delta)))
+            store.insert_entries(conn, req.posting_id, [(w, d, after) for w, _, d, after in entries])
+            # what result() would read back, without more round trips: entries in insertion (seq) order
+            created = contracts.PostingResult(
+                posting_id=req.posting_id,
+                kind=req.kind,
+                currency=currency,
+                amount_minor=amount_minor,
+                created_at=created_at,
+                entries=[
+                    contracts.PostingEntry(wallet_id=w, user_id=owner, amount_minor=d, balance_after_minor=after)
+                    for w, owner, d, after in entries
+                ],
+            )
+    except IntegrityError as exc:
+        # The CHECK constraint is the last line: code above should have refused first.
+        if "wallets_balance_not_negative" in str(exc.orig):
+            raise posting_checks.refused(422, "insufficient-funds", "Insufficient funds", side="source") from None
+        raise
+    return created, True
+
+
+def _canonical(req: contracts.PostingRequest) -> contracts.PostingRequest:
+    """The same wallet spelt another way (upper case, no hyphens) is the same wallet."""
+    if req.amount_minor is not None and req.amount_minor > money.MAX_MINOR:
         raise Problem(422, f"amount_minor must be at most {money.MAX_MINOR}", code="invalid-posting")
-    if req.debit_wallet_id is None and req.credit_wallet_id is None or req.debit_wallet_id == req.credit_wallet_id:
+    if (req.amount_minor is None or req.currency is None) and req.requested_amount is None:
+        raise Problem(422, "a posting needs amount_minor and currency, or requested_amount", code="invalid-posting")
+    if req.debit_wallet_id is None and req.credit_wallet_id is None:
+        raise Problem(422, "a posting needs at least one wallet", code="invalid-posting")
+    if req.debit_wallet_id == req.credit_wallet_id and req.initiator_user_id is None:
         raise Problem(422, "a posting needs two different sides", code="invalid-posting")
-    # the same wallet spelt another way (upper case, no hyphens) is the same wallet
-    req = req.model_copy(
+    return req.model_copy(
         update={
             side: ids.canonical(getattr(req, side)) or getattr(req, side)
             for side in ("debit_wallet_id", "credit_wallet_id")
             if getattr(req, side)
         }
     )
-    digest = request_hash(req)
-    try:
-        with db().begin() as conn:
-            created_at = store.claim_posting(
-                conn,
-                posting_id=req.posting_id,
-                kind=req.kind,
-                currency=req.currency,
-                amount_minor=req.amount_minor,
-                description=req.description,
-                request_hash=digest,
-            )
-            if created_at is None:
-                if store.posting(conn, req.posting_id).request_hash != digest:
-                    raise Problem(409, "posting id was already used for a different posting", code="conflict")
-                return result(conn, req.posting_id), False
-            wallets = store.lock_wallets(conn, [w for w in (req.debit_wallet_id, req.credit_wallet_id) if w])
-            _check(req, wallets, req.debit_wallet_id, "source")
-            _check(req, wallets, req.credit_wallet_id, "destination")
-            if req.debit_wallet_id and wallets[req.debit_wallet_id].balance_minor < req.amount_minor:
-                raise Problem(422, "Insufficient funds", code="insufficient-funds")
-            if (
-                req.credit_wallet_id
-                and wallets[req.credit_wallet_id].balance_minor > money.MAX_MINOR - req.amount_minor
-            ):
-                raise Problem(422, "the destination's balance would exceed the largest a wallet can hold")
-            entries = []
-            for wallet_id, delta in (
-                (req.debit_wallet_id, -req.amount_minor),
-                (req.credit_wallet_id, req.amount_minor),
-            ):
-                if wallet_id is None:
-                    entries.append((store.external_account(conn, req.currency), delta, None))
-                else:
-                    entries.append((wallet_id, delta, store.add_to_balance(conn, wallet_id, delta)))
-            store.insert_entries(conn, req.posting_id, entries)
-            # what result() would read back, without two more round trips: entries in insertion (seq) order
-            created = contracts.PostingResult(
-                posting_id=req.posting_id,
-                kind=req.kind,
-                currency=req.currency,
-                amount_minor=req.amount_minor,
-                created_at=created_at,
-                entries=[
-                    contracts.PostingEntry(wallet_id=w, amount_minor=amount, balance_after_minor=after)
-                    for w, amount, after in entries
-                ],
-            )
-    except IntegrityError as exc:
-        # The CHECK constraint is the last line: code above should have refused first.
-        if "wallets_balance_not_negative" in str(exc.orig):
-            raise Problem(422, "Insufficient funds", code="insufficient-funds") from None
-        raise
-    return created, True
+
+
+def _replayed(conn, req: contracts.PostingRequest, digest: str) -> contracts.PostingResult | None:
+    header = store.posting(conn, req.posting_id)
+    if header is None:
+        return None
+    if header.request_hash != digest:
+        raise Problem(409, "posting id was already used for a different posting", code="conflict")
+    return result(conn, req.posting_id)

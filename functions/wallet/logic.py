@@ -3,11 +3,10 @@ and who may see what. Postings live in ledger.py."""
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from finflow import contracts, events, ids, money
+from finflow import contracts, events, money, pages
 from finflow.config import settings
 from finflow.db import engine, reading
 from finflow.http import Principal, Problem
@@ -215,19 +214,12 @@ def transactions(p: Principal, wallet_id: str, limit: int, cursor: str | None) -
 
 
 def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"e:{seq}".encode()).decode().rstrip("=")
+    return pages.encode_values("e", [seq])
 
 
 def _decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        kind, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        if kind == "e" and seq.isdigit():
-            return int(seq)
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise Problem(422, "cursor is not valid")
+    values = pages.decode_values("e", cursor, 1)
+    return values[0] if values else None
 
 
 def _view(row) -> contracts.WalletView:
@@ -247,17 +239,3 @@ def view(wallet_id: str) -> contracts.WalletView:
     if row is None:
         raise Problem(404, "Wallet not found", code="not-found")
     return _view(row)
-
-
-MAX_CHECKED_WALLETS = 2  # a transfer's source and destination
-
-
-def payment_checks(user_id: str, wallet_ids: list[str]) -> contracts.PaymentChecks:
-    """The user's KYC and the wallets a payment names, in one call (Payment's checks)."""
-    if len(wallet_ids) > MAX_CHECKED_WALLETS:
-        raise Problem(422, f"wallet_ids takes at most {MAX_CHECKED_WALLETS} wallet ids")
-    kyc = kyc_of(user_id)
-    with reading("wallet") as conn:
-        rows = store.wallets_by_id(conn, wallet_ids)
-    found = [rows.get(ids.canonical(w) or "") for w in wallet_ids]
-    return contracts.PaymentChecks(kyc=kyc, wallets=[_view(r) if r is not None else None for r in found])

@@ -155,9 +155,13 @@ def posting(conn: Connection, posting_id: str) -> Row | None:
 
 
 def posting_entries(conn: Connection, posting_id: str) -> list[Row]:
+    """A posting's entries in order, each with its wallet's owner (None: the external account)."""
     return list(
         conn.execute(
-            select(ledger_entries).where(ledger_entries.c.posting_id == posting_id).order_by(ledger_entries.c.seq)
+            select(ledger_entries, wallets.c.user_id)
+            .join(wallets, wallets.c.id == ledger_entries.c.wallet_id)
+            .where(ledger_entries.c.posting_id == posting_id)
+            .order_by(ledger_entries.c.seq)
         )
     )
 

@@ -225,8 +225,38 @@ def test_every_consumer_applies_duplicated_shuffled_events_once_with_the_in_orde
     envelopes, made = delivery.deliver_cascade(bus, times=2, seed=20260101)
     types = {(e["source"], e["detail-type"]) for e in envelopes}
     assert ("finflow.kyc", "KycDecisionMade") in types and ("finflow.auth", "UserKycStatusChanged") in types
-    assert set(made) == {"auth", "wallet", "notification", "kyc", "reporting"}, made
+    assert set(made) == {"auth", "wallet", "payment", "notification", "kyc", "reporting"}, made
     assert gateway.get("/api/auth/me", headers=c.headers).json()["kyc_status"] == "verified"
     everyone = [u.id for u in users] + [c.id]
     report = invariants.check(invariants.Databases.in_process(), everyone, delivered=True).assert_ok()
     assert report.figures["notifications"] == 7, report.figures
+    assert _payment_replicas(everyone) == _producers_state(everyone)
+
+
+def _payment_replicas(user_ids: list[str]) -> tuple[dict, dict]:
+    from finflow.db import engine
+
+    with engine("payment").connect() as conn:
+        wallets = conn.execute(
+            text("SELECT wallet_id, user_id, currency, status FROM wallet_replica WHERE user_id = ANY(:u)"),
+            {"u": user_ids},
+        )
+        kyc = conn.execute(text("SELECT user_id, kyc_status FROM kyc_replica WHERE user_id = ANY(:u)"), {"u": user_ids})
+        return {r.wallet_id: tuple(r) for r in wallets}, {r.user_id: r.kyc_status for r in kyc}
+
+
+def _producers_state(user_ids: list[str]) -> tuple[dict, dict]:
+    """What Wallet and Auth hold: Payment's replicas must end equal to it, whatever the order."""
+    from finflow.db import engine
+
+    with engine("wallet").connect() as conn:
+        wallets = conn.execute(
+            text("SELECT id, user_id, currency, status FROM wallets WHERE kind = 'user' AND user_id = ANY(:u)"),
+            {"u": user_ids},
+        )
+        wallets = {r.id: tuple(r) for r in wallets}
+    with engine("auth").connect() as conn:
+        users = conn.execute(text("SELECT id, kyc_status FROM users WHERE id = ANY(:u)"), {"u": user_ids})
+        # a user no KYC change was ever published for (still pending) is simply unknown to the replica
+        kyc = {r.id: r.kyc_status for r in users if r.kyc_status != "pending"}
+    return wallets, kyc

@@ -21,12 +21,21 @@ def test_a_body_that_is_not_utf8_is_a_400(gateway, customer, path):
 
 
 def test_a_user_id_no_url_can_hold_is_refused_not_a_5xx(gateway):
-    # Wallet asks Auth about the user: an id with control characters must not break that call.
-    r = gateway.get(
-        "/api/wallet/internal/payment-checks", params={"user_id": "\x1c\x7f"}, headers=service_headers("payment")
+    # Wallet asks Auth about a posting's initiator: an id with control characters must not break that call.
+    r = gateway.post(
+        "/api/wallet/internal/postings",
+        headers=service_headers("payment"),
+        json={
+            "posting_id": uuid.uuid4().hex,
+            "kind": "deposit",
+            "credit_wallet_id": str(uuid.uuid4()),
+            "amount_minor": 1,
+            "currency": "USD",
+            "initiator_user_id": "\x1c\x7f",
+        },
     )
-    assert r.status_code < 500, r.text
-    assert r.status_code in (200, 404), r.text
+    assert r.status_code == 403, r.text
+    assert r.json()["rule"] == "kyc-required"
 
 
 def _posting(gateway, wallet_id: str, amount_minor: int):

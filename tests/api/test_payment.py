@@ -442,13 +442,20 @@ def test_a_key_over_255_characters_is_422(gateway, world):
 def test_twenty_concurrent_requests_with_one_key_post_once(api_env, monkeypatch):
     """The race itself, at the logic level (real PostgreSQL, Wallet faked): one request
     claims the key, the others wait for its answer and replay it."""
+    from datetime import UTC, datetime
+
+    from finflow.db import engine
     from finflow.http import Principal
-    from functions.payment import logic, wallet_client
+    from functions.payment import logic, store, wallet_client
     from functions.payment.schemas import TransferRequest
 
     user, other = str(uuid.uuid4()), str(uuid.uuid4())
-    src = contracts.PaymentReadsWalletView(id=str(uuid.uuid4()), user_id=user, currency="USD", status="active")
-    dst = contracts.PaymentReadsWalletView(id=str(uuid.uuid4()), user_id=other, currency="USD", status="active")
+    src, dst = str(uuid.uuid4()), str(uuid.uuid4())
+    now = datetime.now(UTC)
+    with engine("payment").begin() as conn:  # what Wallet's and Auth's events told Payment
+        store.replicate_kyc(conn, user_id=user, status="verified", at=now)
+        for wallet_id, owner in ((src, user), (dst, other)):
+            store.replicate_wallet(conn, wallet_id=wallet_id, user_id=owner, currency="USD", status="active", at=now)
     posted: list[str] = []
     lock = threading.Lock()
 
@@ -456,18 +463,13 @@ def test_twenty_concurrent_requests_with_one_key_post_once(api_env, monkeypatch)
         with lock:
             posted.append(req.posting_id)
         threading.Event().wait(0.3)  # a slow Wallet: the others must wait, not post
+        return contracts.PaymentReadsPostingResult(
+            kind="transfer", currency="USD", amount_minor=1234, entries=[{"wallet_id": dst, "user_id": other}]
+        )
 
-    monkeypatch.setattr(
-        wallet_client,
-        "checks",
-        lambda uid, wids: (
-            contracts.PaymentReadsKycView(kyc_status="verified"),
-            [{src.id: src, dst.id: dst}.get(w) for w in wids],
-        ),
-    )
     monkeypatch.setattr(wallet_client, "post", post)
     p = Principal(subject=user, roles=frozenset({"customer"}), kind="user")
-    req = TransferRequest(from_wallet_id=src.id, to_wallet_id=dst.id, amount="12.34")
+    req = TransferRequest(from_wallet_id=src, to_wallet_id=dst, amount="12.34")
     barrier = threading.Barrier(20)
 
     def one(_):

@@ -33,19 +33,20 @@ def _pending_id(res: httpx.Response) -> str:
     return m.group(1)
 
 
-def test_wallet_down_before_posting_is_503_writes_nothing_and_the_breaker_opens(gateway, outage):
+def test_wallet_down_leaves_payments_pending_until_the_breaker_opens_then_writes_nothing(gateway, outage):
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "20.00"), h.wallet(gateway, b)
     outage.down.add("/api/wallet/")
-    for _ in range(5):  # one call to Wallet per transfer; the fifth failure opens the breaker
+    for _ in range(5):  # the posting is the one call; the fifth failure opens the breaker
         res = h.transfer(gateway, a, wa, wb, "1.00", key=str(uuid.uuid4()))
-        assert_problem(res, 503, "Wallet service unavailable")
+        assert res.status_code == 503 and "is pending and will be resolved automatically" in res.json()["detail"]
     refused = outage.refused
     assert_problem(h.transfer(gateway, a, wa, wb, "1.00"), 503, "Wallet service unavailable")
-    assert outage.refused == refused  # the breaker is open: Wallet is not even asked
+    assert outage.refused == refused  # the breaker is open: Wallet is not even asked, nothing is written
     outage.down.clear()
-    assert len(h.payment_rows(a)) == 1  # the funding deposit
-    assert h.balance(gateway, a, wa) == "20.00"
+    assert [r.status for r in h.payment_rows(a)] == ["completed"] + ["pending"] * 5
+    assert h.balance(gateway, a, wa) == "20.00"  # the reconciler resolves them once Wallet is back
+    # (tests/api/test_faults_money.py: the reconciler after a Wallet outage)
 
 
 def test_no_service_token_reads_as_auth_unavailable_not_500(gateway, outage):

@@ -66,10 +66,7 @@ def test_rejected_kyc_still_refused(gateway, customer):
 def test_auth_down_decides_from_replica_and_health_says_degraded(gateway, verified_customer, customer):
     person = verified_customer()
     # Wallet learned the status once (as it would from UserKycStatusChanged or an earlier read)
-    assert (
-        gateway.get(f"/api/wallet/internal/users/{person.id}/kyc", headers=service_headers("payment")).json()["source"]
-        == "auth"
-    )
+    assert _kyc(gateway, person)["source"] == "auth"
     stranger = customer()
     gateway.functions["auth.api"].enabled = False
     try:
@@ -111,9 +108,10 @@ def test_kyc_events_feed_the_replica_newest_wins(gateway, customer, api_env):
 
 
 def _kyc(gateway, person) -> dict:
-    r = gateway.get(f"/api/wallet/internal/users/{person.id}/kyc", headers=service_headers("payment"))
-    assert r.status_code == 200, r.text
-    return r.json()
+    """Wallet's KYC gate, as its wallet creation and its postings consult it."""
+    from functions.wallet import logic
+
+    return logic.kyc_of(person.id).model_dump()
 
 
 def test_a_fresh_verified_is_answered_from_the_replica_until_an_event_changes_it(gateway, verified_customer):
@@ -161,44 +159,6 @@ def test_the_kyc_cache_ages_out_and_can_be_turned_off(gateway, verified_customer
     finally:
         monkeypatch.delenv("KYC_CACHE_SECONDS")
         config.settings.cache_clear()
-
-
-def test_payment_checks_answer_kyc_and_each_wallet_in_the_order_asked(gateway, verified_customer, customer):
-    owner, stranger = verified_customer(), customer()
-    w = wallet_of(gateway, owner)
-    missing = str(uuid.uuid4())
-    r = gateway.get(
-        f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={missing},{w['id'].upper()}",
-        headers=service_headers("payment"),
-    )
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["kyc"] == {"user_id": owner.id, "kyc_status": "verified", "source": "cache"}  # learned at create
-    assert body["wallets"][0] is None
-    assert {k: body["wallets"][1][k] for k in ("id", "user_id", "currency", "status")} == {
-        "id": w["id"],
-        "user_id": owner.id,
-        "currency": "USD",
-        "status": "active",
-    }
-    r = gateway.get(f"/api/wallet/internal/payment-checks?user_id={stranger.id}", headers=service_headers("payment"))
-    assert r.json() == {"kyc": {"user_id": stranger.id, "kyc_status": "pending", "source": "auth"}, "wallets": []}
-
-
-def test_payment_checks_are_for_payment_only_and_take_two_wallets_at_most(gateway, verified_customer):
-    owner = verified_customer()
-    w = wallet_of(gateway, owner)
-    path = f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={w['id']}"
-    assert gateway.get(path, headers=owner.headers).status_code == 403
-    assert gateway.get(path, headers=service_headers("kyc")).status_code == 403
-    three = ",".join([w["id"]] * 3)
-    r = gateway.get(
-        f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={three}", headers=service_headers("payment")
-    )
-    assert r.status_code == 422 and r.json()["detail"] == "wallet_ids takes at most 2 wallet ids"
-
-
-# --- v1 / v2 ---------------------------------------------------------------------------
 
 
 def test_v2_multi_currency_and_v1_unchanged(gateway, verified_customer):
@@ -404,7 +364,6 @@ def test_other_users_get_404_everywhere_and_nothing_changes(gateway, verified_cu
         ("GET", f"/api/wallet/{w['id']}/transactions", {}),
         ("PUT", f"/api/wallet/{w['id']}/status", {"content": '"frozen"'}),
         ("GET", f"/api/wallet/internal/wallets/{w['id']}", {}),
-        ("GET", f"/api/wallet/internal/payment-checks?user_id={owner.id}&wallet_ids={w['id']}", {}),
         (
             "POST",
             "/api/wallet/internal/postings",

@@ -112,15 +112,31 @@ def _drive(gw, api_env) -> dict[str, list[dict]]:
     )
     assert r.status_code == 422, r.text
     _ok(gw.put(f"/api/wallet/{wb}/status", json={"status": "frozen", "reason": "lost card"}, headers=bob_h))
-    svc = service_headers("payment")
     for w in (wa, weur, wb):
-        views["WalletView"].append(_ok(gw.get(f"/api/wallet/internal/wallets/{w}", headers=svc)))
-    views["KycView"].append(_ok(gw.get(f"/api/wallet/internal/users/{alice}/kyc", headers=svc)))
-    # what Payment reads of both views, inside its one call for a payment's checks
-    checks = _ok(gw.get(f"/api/wallet/internal/payment-checks?user_id={alice}&wallet_ids={wa},{weur}", headers=svc))
-    views["KycView"].append(checks["kyc"])
-    views["WalletView"].extend(checks["wallets"])
+        views["WalletView"].append(_ok(gw.get(f"/api/wallet/internal/wallets/{w}", headers=service_headers("kyc"))))
+    svc = service_headers("payment")
     views["PostingResult"].append(_ok(gw.get(f"/api/wallet/internal/postings/{dep['id']}", headers=svc)))
+
+    # Payment's one call per payment, answered with a posting or a refusal naming rule, side and wallet
+    def post(initiator: str, **posting):
+        body = {
+            "posting_id": str(uuid.uuid4()),
+            "initiator_user_id": initiator,
+            "requested_amount": '"1.00"',
+            **posting,
+        }
+        return gw.post("/api/wallet/internal/postings", headers=svc, json=body)
+
+    views["PostingResult"].append(_ok(post(alice, kind="deposit", credit_wallet_id=wa), 201))
+    for refused in (
+        post(bob, kind="withdrawal", debit_wallet_id=wa),  # not-owner
+        post(alice, kind="transfer", debit_wallet_id=wa, credit_wallet_id=wb),  # destination frozen
+        post(alice, kind="transfer", debit_wallet_id=wa, credit_wallet_id=weur),  # currency-mismatch
+        post(alice, kind="deposit", credit_wallet_id=wa, requested_amount='"1.001"'),  # invalid-amount
+        post(alice, kind="withdrawal", debit_wallet_id=weur, requested_amount='"99999"'),  # insufficient-funds
+    ):
+        assert 400 <= refused.status_code < 500, refused.text
+        views["PostingRefusal"].append(refused.json())
 
     # KYC's AML monitoring consumes Payment's real PaymentCompleted (the large deposit: an alert)
     for e in _outbox("payment", since):

@@ -80,7 +80,9 @@ def _real(real_payloads, name):
         ("reporting", "PaymentCompleted", "amount_minor"),
         ("kyc", "PaymentCompleted", "completed_at"),
         ("wallet", "UserView", "kyc_status"),
-        ("payment", "WalletView", "status"),
+        ("payment", "WalletStatusChanged", "status"),
+        ("payment", "UserKycStatusChanged", "changed_at"),
+        ("payment", "PostingRefusal", "rule"),
         ("reporting", "AmlAlertRaised", "severity"),
     ],
 )
@@ -104,9 +106,11 @@ def test_retyping_a_read_field_is_reported_even_where_lax_parsing_would_coerce(r
     payload["amount_minor"] = str(payload["amount_minor"])  # "6000000": pydantic's lax mode would accept it
     [problem] = contracts.violations("reporting", "PaymentCompleted", payload)
     assert problem.startswith("reporting reads PaymentCompleted.amount_minor: ")
-    view = _real(real_payloads, "WalletView")
-    view["status"] = "suspended"
-    assert contracts.violations("payment", "WalletView", view)[0].startswith("payment reads WalletView.status: ")
+    change = _real(real_payloads, "WalletStatusChanged")
+    change["status"] = "suspended"  # a status Payment's replica does not know
+    assert contracts.violations("payment", "WalletStatusChanged", change)[0].startswith(
+        "payment reads WalletStatusChanged.status: "
+    )
 
 
 def test_a_field_nobody_reads_may_go_and_an_added_optional_field_passes(real_payloads):

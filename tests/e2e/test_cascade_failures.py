@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 
 import httpx
 import pytest
@@ -71,12 +72,15 @@ def test_with_wallet_down_payment_fails_fast_opens_its_breaker_and_recovers(http
     deposit(http, payer, source["id"], "40.00")
     body = {"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "10.00"}
     before = payment_ids(http, payer)
+    # One payment retried: sent while Wallet was down it stays pending (the posting may have arrived),
+    # and the same key drives it again until Wallet answers.
+    keyed = payer.auth | {"Idempotency-Key": f"breaker-{uuid.uuid4().hex[:8]}"}
 
     with module_down(http, "wallet"):
         assert_problem(http.get(f"/api/wallet/{source['id']}", headers=payer.auth), 502)
         breakers: dict = {}
         for _ in range(10):  # five failed calls open the breaker; a transfer makes one or two
-            r = http.post("/api/payment/transfer", json=body, headers=payer.auth)
+            r = http.post("/api/payment/transfer", json=body, headers=keyed)
             assert_problem(r, 503, "wallet")
             assert r.headers.get("Retry-After"), r.headers
             health = _health(devserver, "payment")
@@ -87,13 +91,13 @@ def test_with_wallet_down_payment_fails_fast_opens_its_breaker_and_recovers(http
         assert health["status"] == "degraded", health
         assert health["dependencies"]["wallet-service"] == "unreachable", health
         # open: refused by the breaker itself
-        r = http.post("/api/payment/transfer", json=body, headers=payer.auth)
+        r = http.post("/api/payment/transfer", json=body, headers=keyed)
         assert_problem(r, 503, "wallet")
 
     # Wallet is back: once the breaker's reset window passes, a trial call closes it again
     deadline, r = time.monotonic() + RECOVERY_WAIT, None
     while time.monotonic() < deadline:
-        r = http.post("/api/payment/transfer", json=body, headers=payer.auth)
+        r = http.post("/api/payment/transfer", json=body, headers=keyed)
         if r.status_code == 201:
             break
         assert_problem(r, 503, "wallet")
@@ -102,7 +106,7 @@ def test_with_wallet_down_payment_fails_fast_opens_its_breaker_and_recovers(http
     health = _health(devserver, "payment")
     assert health["circuit_breakers"]["wallet"] == "closed", health
     assert health["dependencies"]["wallet-service"] == "healthy", health
-    # only the transfer after recovery moved money
+    # one payment, however often it was sent: the one that waited for Wallet
     assert [p for p in payment_ids(http, payer) if p not in before] == [r.json()["id"]]
     assert balance(http, payer, source["id"]) == "30.00"
     assert balance(http, payee, destination["id"]) == "10.00"

@@ -388,20 +388,24 @@ def test_a_wallet_outage_fails_payments_fast_with_503(http, devserver):
     before = payment_ids(http, payer)
     body = {"from_wallet_id": source["id"], "to_wallet_id": destination["id"], "amount": "10.00"}
 
+    attempts = (("transfer", body), ("deposit", {"wallet_id": source["id"], "amount": "5.00"}))
+    keys = [f"outage-{operation}-{uuid.uuid4().hex[:8]}" for operation, _ in attempts]
     assert http.post("/_dev/modules/wallet/down").json()["status"] == "down"
     try:
-        for operation, fields in (("transfer", body), ("deposit", {"wallet_id": source["id"], "amount": "5.00"})):
-            r = http.post(f"/api/payment/{operation}", json=fields, headers=payer.auth)
-            assert_problem(r, 503, "wallet")
+        for (operation, fields), key in zip(attempts, keys, strict=True):
+            r = http.post(f"/api/payment/{operation}", json=fields, headers=payer.auth | {"Idempotency-Key": key})
+            assert_problem(r, 503, "wallet")  # pending (the posting may have arrived) or, breaker open, nothing
             assert r.headers.get("Retry-After"), r.headers
-        assert payment_ids(http, payer) == before  # nothing written, not even a pending payment
     finally:
         assert http.post("/_dev/modules/wallet/up").json()["status"] == "up"
-    assert balance(http, payer, source["id"]) == "30.00"
-    assert balance(http, payee, destination["id"]) == "0.00"
-    # Payment's breaker may have opened: the next tests need it closed again (2 s locally)
+    # Wallet back (Payment's breaker closes again after 2 s locally): a retry with the same key converges
     deadline = time.monotonic() + 20
-    while http.post("/api/payment/transfer", json=body, headers=payer.auth).status_code != 201:
-        assert time.monotonic() < deadline, "payments did not recover after Wallet came back"
-        time.sleep(0.5)
+    for (operation, fields), key in zip(attempts, keys, strict=True):
+        while (
+            http.post(f"/api/payment/{operation}", json=fields, headers=payer.auth | {"Idempotency-Key": key})
+        ).status_code != 201:
+            assert time.monotonic() < deadline, "payments did not recover after Wallet came back"
+            time.sleep(0.5)
+    assert len(payment_ids(http, payer)) == len(before) + 2  # each once, however often it was retried
+    assert balance(http, payer, source["id"]) == "25.00"
     assert balance(http, payee, destination["id"]) == "10.00"

@@ -64,7 +64,7 @@ def Service(*modules: str) -> Audience:
 
 # First match wins; matched against "METHOD /template".
 RULES: tuple[tuple[str, Audience], ...] = (
-    (r"^GET /api/wallet/internal/wallets/", Service("payment", "kyc")),
+    (r"^GET /api/wallet/internal/wallets/", Service("kyc")),
     (r"^\w+ /api/wallet/internal/", Service("payment")),
     (r"^PUT /api/auth/users/\{user_id\}/roles$", Role("admin")),
     (r"^POST /api/auth/users/\{user_id\}/erasure$", Role("admin")),

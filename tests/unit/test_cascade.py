@@ -30,13 +30,20 @@ def test_auth_reaches_everyone_payment_through_wallet():
 
 
 def test_a_field_names_its_readers_and_spares_the_others():
-    out = cascade.report("wallet.WalletView.currency")
-    assert "payment reads WalletView.currency (required)  [PaymentReadsWalletView]" in out
-    assert "kyc does not read WalletView.currency: unaffected" in out
-    assert "test_real_payload_satisfies_consumer[payment-reads-wallet.WalletView]" in out
+    out = cascade.report("wallet.WalletCreated.status")
+    assert "payment reads WalletCreated.status (required)  [PaymentReadsWalletCreated]" in out
+    assert "notification does not read WalletCreated.status: unaffected" in out
+    assert "test_real_payload_satisfies_consumer[payment-reads-wallet.WalletCreated]" in out
+    assert "  payment: payment.events consumer (payment-service queue, DLQ on a parse failure)" in out
+    assert "5. Deploy them one by one in dependency order: payment -> reporting (make test after each)" in out
+    assert "  notification: " not in out.split("Routes and consumers affected:")[1]
+
+
+def test_payments_one_call_names_its_only_reader():
+    out = cascade.report("wallet.PostingResult.currency")
+    assert "PostingResult (sync: POST /api/wallet/internal/postings)" in out
+    assert "payment reads PostingResult.currency (required)  [PaymentReadsPostingResult]" in out
     assert "  payment: routes /api/payment (503 or a wrong answer while it cannot read)" in out
-    assert "5. Deploy them one by one in dependency order: payment (make test after each)" in out
-    assert "  kyc: " not in out.split("Routes and consumers affected:")[1]
 
 
 def test_an_event_lists_its_consumers_queues_in_deploy_order():

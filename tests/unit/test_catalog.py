@@ -142,7 +142,12 @@ def test_kyc_decision_reaches_auth_as_feedback():
     (sub,) = [s for s in module("auth").subscriptions if s.producer == "kyc"]
     assert sub == Subscription("kyc", ("KycDecisionMade",), feedback=True)
     assert "auth" in catalog.subscribers("kyc", "KycDecisionMade")
-    assert set(catalog.subscribers("auth", "UserKycStatusChanged")) == {"wallet", "notification", "reporting"}
+    assert set(catalog.subscribers("auth", "UserKycStatusChanged")) == {
+        "wallet",
+        "payment",
+        "notification",
+        "reporting",
+    }
 
 
 def test_feedback_does_not_hold_back_the_consumer(monkeypatch):

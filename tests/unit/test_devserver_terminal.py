@@ -14,7 +14,8 @@ from devserver.terminal import AccessLog, readable
 
 
 def _powertools_lines(service: str, log) -> list[str]:
-    """What a function's Logger writes (one Logger per service and process: a name per test)."""
+    """What a function's Logger writes. One Logger per service and process, and the functions' own
+    (wallet-service...) may exist already in this process: each test logs as a service of its own."""
     stream = io.StringIO()
     logger = Logger(service=service, stream=stream, level="INFO")
     logger.set_correlation_id("cid-42")
@@ -24,14 +25,14 @@ def _powertools_lines(service: str, log) -> list[str]:
 
 def test_a_powertools_line_reads_as_time_level_module_message_fields_and_correlation_id():
     (line,) = _powertools_lines(
-        "wallet-service", lambda lg: lg.info("payment completed", extra={"payment_id": "p-1", "note": "a b"})
+        "ledgerdemo-service", lambda lg: lg.info("payment completed", extra={"payment_id": "p-1", "note": "a b"})
     )
     assert json.loads(line)["message"] == "payment completed"  # what the function wrote: JSON, as in CloudWatch
 
     shown = readable(line)
 
     assert re.fullmatch(
-        r'\d\d:\d\d:\d\d INFO  wallet\s+payment completed  payment_id=p-1 note="a b"  cid=cid-42', shown
+        r'\d\d:\d\d:\d\d INFO  ledgerdemo\s+payment completed  payment_id=p-1 note="a b"  cid=cid-42', shown
     ), shown
 
 
@@ -42,9 +43,9 @@ def test_an_error_shows_where_and_its_traceback_below_it():
         except ValueError:
             lg.exception("transfer failed")
 
-    (line,) = _powertools_lines("payment-service", fail)
+    (line,) = _powertools_lines("paydemo-service", fail)
     first, *trace = readable(line).splitlines()
-    assert first.split()[1:4] == ["ERROR", "payment", "transfer"] and " at fail:" in first
+    assert first.split()[1:4] == ["ERROR", "paydemo", "transfer"] and " at fail:" in first
     assert trace[0] == "    Traceback (most recent call last):"
     assert trace[-1] == "    ValueError: no such wallet"
 

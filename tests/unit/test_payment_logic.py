@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from finflow import contracts
 from finflow.http import Principal, Problem
-from finflow.service_client import ServiceUnavailable, correlation_id
+from finflow.service_client import ServiceUnavailable
 from functions.payment import logic, rules, wallet_client
 from functions.payment.schemas import TransferRequest, WalletAmountRequest
 
@@ -57,44 +57,53 @@ def test_idempotency_key_length(key, ok):
 # --- what Wallet's refusals mean to a client ---------------------------------------------------
 
 
+def _refused(rule, side=None, **facts):
+    return contracts.PaymentReadsPostingRefusal(rule=rule, side=side, detail=facts.pop("detail", "d"), **facts)
+
+
 @pytest.mark.parametrize(
-    "kind, code, detail, status, text",
+    "kind, refusal, status, text",
     [
-        ("transfer", "insufficient-funds", "Insufficient funds", 422, "Insufficient funds"),
-        ("withdrawal", "insufficient-funds", "Insufficient funds", 422, "Insufficient funds"),
-        ("transfer", "wallet-frozen", "Source wallet is frozen", 400, "Source wallet is frozen"),
-        ("transfer", "wallet-not-active", "Source wallet is not active", 400, "Source wallet is closed"),
-        ("transfer", "wallet-not-active", "Destination wallet is not active", 400, "Destination wallet is not active"),
-        ("transfer", "not-found", "Destination wallet not found", 404, "Destination wallet not found"),
-        ("transfer", "not-found", "Source wallet not found", 404, "Source wallet not found"),
-        ("transfer", "wallet-not-active", "some wallet is not active", 400, "Wallet is not active"),
-        ("withdrawal", "wallet-frozen", "Source wallet is frozen", 400, "Source wallet is frozen"),
-        ("withdrawal", "wallet-not-active", "Source wallet is not active", 400, "Source wallet is closed"),
-        ("deposit", "wallet-not-active", "Destination wallet is not active", 400, "Wallet is not active"),
-        ("deposit", "not-found", "Destination wallet not found", 404, "Wallet not found"),
+        ("transfer", _refused("insufficient-funds", "source"), 422, "Insufficient funds"),
+        ("withdrawal", _refused("insufficient-funds", "source"), 422, "Insufficient funds"),
+        ("transfer", _refused("kyc-required"), 403, "KYC verification required"),
+        ("deposit", _refused("kyc-required"), 403, "KYC verification required"),
+        ("transfer", _refused("wallet-frozen", "source"), 400, "Source wallet is frozen"),
+        ("transfer", _refused("wallet-closed", "source"), 400, "Source wallet is closed"),
+        ("transfer", _refused("not-owner", "source"), 403, "You do not own the source wallet"),
+        ("transfer", _refused("wallet-frozen", "destination"), 400, "Destination wallet is not active"),
+        ("transfer", _refused("wallet-closed", "destination"), 400, "Destination wallet is not active"),
+        ("transfer", _refused("not-found", "destination"), 404, "Destination wallet not found"),
+        ("transfer", _refused("not-found", "source"), 404, "Source wallet not found"),
+        ("transfer", _refused("same-wallet"), 422, "Source and destination wallets must be different"),
+        ("withdrawal", _refused("wallet-frozen", "source"), 400, "Source wallet is frozen"),
+        ("withdrawal", _refused("wallet-closed", "source"), 400, "Source wallet is closed"),
+        ("deposit", _refused("wallet-frozen", "destination"), 400, "Wallet is frozen"),
+        ("deposit", _refused("wallet-closed", "destination"), 400, "Wallet is closed"),
+        ("deposit", _refused("not-owner", "destination"), 403, "You do not own the wallet"),
+        ("deposit", _refused("not-found", "destination"), 404, "Wallet not found"),
         (
             "transfer",
-            "currency-mismatch",
-            "Destination wallet is EUR, the posting is USD",
+            _refused("currency-mismatch", source_currency="USD", destination_currency="EUR"),
             422,
-            "Currency mismatch: Destination wallet is EUR, the posting is USD",
+            "Currency mismatch: source wallet is USD, destination wallet is EUR",
         ),
-        (
-            "deposit",
-            "invalid-posting",
-            "a posting needs two different sides",
-            422,
-            "a posting needs two different sides",
-        ),
+        ("deposit", _refused("invalid-amount", detail="amount has more than 2 decimals for USD"), 422, None),
     ],
 )
-def test_refusal_mapping(kind, code, detail, status, text):
-    p = rules.refusal(kind, code, detail)
-    assert (p.status, p.detail) == (status, text)
+def test_a_refusal_reads_as_the_check_that_refused(kind, refusal, status, text):
+    """Wallet says which rule, side and wallet; Payment words it exactly as its own check would,
+    without reading Wallet's text (but an amount's reason, which is money's own message)."""
+    p = rules.refusal(kind, refusal)
+    assert (p.status, p.detail) == (status, text or refusal.detail)
+
+
+def test_a_rule_payment_does_not_know_is_no_answer():
+    assert rules.refusal("transfer", _refused("a-rule-from-the-future")) is None
 
 
 def test_a_stored_refusal_is_the_problem_json_the_api_sends():
-    body = rules.problem_body(rules.refusal("transfer", "insufficient-funds", "Insufficient funds"))
+    body = rules.problem_body(rules.refusal("transfer", _refused("insufficient-funds", "source")))
     assert body == (
         '{"type": "https://finflow.dev/problems/insufficient-funds", "title": "Unprocessable Content", '
         '"status": 422, "detail": "Insufficient funds"}'
@@ -116,22 +125,6 @@ def test_a_stored_refusal_is_the_problem_json_the_api_sends():
 )
 def test_problem_code_is_the_last_segment_of_type(body, code, detail):
     assert wallet_client.problem_code(httpx.Response(409, json=body)) == (code, detail)
-
-
-@pytest.mark.parametrize(
-    "code, final",
-    [
-        ("insufficient-funds", True),
-        ("wallet-frozen", True),
-        ("wallet-not-active", True),
-        ("currency-mismatch", True),
-        ("not-found", True),
-        ("conflict", False),
-        ("http-403", False),
-    ],
-)
-def test_which_refusals_fail_the_payment(code, final):
-    assert wallet_client.PostingRefused(409, code, "d").final is final
 
 
 # --- cursors and schemas -------------------------------------------------------------------
@@ -169,80 +162,15 @@ def test_blank_description_is_none_and_unknown_fields_are_ignored():
     assert req.description is None and "status" not in req.model_dump()
 
 
-# --- the validation order with Wallet's reads in parallel ---------------------------------------
-
 ALICE = Principal(subject=str(uuid.uuid4()), roles=frozenset({"customer"}), kind="user")
 
 
-class FakeWallet:
-    """Wallet's payment-checks answer; `down` makes the call fail as an outage."""
-
-    def __init__(self, monkeypatch, *, kyc="verified", wallets=None, down=False):
-        self.kyc_status, self.wallets, self.down = kyc, wallets or {}, down
-        self.calls: list[tuple[str, list[str], str | None]] = []
-        monkeypatch.setattr(wallet_client, "checks", self.checks)
-        monkeypatch.setattr(wallet_client, "post", lambda req: pytest.fail("nothing may be posted"))
-
-    def checks(self, user_id, wallet_ids):
-        self.calls.append((user_id, wallet_ids, correlation_id.get()))
-        if self.down:
-            raise ServiceUnavailable("wallet", "down")
-        return contracts.PaymentReadsKycView(kyc_status=self.kyc_status), [self.wallets.get(w) for w in wallet_ids]
-
-
-def view(wallet_id, owner=ALICE.subject, currency="USD", status="active"):
-    return contracts.PaymentReadsWalletView(id=wallet_id, user_id=owner, currency=currency, status=status)
-
-
-def _transfer(amount="abc"):
-    return logic.transfer(ALICE, TransferRequest(from_wallet_id=W1, to_wallet_id=W2, amount=amount), None)
-
-
-def _problem(fn) -> tuple[int, str]:
-    with pytest.raises(Problem) as exc:
-        fn()
-    return exc.value.status, exc.value.detail
-
-
-def test_kyc_source_and_destination_are_one_call_in_the_callers_context(monkeypatch):
-    fake = FakeWallet(monkeypatch, wallets={W1: view(W1), W2: view(W2, owner="bob")})
-    token = correlation_id.set("corr-123")
-    try:
-        assert _problem(_transfer) == (422, "amount must be a number or a decimal string")
-    finally:
-        correlation_id.reset(token)
-    assert fake.calls == [(ALICE.subject, [W1, W2], "corr-123")]
-
-
-@pytest.mark.parametrize(
-    "setup, expected",
-    [
-        ({"kyc": "pending"}, (403, "KYC verification required")),  # before anything about the wallets
-        ({"down": True}, (503, "Wallet service unavailable")),
-        ({}, (404, "Source wallet not found")),  # the source is reported first
-        ({"wallets": {W1: view(W1, status="frozen")}}, (400, "Source wallet is frozen")),
-        ({"wallets": {W1: view(W1, owner="bob")}}, (403, "You do not own the source wallet")),
-        ({"wallets": {W1: view(W1)}}, (404, "Destination wallet not found")),
-        (
-            {"wallets": {W1: view(W1), W2: view(W2, owner="bob", status="frozen")}},
-            (400, "Destination wallet is not active"),
-        ),
-        (
-            {"wallets": {W1: view(W1), W2: view(W2, owner="bob", currency="EUR")}},
-            (422, "Currency mismatch: source wallet is USD, destination wallet is EUR"),
-        ),
-    ],
-)
-def test_errors_are_reported_in_the_documented_order(monkeypatch, setup, expected):
-    FakeWallet(monkeypatch, **setup)
-    assert _problem(_transfer) == expected
-
-
-def test_a_service_token_is_refused_before_any_call(monkeypatch):
-    fake = FakeWallet(monkeypatch, down=True)
+def test_a_service_token_is_refused_before_anything_is_read(monkeypatch):
+    monkeypatch.setattr(logic, "_plan", lambda *a: pytest.fail("nothing may be read"))
     svc = Principal(subject="svc-kyc", roles=frozenset({"svc:kyc"}), kind="service")
-    assert _problem(lambda: logic.deposit(svc, WalletAmountRequest(wallet_id=W1, amount=1), None))[0] == 403
-    assert fake.calls == []
+    with pytest.raises(Problem) as exc:
+        logic.deposit(svc, WalletAmountRequest(wallet_id=W1, amount=1), None)
+    assert exc.value.status == 403
 
 
 # --- the Wallet client ------------------------------------------------------------------------
@@ -266,62 +194,53 @@ def wallet_http(monkeypatch):
     service_client.route_all_http_through(None)
 
 
-CHECKS = "/api/wallet/internal/payment-checks"
-
-
-def _checks_answer(*wallets, kyc="verified"):
-    return httpx.Response(
-        200, json={"kyc": {"user_id": ALICE.subject, "kyc_status": kyc, "source": "auth"}, "wallets": list(wallets)}
-    )
-
-
-def test_payment_checks_use_the_payment_service_token_and_keep_the_order(wallet_http):
-    answers, seen = wallet_http
-    answers[("GET", CHECKS)] = _checks_answer(
-        None, {"id": W1, "user_id": "u", "currency": "USD", "status": "active", "extra": "ignored"}
-    )
-    kyc, wallets = wallet_client.checks(ALICE.subject, [W2, W1])
-    assert kyc == contracts.PaymentReadsKycView(kyc_status="verified")
-    assert wallets == [None, view(W1, owner="u")]
-    assert seen[-1].headers["Authorization"] == "Bearer token-of-payment"
-    assert dict(seen[-1].url.params) == {"user_id": ALICE.subject, "wallet_ids": f"{W2},{W1}"}
-
-
-def test_malformed_wallet_ids_are_not_found_without_asking(wallet_http):
-    answers, seen = wallet_http
-    answers[("GET", CHECKS)] = _checks_answer(None)
-    _, wallets = wallet_client.checks(ALICE.subject, ["../postings", W2.upper(), "a,b"])
-    assert wallets == [None, None, None]
-    assert dict(seen[-1].url.params)["wallet_ids"] == W2  # only the one real id, canonical
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"kyc": {"user_id": "x", "kyc_status": "verified", "source": "auth"}, "wallets": [{"id": W1}]},
-        {"kyc": {"kyc_status": "maybe"}, "wallets": [None]},
-        {"wallets": [None]},
-        {"kyc": {"kyc_status": "verified"}, "wallets": []},  # fewer answers than wallets asked
-        ["not", "an", "object"],
-    ],
-)
-def test_an_answer_that_breaks_the_contract_reads_as_unavailable(wallet_http, body):
-    answers, _ = wallet_http
-    answers[("GET", CHECKS)] = httpx.Response(200, json=body)
-    with pytest.raises(ServiceUnavailable):
-        wallet_client.checks(ALICE.subject, [W1])
-
-
-def test_a_posting_refusal_carries_wallets_code(wallet_http):
+def test_a_posting_refusal_carries_wallets_rule_side_and_wallet(wallet_http):
     answers, seen = wallet_http
     answers[("POST", "/api/wallet/internal/postings")] = httpx.Response(
-        422, json={"type": "https://finflow.dev/problems/insufficient-funds", "detail": "Insufficient funds"}
+        400,
+        json={
+            "type": "https://finflow.dev/problems/wallet-frozen",
+            "detail": "Source wallet is frozen",
+            "rule": "wallet-frozen",
+            "side": "source",
+            "wallet_id": W2,
+        },
     )
     req = contracts.PostingRequest(posting_id=W1, kind="withdrawal", debit_wallet_id=W2, amount_minor=5, currency="USD")
     with pytest.raises(wallet_client.PostingRefused) as exc:
         wallet_client.post(req)
-    assert (exc.value.code, exc.value.final) == ("insufficient-funds", True)
-    assert seen[-1].read() and len(seen) == 1
+    assert (exc.value.code, exc.value.refusal.rule, exc.value.refusal.side) == (
+        "wallet-frozen",
+        "wallet-frozen",
+        "source",
+    )
+    assert seen[-1].headers["Authorization"] == "Bearer token-of-payment" and len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (409, {"type": "https://finflow.dev/problems/conflict", "detail": "posting id was already used"}),
+        (403, {"type": "https://finflow.dev/problems/forbidden", "detail": "payment only"}),
+        (400, ["not", "a", "problem"]),
+    ],
+)
+def test_an_answer_without_a_rule_is_no_refusal(wallet_http, status, body):
+    answers, _ = wallet_http
+    answers[("POST", "/api/wallet/internal/postings")] = httpx.Response(status, json=body)
+    req = contracts.PostingRequest(posting_id=W1, kind="deposit", credit_wallet_id=W2, amount_minor=5, currency="USD")
+    with pytest.raises(wallet_client.PostingRefused) as exc:
+        wallet_client.post(req)
+    assert exc.value.refusal is None
+
+
+@pytest.mark.parametrize("body", [{"kind": "deposit"}, {"posting_id": W1}, ["not", "a", "posting"]])
+def test_an_applied_posting_that_breaks_the_contract_reads_as_unavailable(wallet_http, body):
+    answers, _ = wallet_http
+    answers[("POST", "/api/wallet/internal/postings")] = httpx.Response(201, json=body)
+    req = contracts.PostingRequest(posting_id=W1, kind="deposit", credit_wallet_id=W2, amount_minor=5, currency="USD")
+    with pytest.raises(ServiceUnavailable):
+        wallet_client.post(req)
 
 
 def test_a_posting_is_retried_like_an_idempotent_call(wallet_http):
@@ -339,14 +258,7 @@ def test_no_service_token_is_an_outage_not_a_crash(monkeypatch, wallet_http):
         raise httpx.ConnectError("auth is down")
 
     monkeypatch.setattr(service_auth, "service_token", no_token)
+    req = contracts.PostingRequest(posting_id=W1, kind="deposit", credit_wallet_id=W2, amount_minor=5, currency="USD")
     with pytest.raises(ServiceUnavailable) as exc:
-        wallet_client.checks(ALICE.subject, [W1])
+        wallet_client.post(req)
     assert exc.value.target == "auth"
-
-
-def test_no_service_token_is_503_naming_auth(monkeypatch):
-    def no_token(user_id, wallet_ids):
-        raise ServiceUnavailable("auth", "no service token: ReadTimeout")
-
-    monkeypatch.setattr(wallet_client, "checks", no_token)
-    assert _problem(_transfer) == (503, "Auth service unavailable")  # the service actually down

@@ -43,8 +43,7 @@ class ServiceToken(Contract):
 
 
 class KycView(Contract):
-    """Payment's view of a user's KYC, cascaded through Wallet:
-    GET /api/wallet/internal/users/{user_id}/kyc (svc:payment), and `kyc` of PaymentChecks."""
+    """Wallet's answer about a user's KYC (its gate, cascaded from Auth): where it came from."""
 
     user_id: str
     kyc_status: KycStatus
@@ -54,8 +53,7 @@ class KycView(Contract):
 
 
 class WalletView(Contract):
-    """Payment's and KYC's view of a wallet: GET /api/wallet/internal/wallets/{id}
-    (svc:payment, svc:kyc), and each of `wallets` of PaymentChecks."""
+    """KYC's view of a wallet: GET /api/wallet/internal/wallets/{id} (svc:payment, svc:kyc)."""
 
     id: str
     user_id: str
@@ -65,31 +63,59 @@ class WalletView(Contract):
     created_at: datetime | None = None  # AML's "new wallet" rules read it
 
 
-class PaymentChecks(Contract):
-    """Everything Payment checks before it writes a payment, in one call:
-    GET /api/wallet/internal/payment-checks?user_id=&wallet_ids=a,b (svc:payment).
-    Only an envelope: its parts are the registered views, so the contracts stay KycView and
-    WalletView. `wallets[i]` answers `wallet_ids[i]`, null when no such wallet exists."""
-
-    kyc: KycView
-    wallets: list[WalletView | None]
-
-
 class PostingRequest(Contract):
     """Payment asks Wallet to post: POST /api/wallet/internal/postings (svc:payment).
-    Idempotent by posting_id (the payment id)."""
+    Idempotent by posting_id (the payment id).
+
+    With `initiator_user_id`, Wallet is the authority on the payment's checks: it applies them
+    in the documented order (the initiator's KYC, the initiating wallet's owner and status, the
+    destination, one currency, the amount, the funds) under the wallets' locks, and refuses
+    with a PostingRefusal. The amount is either `amount_minor` with `currency` (Payment knew the
+    currency) or `requested_amount`, the client's amount as JSON text (Payment had not yet heard
+    of a wallet), which Wallet converts with the wallet's currency by the same rules."""
 
     posting_id: str = Field(min_length=1, max_length=64)
     kind: PostingKind
     debit_wallet_id: str | None = None  # None: the external funding account (deposit)
     credit_wallet_id: str | None = None  # None: the external funding account (withdrawal)
-    amount_minor: int = Field(gt=0)
-    currency: str = Field(min_length=3, max_length=3)
+    amount_minor: int | None = Field(default=None, gt=0)
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    requested_amount: str | None = Field(default=None, max_length=400)
+    initiator_user_id: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, max_length=200)
+
+
+RefusalRule = Literal[
+    "kyc-required",
+    "not-found",
+    "not-owner",
+    "wallet-frozen",
+    "wallet-closed",
+    "wallet-not-active",
+    "same-wallet",
+    "currency-mismatch",
+    "invalid-amount",
+    "insufficient-funds",
+]
+
+
+class PostingRefusal(Contract):
+    """Why Wallet refused a posting (a problem+json with these members): which rule, which
+    side and wallet, and the facts the caller words its answer with. Nothing moved."""
+
+    rule: RefusalRule
+    side: Literal["source", "destination"] | None = None
+    wallet_id: str | None = None
+    source_currency: str | None = None  # currency-mismatch
+    destination_currency: str | None = None
+    amount_minor: int | None = None  # the posting's amount, once converted (insufficient-funds)
+    currency: str | None = None
+    detail: str
 
 
 class PostingEntry(Contract):
     wallet_id: str
+    user_id: str | None = None  # the wallet's owner; None on the external funding account
     amount_minor: int  # signed: credit > 0, debit < 0
     balance_after_minor: int | None  # None on the external funding account
 
@@ -251,16 +277,16 @@ SYNC_READS: dict[str, tuple[str, str]] = {
     # view name: (producer module, route)
     "UserView": ("auth", "GET /api/auth/users/{id}"),
     "ServiceToken": ("auth", "POST /api/auth/token"),
-    # Payment reads both inside GET /api/wallet/internal/payment-checks (PaymentChecks)
     "WalletView": ("wallet", "GET /api/wallet/internal/wallets/{id}"),
-    "KycView": ("wallet", "GET /api/wallet/internal/users/{user_id}/kyc"),
-    "PostingResult": ("wallet", "GET /api/wallet/internal/postings/{posting_id}"),
+    # Payment's one call per payment: the posting answers a PostingResult or a PostingRefusal
+    "PostingResult": ("wallet", "POST /api/wallet/internal/postings"),
+    "PostingRefusal": ("wallet", "POST /api/wallet/internal/postings"),
 }
 VIEWS: dict[str, type[Contract]] = {
     "UserView": UserView,
     "ServiceToken": ServiceToken,
     "WalletView": WalletView,
-    "KycView": KycView,
     "PostingResult": PostingResult,
+    "PostingRefusal": PostingRefusal,
 }
 PRODUCER_CONTRACTS: dict[str, type[Contract]] = {**VIEWS, **EVENTS}

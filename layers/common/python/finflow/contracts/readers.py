@@ -25,21 +25,48 @@ class WalletReadsUserKycStatusChanged(Contract):  # the KYC replica
     changed_at: datetime
 
 
-class PaymentReadsWalletView(Contract):  # functions/payment/wallet_client.py, logic.py
-    id: str
-    user_id: str
-    currency: str
-    status: WalletStatus
+class PaymentReadsPostingEntry(Contract):
+    wallet_id: str
+    user_id: str | None = None
 
 
-class PaymentReadsKycView(Contract):
-    kyc_status: KycStatus
-
-
-class PaymentReadsPostingResult(Contract):  # the reconciler compares the applied posting
+class PaymentReadsPostingResult(Contract):  # the amount and parties of a payment Payment had no replica for
     kind: PostingKind
     currency: str
     amount_minor: int
+    entries: list[PaymentReadsPostingEntry]
+
+
+class PaymentReadsPostingRefusal(Contract):  # functions/payment/refusals.py words the client's answer
+    rule: str  # an unknown rule leaves the payment pending for a human, never a guess
+    side: Literal["source", "destination"] | None = None
+    source_currency: str | None = None
+    destination_currency: str | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    detail: str
+
+
+class PaymentReadsWalletCreated(Contract):  # Payment's wallet replica
+    wallet_id: str
+    user_id: str
+    currency: str
+    status: WalletStatus
+    created_at: datetime
+
+
+class PaymentReadsWalletStatusChanged(Contract):
+    wallet_id: str
+    user_id: str
+    currency: str
+    status: WalletStatus
+    changed_at: datetime
+
+
+class PaymentReadsUserKycStatusChanged(Contract):  # Payment's KYC replica
+    user_id: str
+    kyc_status: KycStatus
+    changed_at: datetime
 
 
 class KycReadsWalletView(Contract):  # the rapid in-and-out rule needs the wallet's age
@@ -238,9 +265,11 @@ CONSUMER_CONTRACTS: dict[tuple[str, str, str], type[Contract]] = {
     ("wallet", "auth", "ServiceToken"): ReadsServiceToken,
     ("wallet", "auth", "UserKycStatusChanged"): WalletReadsUserKycStatusChanged,
     ("payment", "auth", "ServiceToken"): ReadsServiceToken,
-    ("payment", "wallet", "WalletView"): PaymentReadsWalletView,
-    ("payment", "wallet", "KycView"): PaymentReadsKycView,
     ("payment", "wallet", "PostingResult"): PaymentReadsPostingResult,
+    ("payment", "wallet", "PostingRefusal"): PaymentReadsPostingRefusal,
+    ("payment", "wallet", "WalletCreated"): PaymentReadsWalletCreated,
+    ("payment", "wallet", "WalletStatusChanged"): PaymentReadsWalletStatusChanged,
+    ("payment", "auth", "UserKycStatusChanged"): PaymentReadsUserKycStatusChanged,
     ("notification", "auth", "ServiceToken"): ReadsServiceToken,
     ("notification", "auth", "UserView"): NotificationReadsUserView,
     ("notification", "auth", "UserRegistered"): NotificationReadsUserRegistered,
