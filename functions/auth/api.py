@@ -36,7 +36,7 @@ token_check.use_local_keys(lambda: key_ring().jwks())
     summary="Register a user",
 )
 def register(body: RegisterRequest):
-    return json_response(logic.register(body), 201)
+    return json_response(logic.register(body, source=_source()), 201)
 
 
 @app.post(
@@ -46,8 +46,7 @@ def register(body: RegisterRequest):
     summary="Log in: access and refresh tokens",
 )
 def login(body: LoginRequest) -> TokenPair:
-    source = app.current_event.request_context.identity.source_ip or "unknown"
-    return logic.login(body.email, body.password, source)
+    return logic.login(body.email, body.password, _source())
 
 
 @app.post(
@@ -156,6 +155,11 @@ def request_export():
 )
 def export_status(export_id: str = Path(max_length=64)) -> ExportStatus:
     return export.status(principal(app), export_id)
+
+
+def _source() -> str:
+    """The client's address, which failed logins and taken-email registrations count against."""
+    return app.current_event.request_context.identity.source_ip or "unknown"
 
 
 handler = lambda_handler(app, logic.obs)

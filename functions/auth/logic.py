@@ -3,6 +3,7 @@ service tokens and the KYC status that every other module's checks cascade from.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -22,8 +23,17 @@ from functions.auth.schemas import ClientCredentials, RegisterRequest, ServiceTo
 from functions.auth.tables import outbox, processed_events
 
 obs = for_module("auth")
-# Compared against when the email is unknown, so a login takes as long either way.
-_DUMMY_HASH = bcrypt.hashpw(b"finflow-timing-equaliser", bcrypt.gensalt(4))
+
+
+@functools.cache
+def _dummy_hash(rounds: int) -> bytes:
+    """Checked instead of a stored hash when the email is unknown: at the configured cost, so
+    a login takes as long whether or not the account exists (made once, on the first login)."""
+    return bcrypt.hashpw(b"finflow-timing-equaliser", bcrypt.gensalt(rounds))
+
+
+def _cost(password_hash: str) -> int:
+    return int(password_hash.split("$")[2])  # $2b$<cost>$<salt+hash>
 
 
 def _db():
@@ -49,7 +59,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register(req: RegisterRequest, roles: tuple[str, ...] = ("customer",)) -> User:
+def register(req: RegisterRequest, roles: tuple[str, ...] = ("customer",), source: str | None = None) -> User:
+    """`source`: the client's address. The contract answers a taken email 409, so registration
+    tells whether an email is registered; each 409 counts toward the source's login lock, so
+    asking costs the same budget as guessing at the login (None: an operator's bootstrap)."""
+    if source is not None:
+        with _db().connect() as conn:
+            refuse_if_locked(conn, [f"source:{source}"], "too many failed attempts; try again later")
     password_hash = bcrypt.hashpw(req.password.encode(), bcrypt.gensalt(settings().bcrypt_rounds)).decode()
     with _db().begin() as conn:
         row = store.insert_user(
@@ -60,11 +76,14 @@ def register(req: RegisterRequest, roles: tuple[str, ...] = ("customer",)) -> Us
             password_hash=password_hash,
             roles=list(roles),
         )
-        if row is None:
-            raise Problem(409, "a user with this email already exists")
-        user = _user(row)
-        # event-carried state: consumers (notification) keep the contact details they need
-        events.record(conn, outbox, "UserRegistered", user.model_dump(mode="json"))
+        if row is not None:
+            user = _user(row)
+            # event-carried state: consumers (notification) keep the contact details they need
+            events.record(conn, outbox, "UserRegistered", user.model_dump(mode="json"))
+    if row is None:
+        if source is not None:
+            count_failure([f"source:{source}"])
+        raise Problem(409, "a user with this email already exists")
     _publish()
     return user
 
@@ -98,16 +117,22 @@ def _tokens(conn, user, family_id: str) -> TokenPair:
 def login(email: str, password: str, source: str = "unknown") -> TokenPair:
     email = email.strip().lower()
     keys = [f"account:{email}", f"source:{source}"]
+    rounds = settings().bcrypt_rounds
+    dummy = _dummy_hash(rounds)  # before the lookup: whichever login comes first pays for it
     with _db().begin() as conn:
         # Same answer whether or not the account exists, and no password is checked.
         refuse_if_locked(conn, keys, "too many failed logins; try again later")
         creds = store.credentials_by_email(conn, email)
-        hashed = creds.password_hash.encode() if creds else _DUMMY_HASH
+        hashed = creds.password_hash.encode() if creds else dummy
         given = password.encode()
         # bcrypt reads only 72 bytes and registration refuses longer passwords, so a longer
         # one can never be right (checked after bcrypt, so the time taken stays the same)
         if bcrypt.checkpw(given[:72], hashed) and len(given) <= 72 and creds is not None:
             store.clear_failures(conn, keys[0])
+            if _cost(creds.password_hash) != rounds:
+                # A hash from before BCRYPT_ROUNDS changed would answer a wrong password faster
+                # or slower than the dummy does an unknown email: brought to the cost at hand.
+                store.set_password_hash(conn, creds.id, bcrypt.hashpw(given, bcrypt.gensalt(rounds)).decode())
             return _new_session(conn, store.user_by_id(conn, creds.id))
     count_failure(keys)
     raise Problem(401, "invalid email or password")
@@ -121,30 +146,39 @@ def refuse_if_locked(conn, keys: list[str], detail: str) -> None:
 
 
 def count_failure(keys: list[str]) -> None:
+    """One more failure for each key: `account:<email>` (existing or not) or `source:<address>`."""
     s = settings()
+    limits = {"account": s.login_max_failures_per_account, "source": s.login_max_failures_per_source}
     with _db().begin() as conn:
-        for key, limit in zip(keys, (s.login_max_failures_per_account, s.login_max_failures_per_source), strict=False):
+        for key in keys:
             store.count_failure(
-                conn, key, window_seconds=s.login_failure_window_seconds, limit=limit, lock_seconds=s.login_lock_seconds
+                conn,
+                key,
+                window_seconds=s.login_failure_window_seconds,
+                limit=limits[key.partition(":")[0]],
+                lock_seconds=s.login_lock_seconds,
             )
+
+
+# One answer for every refresh token that does not work: an unknown, expired, revoked or
+# reused one look alike to whoever sends it (the reuse is logged for the operators).
+_REFRESH_REFUSED = "refresh token is invalid, expired, revoked or reused"
 
 
 def refresh(token: str) -> TokenPair:
     with _db().begin() as conn:
         row = store.refresh_for_update(conn, _hash(token))
-        if row is None or row.revoked_at is not None:
-            raise Problem(401, "refresh token is invalid or revoked")
+        if row is None or row.revoked_at is not None or (row.used_at is None and row.expires_at <= datetime.now(UTC)):
+            raise Problem(401, _REFRESH_REFUSED)
         if row.used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole session.
             store.revoke_family(conn, row.family_id)
-        elif row.expires_at <= datetime.now(UTC):
-            raise Problem(401, "refresh token expired")
         else:
             store.mark_used(conn, row.token_hash)
             return _tokens(conn, store.user_by_id(conn, row.user_id), row.family_id)
     # only reuse gets here, after the commit, so the revocation sticks
     obs.logger.warning("refresh token reuse: session family revoked", extra={"family_id": row.family_id})
-    raise Problem(401, "refresh token reuse detected; the session has been revoked")
+    raise Problem(401, _REFRESH_REFUSED)
 
 
 def logout(p: Principal, token: str) -> None:

@@ -37,6 +37,10 @@ def credentials_by_email(conn: Connection, email: str) -> Row | None:
     ).first()
 
 
+def set_password_hash(conn: Connection, user_id: str, password_hash: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
 def set_roles(conn: Connection, user_id: str, roles: list[str]) -> Row | None:
     return conn.execute(
         update(users).where(users.c.id == user_id).values(roles=roles).returning(*_USER_COLUMNS)
