@@ -103,13 +103,20 @@ synth: install
 	CDK_OUTDIR=cdk.out $(PY) -m infra_cdk.app -c target=$(TARGET) -c stage=$(STAGE)
 	@ls cdk.out/*.template.json
 
+# STACKS="FinFlow-Payment ...": only those stacks (expand/contract: readers first); every deploy is
+# gated on the contracts the stage runs (tools/contracts_deploy.py) and records them once done.
+STACKS ?=
+CDK_STACKS = $(if $(STACKS),--exclusively $(STACKS),--all)
 deploy: install
-	$(CDK_CLI) deploy --all --no-notices --require-approval broadening -c target=aws -c stage=$(STAGE)
+	$(PY) -m tools.contracts_deploy gate --target aws --stage $(STAGE) --stacks "$(STACKS)"
+	$(CDK_CLI) deploy $(CDK_STACKS) --no-notices --require-approval broadening -c target=aws -c stage=$(STAGE)
+	$(PY) -m tools.contracts_deploy record --target aws --stage $(STAGE) --stacks "$(STACKS)"
 
 # Every stack on a running LocalStack (make localstack-up), then the deploy steps its community
 # edition cannot run as custom resources; outputs in .local/localstack-outputs.json.
 deploy-localstack: install
-	CDK_CLI_VERSION=$(CDK_CLI_VERSION) CDKLOCAL_VERSION=$(CDKLOCAL_VERSION) STAGE=$(STAGE) PY=$(PY) tools/localstack/deploy
+	CDK_CLI_VERSION=$(CDK_CLI_VERSION) CDKLOCAL_VERSION=$(CDKLOCAL_VERSION) STAGE=$(STAGE) PY=$(PY) STACKS="$(STACKS)" \
+	  tools/localstack/deploy
 
 # Reporting's read model rebuilt from the producers' outboxes (DATABASE_URL: what `make dev`
 # prints as "database"); ARGS="--order shuffled --seed 7", or "--source archive" in AWS.
@@ -140,7 +147,17 @@ bench: install
 # Blast radius of a change (CHANGE=auth, auth.UserView or auth.UserView.kyc_status); without
 # CHANGE, the module graph from the catalog: docs/cascade.svg and docs/cascade.md.
 cascade: install
-	$(PY) -m tools.cascade $(CHANGE)
+	$(PY) -m tools.cascade $(CHANGE) $(if $(BASE),--base $(BASE)) $(if $(DEPLOYED),--deployed $(DEPLOYED))
+
+# Every cross-module contract from the code into contracts/ (and events/schemas/): tools/contracts.py
+.PHONY: contracts contracts-check
+contracts: install
+	$(PY) -m tools.contracts
+
+# Contract changes between BASE (default: the last v* tag, else the merge base with main) and the
+# work tree: breaking ones must raise the contract's version and change every reader they reach.
+contracts-check: install
+	$(PY) -m tools.contracts_check $(if $(BASE),--base $(BASE))
 
 # Event JSON Schemas from the producer contracts: events/schemas/<DetailType>.json
 schemas: install

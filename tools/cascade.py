@@ -2,6 +2,8 @@
 
     python -m tools.cascade CHANGE          # make cascade CHANGE=auth | auth.UserView | auth.UserView.kyc_status
     python -m tools.cascade                 # make cascade: writes docs/cascade.svg and docs/cascade.md
+    python -m tools.cascade --base REF      # make cascade BASE=REF: deploy order for the contract changes since REF
+    python -m tools.cascade --deployed T-S  # make cascade DEPLOYED=localstack-dev: ... since that deploy
 
 CHANGE is a module (`auth`), one of its contracts (`auth.UserView`, `payment.PaymentCompleted`)
 or one field of it (`auth.UserView.kyc_status`). Everything printed comes from
@@ -402,10 +404,28 @@ def write_graph(docs: Path = ROOT / "docs") -> list[Path]:
     return paths
 
 
+def deploy_order(base: str | None, target: str | None) -> str:
+    """For the change set from `base` (a git ref) or from what `target` runs (recorded by the
+    deploy) to the work tree: which readers must deploy before which producer, and the order."""
+    from tools import contracts, contracts_check, contracts_deploy
+
+    old = contracts_check.at(base) if base else contracts_deploy.deployed(target)
+    if old is None:
+        return f"no contracts recorded at {base or target}: nothing to order\n"
+    lines = [f"Deploy order for the contract changes from {base or target} to the work tree:"]
+    lines += [f"  {line}" for line in contracts_deploy.order(old, contracts.generate())]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make cascade", description=__doc__.split("\n\n")[0])
     parser.add_argument("change", nargs="?", help="module, module.Contract or module.Contract.field")
+    parser.add_argument("--base", help="the deploy order for the contract changes since this git ref")
+    parser.add_argument("--deployed", help="the deploy order for the changes from what <target>-<stage> runs")
     args = parser.parse_args(argv)
+    if args.base or args.deployed:
+        sys.stdout.write(deploy_order(args.base, args.deployed))
+        return 0
     if args.change:
         sys.stdout.write(report(args.change))
         return 0
