@@ -127,9 +127,12 @@ def order(live: Contracts, new: Contracts) -> list[str]:
                 lines.append(f"{cid}: {reader} accepts both shapes: deploy it before {producer}")
             else:
                 lines.append(f"{cid}: {reader} does not accept both shapes yet: expand it first (read old and new)")
-    todo, seq = sorted(rank, key=rank.get), []
+    changed = {new.producer(c) for c in new.index if live.docs.get(c) != new.docs[c]} | {
+        r for c, reads in new.readers.items() for r, e in reads.items() if live.readers.get(c, {}).get(r) != e
+    }
+    todo, seq = [u for u in sorted(rank, key=rank.get) if u in changed], []
     while todo:
-        ready = next(u for u in todo if not (after.get(u, set()) - set(seq))) if todo else None
+        ready = next((u for u in todo if not (after.get(u, set()) & set(todo))), todo[0])
         seq.append(ready)
         todo.remove(ready)
     steps = []
@@ -137,7 +140,7 @@ def order(live: Contracts, new: Contracts) -> list[str]:
         stack = stack_of(u)
         if not steps or steps[-1] != stack:
             steps.append(stack)
-    return lines + ["deploy order: " + " -> ".join(dict.fromkeys(steps))]
+    return lines + ["deploy order: " + (" -> ".join(dict.fromkeys(steps)) or "nothing changed")]
 
 
 def main(argv: list[str] | None = None) -> int:
