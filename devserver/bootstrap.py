@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets as pysecrets
+from pathlib import Path
 
 from finflow.aws import client
 from finflow.config import settings
@@ -21,22 +23,47 @@ def _put_secret(name: str, value: dict) -> None:
         sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
 
 
-def create_secrets() -> dict[str, dict]:
-    """JWT signing keys, every module's client credentials and Auth's registry of them."""
+def create_secrets(kept: Path | None = None) -> dict[str, dict]:
+    """JWT signing keys, every module's client credentials and Auth's registry of them.
+
+    kept: a file that keeps them across restarts of the devserver (read when present, else
+    written once), so the tokens and credentials issued before a restart stay valid."""
+    if kept is not None and kept.exists():
+        values = json.loads(kept.read_text())
+    else:
+        values = _new_secrets()
+        if kept is not None:
+            _write_private(kept, json.dumps(values, indent=1))
+    for name, value in values.items():
+        _put_secret(name, value)
+    prefix = f"{settings().service_credentials_prefix}/"
+    return {name.removeprefix(prefix): value for name, value in values.items() if name.startswith(prefix)}
+
+
+def _new_secrets() -> dict[str, dict]:
     s = settings()
     key = generate_key()
-    _put_secret(s.jwt_keys_secret_id, KeyRing(active_kid=key.kid, keys=(key,)).to_secret())
-    registry, credentials = {}, {}
+    values = {s.jwt_keys_secret_id: KeyRing(active_kid=key.kid, keys=(key,)).to_secret()}
+    registry = {}
     for m in catalog.MODULES:
         cred = {"client_id": f"svc-{m.key}", "client_secret": pysecrets.token_urlsafe(32)}
-        credentials[m.key] = cred
-        _put_secret(f"{s.service_credentials_prefix}/{m.key}", cred)
+        values[f"{s.service_credentials_prefix}/{m.key}"] = cred
         registry[cred["client_id"]] = {
             "module": m.key,
             "secret_sha256": hashlib.sha256(cred["client_secret"].encode()).hexdigest(),
         }
-    _put_secret(s.service_clients_secret_id, {"clients": registry})
-    return credentials
+    values[s.service_clients_secret_id] = {"clients": registry}
+    return values
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Readable by this user only (it holds private keys), and whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(text)
+    partial.replace(path)
 
 
 def queue_name(consumer: str, producer: str) -> str:

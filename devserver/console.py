@@ -7,15 +7,19 @@ POST /_dev/modules/<key>/down          take every function of a module down
 POST /_dev/modules/<key>/up            bring it back
 GET  /_dev/throttle                    the gateway's throttling {rate, burst}
 PUT  /_dev/throttle {rate, burst}      change it (a full bucket), e.g. to see 429s at once
+GET  /_dev/workers                     every function's live worker processes: pid, busy or idle
+POST /_dev/postgres/restart            crash and restart the embedded PostgreSQL
+POST /_dev/aws/down, /_dev/aws/up      stop the local AWS endpoint (moto; what it holds stays), start it
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from werkzeug.wrappers import Request, Response
 
-from devserver import tracing
+from devserver import trace_formats, tracing
 from devserver.gateway import problem
 from devserver.throttle import TokenBucket
 
@@ -25,8 +29,17 @@ EDGE_FUNCTIONS = {"auth.authorizer"}
 
 
 class Console:
-    def __init__(self, pools: dict, module_keys: list[str], throttle: TokenBucket | None = None):
+    def __init__(
+        self,
+        pools: dict,
+        module_keys: list[str],
+        throttle: TokenBucket | None = None,
+        faults: dict[str, Callable[[], dict]] | None = None,
+    ):
+        """faults: system-wide failures by route ("postgres/restart", "aws/down", ...), each
+        answering what it did."""
         self.pools, self.module_keys, self.throttle = pools, module_keys, throttle
+        self.faults = faults or {}
 
     def __call__(self, request: Request) -> Response:
         parts = [p for p in request.path.split("/") if p][1:]
@@ -42,6 +55,14 @@ class Console:
                 if request.method != "POST":
                     return problem(405, "Method Not Allowed", f"use POST /_dev/modules/{parts[1]}/{parts[2]}")
                 return self.switch(parts[1], parts[2] == "up")
+        if parts == ["workers"] and request.method == "GET":
+            return _json(
+                {"functions": {p.name: {"deaths": p.deaths, "workers": p.workers()} for p in self.pools.values()}}
+            )
+        if "/".join(parts) in self.faults:
+            if request.method != "POST":
+                return problem(405, "Method Not Allowed", f"use POST {request.path}")
+            return self.inject("/".join(parts))
         if parts == ["throttle"] and self.throttle is not None and request.method in ("GET", "PUT"):
             return self.set_throttle(request) if request.method == "PUT" else _json(self.throttle.settings())
         return problem(404, "Not Found", f"no route for {request.method} {request.path}")
@@ -59,23 +80,35 @@ class Console:
     def traces(self, request: Request) -> Response:
         collector = tracing.active()
         if collector is None:
-            return problem(503, "Service Unavailable", "tracing is off (POWERTOOLS_TRACE_DISABLED=true)")
+            return problem(503, "Service Unavailable", "tracing is off (OTEL_SDK_DISABLED=true)")
         limit = request.args.get("limit", "50")
         return _json({"traces": collector.recent(int(limit) if limit.isdigit() else 50)})
 
     def trace(self, key: str, fmt: str) -> Response:
         collector = tracing.active()
         if collector is None:
-            return problem(503, "Service Unavailable", "tracing is off (POWERTOOLS_TRACE_DISABLED=true)")
+            return problem(503, "Service Unavailable", "tracing is off (OTEL_SDK_DISABLED=true)")
         trace_ids = collector.trace_ids_for(key)
         if not trace_ids:
             return problem(404, "Not Found", f"no trace or correlation id {key!r} among the recent traces")
+        if fmt == "otlp":  # for Jaeger UI (trace_formats)
+            return _json(trace_formats.otlp([d for tid in trace_ids for d in collector.docs(tid)]))
         tree = tracing.build_tree(trace_ids, collector)
         if fmt == "text":
             return Response(tracing.render(tree), content_type="text/plain; charset=utf-8")
+        if fmt == "chrome":  # for Perfetto / chrome://tracing
+            return _json(trace_formats.chrome(tree))
         return _json(tree)
 
     # -- failure injection ------------------------------------------------------------------
+    def inject(self, fault: str) -> Response:
+        try:
+            done = self.faults[fault]()
+        except Exception as exc:  # the devserver's own tooling: say why, keep serving
+            return problem(500, "Internal Server Error", f"{fault} failed: {exc}")
+        print(f"[chaos] {fault}: {done}", flush=True)
+        return _json(done)
+
     def _functions(self, key: str) -> dict:
         return {
             name: pool

@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
@@ -35,6 +36,7 @@ _SOCKET_MAX = 107  # sun_path is 108 bytes including the trailing NUL
 _lock = threading.Lock()
 _urls: dict[pathlib.Path, str] = {}
 _handles: list = []  # pgserver handles; their own atexit hook stops the server
+_restarts: dict[pathlib.Path, Callable[[], None]] = {}  # data_dir -> restart the server this process started
 
 
 def server_url(data_dir: pathlib.Path) -> str:
@@ -47,6 +49,16 @@ def server_url(data_dir: pathlib.Path) -> str:
         if data_dir not in _urls:
             _urls[data_dir] = _start(data_dir)
         return _urls[data_dir]
+
+
+def restart(data_dir: pathlib.Path) -> None:
+    """Crash and restart the embedded server of `data_dir` (pg_ctl restart -m immediate: every
+    connection dropped, uncommitted work gone, recovery from the WAL), as a database failover
+    looks to its clients. Only a server this process started."""
+    data_dir = pathlib.Path(data_dir).expanduser().resolve()
+    if data_dir not in _restarts:
+        raise RuntimeError(f"no embedded PostgreSQL started by this process in {data_dir}")
+    _restarts[data_dir]()
 
 
 def ensure_database(server_url: str, name: str) -> str:
@@ -89,11 +101,22 @@ def _start(data_dir: pathlib.Path) -> str:
             # server as OS user "pgserver" and chmods data_dir's ancestors g+rx,o+rx.
             srv = pgserver.get_server(data_dir, cleanup_mode="stop")
             _handles.append(srv)
+            _restarts[data_dir] = lambda: _restart_pgserver(srv)
             return _socket_url(srv.get_postmaster_info().socket_dir)
     bindir = _find_bindir()
     if bindir is None:
         raise RuntimeError(NO_PG)
     return _start_binaries(bindir, data_dir)
+
+
+def _restart_pgserver(srv) -> None:
+    from pgserver._commands import pg_ctl
+
+    # restart keeps the options the server was started with (postmaster.opts); -l keeps its log file
+    pg_ctl(
+        ["-w", "-m", "immediate", "-l", str(srv.log), "restart"], pgdata=srv.pgdata, user=srv.system_user, timeout=60
+    )
+    srv.ensure_postgres_running()  # the new postmaster's pid, which pgserver stops at exit
 
 
 def _find_bindir() -> pathlib.Path | None:
@@ -173,5 +196,12 @@ def _start_binaries(bindir: pathlib.Path, data_dir: pathlib.Path) -> str:
             tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
             raise RuntimeError(f"pg_ctl start failed for {data_dir}:\n{r.stderr}\n{tail}")
         atexit.register(pg, "pg_ctl", "-D", str(data_dir), "-m", "fast", "-w", "stop")
+
+        def restart() -> None:
+            r = pg("pg_ctl", "-D", str(data_dir), "-l", str(logfile), "-m", "immediate", "-w", "restart")
+            if r.returncode:
+                raise RuntimeError(f"pg_ctl restart failed for {data_dir}:\n{r.stderr}")
+
+        _restarts[data_dir] = restart
         log.info("started PostgreSQL (%s) in %s, socket dir %s", bindir, data_dir, sock_dir)
         return _socket_url(sock_dir)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-from devserver.workers import FunctionPool, InvocationError, Throttled
+from devserver.workers import FunctionPool, InvocationError, Throttled, WorkerDied
 
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 
@@ -59,16 +60,22 @@ class LambdaApi:
         except ValueError:
             return _error(400, "InvalidRequestContentException", "Could not parse request body into json")
         headers = {k.lower(): v for k, v in ((event.get("headers") or {}) if isinstance(event, dict) else {}).items()}
-        # the caller's X-Ray header: set by the X-Ray SDK on the Invoke request, else the one it sent on
-        trace = request.headers.get("X-Amzn-Trace-Id") or headers.get("x-amzn-trace-id")
+        # the caller's trace context: the one its call's span put in the event (finflow.tracing), else
+        # the Invoke request's (botocore adds the caller's own Lambda header, as the Lambda service reads it)
+        trace = headers.get("x-amzn-trace-id") or request.headers.get("X-Amzn-Trace-Id")
         try:
             result = pool.invoke(event, trace=trace)
         except Throttled as exc:
             return _error(429, "TooManyRequestsException", str(exc))
         except InvocationError as exc:
-            # what Lambda answers for a function that raised: 200, the error in the payload
+            # what Lambda answers for a function that raised or whose runtime died (killed, out of
+            # memory): 200, the error in the payload
             print(f"[lambda] {name} failed: {str(exc).splitlines()[0]}", flush=True)
-            error = {"errorMessage": str(exc).splitlines()[0], "errorType": "Unhandled"}
+            kind = "Runtime.ExitError" if isinstance(exc, WorkerDied) else "Unhandled"
+            message = str(exc).splitlines()[0]
+            if isinstance(exc, WorkerDied):
+                message = f"RequestId: {uuid.uuid4()} Error: {message}"
+            error = {"errorMessage": message, "errorType": kind}
             return Response(
                 json.dumps(error),
                 content_type="application/json",

@@ -10,13 +10,15 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devserver import tracing
+from devserver import aws_state, embedded_postgres, tracing
+from devserver.aws_endpoint import LocalAws
 from devserver.console import Console
 from devserver.embedded_postgres import ensure_database, server_url
 from devserver.gateway import Gateway
@@ -25,6 +27,7 @@ from devserver.terminal import AccessLog
 from devserver.throttle import TokenBucket
 from devserver.workers import FunctionPool
 from finflow.contracts import calls
+from finflow.tracing import PROPAGATORS
 from functions import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,15 +75,18 @@ class DevSystem:
         self.stop_event = threading.Event()
         self.pools: dict[str, FunctionPool] = {}
         self.servers: list[tuple[str, BaseWSGIServer]] = []
-        self.moto = None
+        self.threads: list[threading.Thread] = []  # event delivery and the scheduler
+        self.moto: LocalAws | None = None  # the AWS endpoint, when it is ours (no AWS_ENDPOINT_URL)
         self.modules = built_modules()
         self.collector: tracing.Collector | None = None
+        self.embedded_pg = False
 
     # -- start-up, in dependency order ----------------------------------------------
     def start(self, progress: Callable[[str, str], None] = lambda step, detail: None) -> DevSystem:
         """progress(step, detail): told as each step is done (`make dev` prints a line for each)."""
         o = self.options
         self._check_ports()
+        self.embedded_pg = not os.environ.get("DATABASE_URL")
         pg = server_url(o.data_dir / "pg")
         progress("PostgreSQL", "DATABASE_URL" if os.environ.get("DATABASE_URL") else f"embedded, {o.data_dir}/pg")
         self._environment(pg)
@@ -88,17 +94,31 @@ class DevSystem:
         progress("migrations", " ".join(self._migrate(pg)))
         from devserver import bootstrap
 
-        bootstrap.create_secrets()
+        bootstrap.create_secrets(kept=self.state_dir / aws_state.SECRETS)
         bootstrap.create_storage()
         self.queues = bootstrap.create_event_routing()
+        restored = aws_state.restore(self.state_dir) if self.moto else {}
         self._bootstrap_admin()
-        progress("AWS resources", f"secrets, buckets, {sum(map(len, self.queues.values()))} event queues, admin user")
+        kept = (
+            ", kept: {objects} S3 objects, {messages} queued messages".format(**restored)
+            if any(restored.values())
+            else ""
+        )
+        progress(
+            "AWS resources",
+            f"secrets, buckets, {sum(map(len, self.queues.values()))} event queues, admin user{kept}",
+        )
         self._start_functions()
         progress("workers", f"{len(self.pools)} functions; the API and authorizer ones warm")
         self._start_delivery()
         self._start_servers()
         progress("HTTP", f"{len(self.servers)} ports from {o.port_base}")
         return self
+
+    @property
+    def state_dir(self) -> Path:
+        """What the AWS endpoint held, kept across restarts (devserver.aws_state)."""
+        return self.options.data_dir / "aws-state"
 
     def _check_ports(self) -> None:
         o = self.options
@@ -107,6 +127,9 @@ class DevSystem:
             ports.append(o.port_base + 10)
         for port in ports:
             with socket.socket() as probe:
+                # as the servers bind (werkzeug's allow_reuse_address): the connections a previous
+                # run closed (TIME_WAIT) do not hold a port, a server still listening does
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind((o.host, port))
                 except OSError:
@@ -128,34 +151,32 @@ class DevSystem:
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "KYC_AUTO_VERIFY": "true",
-            "POWERTOOLS_TRACE_DISABLED": "false",
+            "OTEL_SDK_DISABLED": "false",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
         # the user may tune these; where the modules and their database are is ours to say
         tunable = {
             "KYC_AUTO_VERIFY",
-            "POWERTOOLS_TRACE_DISABLED",
+            "OTEL_SDK_DISABLED",
             "POWERTOOLS_METRICS_DISABLED",
             "POWERTOOLS_LOG_LEVEL",
         }
         env = {k: os.environ.get(k, v) if k in tunable else v for k, v in env.items()} | o.env
         if not os.environ.get("AWS_ENDPOINT_URL"):
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every AWS call otherwise
-            from moto.server import ThreadedMotoServer
-
-            self.moto = ThreadedMotoServer(ip_address=o.host, port=o.port_base + 10, verbose=False)
-            self.moto.start()
+            self.moto = LocalAws(o.host, o.port_base + 10).start()
             env |= {
-                "AWS_ENDPOINT_URL": f"http://{o.host}:{o.port_base + 10}",
+                "AWS_ENDPOINT_URL": self.moto.url,
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
             }
-        if env["POWERTOOLS_TRACE_DISABLED"].lower() != "true":
-            # the X-Ray daemon stand-in: the functions' SDK sends its documents here
+        if env["OTEL_SDK_DISABLED"].lower() != "true":
+            # the functions' spans come here (devserver.function_tracing), their context travels in
+            # W3C's and X-Ray's headers: as ADOT is configured on AWS (infra_cdk.lambdas)
             self.collector = tracing.Collector(o.host).start()
             tracing.activate(self.collector)
-            env |= {"AWS_XRAY_DAEMON_ADDRESS": self.collector.address, "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}
+            env |= {"AWS_XRAY_DAEMON_ADDRESS": self.collector.address, "OTEL_PROPAGATORS": PROPAGATORS}
         os.environ.update(env)  # inherited by every worker process
         from finflow import aws, config
 
@@ -203,7 +224,7 @@ class DevSystem:
         for module, urls in self.queues.items():
             pool = self.pools.get(f"{module}.events")
             for url in urls if pool else ():
-                QueuePoller(url, pool, self.stop_event).start()
+                self.threads.append(QueuePoller(url, pool, self.stop_event))
         jobs = []
         for m in self.modules:
             for fn in m.functions:
@@ -212,12 +233,14 @@ class DevSystem:
                     # sweepers run often locally so events are never held up for a minute
                     period = self.options.sweep_seconds if fn.name == "outbox-sweeper" else fn.schedule_minutes * 60
                     jobs.append((pool, period))
-        Scheduler(jobs, self.stop_event).start()
+        self.threads.append(Scheduler(jobs, self.stop_event))
+        for thread in self.threads:
+            thread.start()
 
     def _start_servers(self) -> None:
         o = self.options
         self.throttle = TokenBucket(o.rate_limit, o.burst_limit)  # one stage: the seed ports count too
-        console = Console(self.pools, [m.key for m in self.modules], self.throttle)
+        console = Console(self.pools, [m.key for m in self.modules], self.throttle, faults=self._faults())
         apps = [
             (
                 "gateway",
@@ -238,6 +261,29 @@ class DevSystem:
             server = make_server(o.host, port, AccessLog(app, name), threaded=True)
             threading.Thread(target=server.serve_forever, name=f"http-{name}", daemon=True).start()
             self.servers.append((name, server))
+
+    def _faults(self) -> dict[str, Callable[[], dict]]:
+        """The system-wide failures the console injects (POST /_dev/<name>): a module down is the console's own."""
+        faults: dict[str, Callable[[], dict]] = {}
+        if self.embedded_pg:
+            faults["postgres/restart"] = self._restart_postgres
+        if self.moto:
+            faults["aws/down"] = self._aws_down
+            faults["aws/up"] = self._aws_up
+        return faults
+
+    def _aws_down(self) -> dict:
+        self.moto.stop()
+        return {"aws_endpoint": "down"}
+
+    def _aws_up(self) -> dict:
+        self.moto.start()
+        return {"aws_endpoint": "up"}
+
+    def _restart_postgres(self) -> dict:
+        started = time.monotonic()
+        embedded_postgres.restart(self.options.data_dir / "pg")
+        return {"postgres": "restarted", "seconds": round(time.monotonic() - started, 2)}
 
     # -- runtime -----------------------------------------------------------------------
     def health(self) -> dict:
@@ -261,7 +307,7 @@ class DevSystem:
         traces = (
             f"http://{o.host}:{o.port_base}/_dev/traces  (python -m devserver.trace <id>)"
             if self.collector
-            else "off (POWERTOOLS_TRACE_DISABLED=true)"
+            else "off (OTEL_SDK_DISABLED=true)"
         )
         lines.append(f"traces           {traces}")
         lines.append(
@@ -275,10 +321,21 @@ class DevSystem:
         lines.append(f"database         {database}  (DATABASE_URL: one database per module{prefix})")
         return lines
 
-    def stop(self) -> None:
-        self.stop_event.set()
+    def stop(self, patience: float = 30.0) -> None:
+        """Requests first, then event delivery and the scheduler, then what is still running;
+        then what the AWS endpoint holds is saved (devserver.aws_state) and everything stops."""
+        deadline = time.monotonic() + patience
         for _, server in self.servers:
             server.shutdown()
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        while any(pool.busy() for pool in self.pools.values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.moto:
+            self.moto.start()  # back up if a failure test left it down
+            saved = aws_state.save(self.state_dir)
+            print(f"kept for the next start: {saved['objects']} S3 objects, {saved['messages']} queued messages")
         stopping = [threading.Thread(target=pool.stop) for pool in self.pools.values()]
         for t in stopping:  # all pools at once, as above for each pool's workers
             t.start()

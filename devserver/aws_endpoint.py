@@ -1,0 +1,49 @@
+"""moto's server as the local AWS endpoint, in this process.
+
+moto keeps every resource in this process's memory (its backends), not in the server: a
+stop closes the port (callers get "connection refused", as from an unreachable endpoint)
+and a start serves the same resources again. So `down`/`up` is an outage, not a reset.
+What must outlive the process itself is saved by devserver.aws_state.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class LocalAws:
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def up(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> LocalAws:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        with self._lock:
+            if self._server is None:
+                app = DomainDispatcherApplication(create_backend_app)
+                server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+                self._thread = threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True)
+                self._thread.start()
+                self._server = server
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            server, self._server = self._server, None
+            if server is not None:
+                server.shutdown()
+                server.server_close()  # the port closes: callers are refused, not left waiting
+                self._thread.join(timeout=5)
