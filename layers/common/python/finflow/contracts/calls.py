@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import get_args
+
+from finflow.contracts.producers import RefusalRule
 
 
 @dataclass(frozen=True)
@@ -47,20 +50,7 @@ def _token(caller: str) -> Call:
 # Wallet's refusals of a posting (problem `type` codes, with PostingRefusal's members): each
 # refuses the payment in Payment's words (functions/payment/rules.py refusal), except
 # `conflict` (a reused posting id) and `invalid-posting`, which leave it pending for a human.
-POSTING_REFUSALS = (
-    "kyc-required",
-    "not-found",
-    "not-owner",
-    "wallet-frozen",
-    "wallet-closed",
-    "wallet-not-active",
-    "same-wallet",
-    "currency-mismatch",
-    "invalid-amount",
-    "insufficient-funds",
-    "invalid-posting",
-    "conflict",
-)
+POSTING_REFUSALS = (*get_args(RefusalRule), "invalid-posting", "conflict")
 
 CALLS: tuple[Call, ...] = (
     # Wallet: the KYC gate asks Auth when its replica cannot answer (functions/wallet/logic.py kyc_of)

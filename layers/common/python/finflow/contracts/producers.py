@@ -16,7 +16,8 @@ AmlSeverity = Literal["low", "medium", "high"]
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: ~60 models, each function validates a few of them; the rest cost nothing at import
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 # --- synchronous views ---------------------------------------------------------------
