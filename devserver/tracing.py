@@ -1,20 +1,22 @@
-"""Local X-Ray: a daemon stand-in that collects what the tracing SDK emits, and trace trees.
+"""Local tracing: the collector of the functions' OpenTelemetry spans, and trace trees.
 
-In AWS, the functions' X-Ray SDK (through Powertools Tracer) sends subsegment documents to
-the X-Ray daemon over UDP, and API Gateway and the Lambda service write the segments the
-SDK cannot (the gateway's, and each invocation's function segment). Locally the devserver
-plays those parts: the gateway and the worker pools write those segments here, and a UDP
-collector receives the SDK's documents (the daemon protocol: a header line
-`{"format":"json","version":1}`, a newline, then one segment document).
+In AWS, ADOT's SDK in each function sends its spans to X-Ray, and API Gateway and the Lambda
+service write the segments the functions cannot (the stage's, and each invocation's). Locally the
+devserver plays those parts: the gateway and the worker pools write those spans here, and a UDP
+collector receives the functions' spans (one JSON document per datagram, devserver.function_tracing)
+at AWS_XRAY_DAEMON_ADDRESS, where ADOT's exporter sends them in a Lambda environment.
 
-Traces are kept in memory, the newest MAX_TRACES only, and assembled into trees by trace
-id; a correlation id (annotation `correlation_id`) finds the traces it touched.
+Traces are kept in memory, the newest MAX_TRACES only, keyed by their X-Ray form (`1-<8 hex>-<24
+hex>`, what X-Amzn-Trace-Id and the X-Ray console show; the W3C form, 32 hex digits, finds them too)
+and assembled into trees; a correlation id (span attribute `correlation_id`) finds the traces it
+touched. devserver.trace_formats writes them for standard viewers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import threading
@@ -24,6 +26,8 @@ from collections import OrderedDict
 MAX_TRACES = 500
 MAX_DOCS_PER_TRACE = 2000
 HEADER = "X-Amzn-Trace-Id"
+LAMBDA, STAGE = "AWS::Lambda::Function", "AWS::ApiGateway::Stage"
+_W3C_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 # -- trace ids and headers (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html) --
@@ -35,6 +39,11 @@ def new_root() -> str:
 
 def new_id() -> str:
     return secrets.token_hex(8)
+
+
+def xray_root(trace_id: str) -> str:
+    """A W3C trace id (32 hex) in X-Ray's form; one already in that form is returned as is."""
+    return f"1-{trace_id[:8]}-{trace_id[8:]}" if _W3C_ID.match(trace_id) else trace_id
 
 
 def parse(header: str | None) -> dict[str, str]:
@@ -60,7 +69,7 @@ def sampled(trace: str | None) -> bool:
 
 
 class Collector:
-    """The daemon stand-in: documents by trace id, newest traces kept."""
+    """Span documents by trace, newest traces kept."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self._traces: OrderedDict[str, list[dict]] = OrderedDict()
@@ -70,7 +79,7 @@ class Collector:
         self.sock.settimeout(0.5)
         self.address = "{}:{}".format(*self.sock.getsockname())
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._receive, name="xray-collector", daemon=True)
+        self._thread = threading.Thread(target=self._receive, name="trace-collector", daemon=True)
 
     def start(self) -> Collector:
         self._thread.start()
@@ -92,22 +101,22 @@ class Collector:
             self.add_datagram(data)
 
     def add_datagram(self, data: bytes) -> None:
-        head, _, body = data.decode("utf-8", "replace").partition("\n")
         try:
-            if json.loads(head).get("format") != "json":
-                return
-            self.add(json.loads(body))
-        except (ValueError, AttributeError):
-            return  # not a daemon document: ignore, as the daemon would
+            doc = json.loads(data)
+        except ValueError:
+            return  # not a span document: ignored
+        if isinstance(doc, dict):
+            self.add(doc)
 
     def add(self, doc: dict) -> None:
         trace_id = doc.get("trace_id")
-        if not trace_id or not doc.get("id"):
+        if not isinstance(trace_id, str) or not doc.get("span_id"):
             return
+        root = xray_root(trace_id)
         with self._lock:
-            docs = self._traces.get(trace_id)
+            docs = self._traces.get(root)
             if docs is None:
-                docs = self._traces[trace_id] = []
+                docs = self._traces[root] = []
                 while len(self._traces) > MAX_TRACES:
                     self._traces.popitem(last=False)
             if len(docs) < MAX_DOCS_PER_TRACE:
@@ -115,14 +124,14 @@ class Collector:
 
     def docs(self, trace_id: str) -> list[dict]:
         with self._lock:
-            return list(self._traces.get(trace_id, ()))
+            return list(self._traces.get(xray_root(trace_id), ()))
 
     def trace_ids_for(self, key: str) -> list[str]:
-        """The trace ids of `key`: itself if it is a trace id we hold, else every trace that
-        carries it as correlation id (oldest first)."""
+        """The traces of `key` (X-Ray form): itself if it is a trace id we hold, else every trace
+        that carries it as correlation id (oldest first)."""
         with self._lock:
-            if key in self._traces:
-                return [key]
+            if xray_root(key) in self._traces:
+                return [xray_root(key)]
             items = list(self._traces.items())
         return [tid for tid, docs in items if key in _correlations(docs)]
 
@@ -135,77 +144,60 @@ class Collector:
 # -- trees -------------------------------------------------------------------------------
 
 
-def _walk(doc: dict):
-    yield doc
-    for child in doc.get("subsegments") or ():
-        yield from _walk(child)
-
-
 def _correlations(docs: list[dict]) -> list[str]:
     found: list[str] = []
     for doc in docs:
-        for entity in _walk(doc):
-            cid = (entity.get("annotations") or {}).get("correlation_id")
-            if cid and cid not in found:
-                found.append(cid)
+        cid = (doc.get("attributes") or {}).get("correlation_id")
+        if cid and cid not in found:
+            found.append(cid)
     return found
 
 
-def _node(entity: dict, trace_id: str) -> dict:
-    http = entity.get("http") or {}
-    request, response = http.get("request") or {}, http.get("response") or {}
-    start, end = entity.get("start_time"), entity.get("end_time")
+def _node(doc: dict, trace_id: str) -> dict:
+    attributes = doc.get("attributes") or {}
+    start, end = doc.get("start"), doc.get("end")
+    status = attributes.get("http.response.status_code")
+    refused = isinstance(status, int) and 400 <= status < 500
+    failed = doc.get("status") == "error"
+    kind = doc.get("origin") or ("sql" if "db.system" in attributes else doc.get("kind", "internal"))
     node = {
-        "id": entity["id"],
+        "id": doc["span_id"],
         "trace_id": trace_id,
-        "name": entity.get("name", "?"),
-        "kind": entity.get("origin") or ("subsegment" if entity.get("type") == "subsegment" else "segment"),
+        "name": doc.get("name", "?"),
+        "service": doc.get("service"),
+        "kind": kind,
         "start_time": start,
         "end_time": end,
         "duration_ms": round((end - start) * 1000, 1) if start and end else None,
-        "in_progress": bool(entity.get("in_progress")),
-        "error": bool(entity.get("error")),
-        "fault": bool(entity.get("fault")),
+        "in_progress": False,  # spans are exported when they end
+        "error": bool(doc.get("error", failed and refused)),
+        "fault": bool(doc.get("fault", failed and not refused)),
         "children": [],
     }
-    if request or response:
-        node["http"] = {
-            k: v
-            for k, v in {
-                "method": request.get("method"),
-                "url": request.get("url"),
-                "status": response.get("status"),
-            }.items()
-            if v is not None
-        }
-    if entity.get("annotations"):
-        node["annotations"] = entity["annotations"]
-    if entity.get("namespace") == "remote" and "sql" in entity:
-        node["kind"] = "sql"
-    if entity.get("namespace") == "aws":
-        node["kind"] = "aws"
+    http = {
+        k: v
+        for k, v in {
+            "method": attributes.get("http.request.method"),
+            "url": attributes.get("url.path"),
+            "status": status,
+        }.items()
+        if v is not None
+    }
+    if http:
+        node["http"] = http
+    if attributes:
+        node["attributes"] = attributes
     return node
 
 
 def build_tree(trace_ids: list[str], collector: Collector) -> dict:
-    """One forest over the given traces: every entity under its parent, roots by start time."""
+    """One forest over the given traces: every span under its parent, roots by start time."""
     nodes: dict[str, dict] = {}
     parents: dict[str, str | None] = {}
-    for trace_id in trace_ids:
-        for doc in collector.docs(trace_id):
-
-            def visit(entity: dict, parent_id: str | None, trace_id: str = trace_id) -> None:
-                node = _node(entity, trace_id)
-                if entity["id"] in nodes:  # an in-progress copy streamed earlier: the newer wins
-                    node["children"] = nodes[entity["id"]]["children"]
-                nodes[entity["id"]] = node
-                parents[entity["id"]] = parent_id
-                for child in entity.get("subsegments") or ():
-                    visit(child, entity["id"])
-
-            visit(doc, doc.get("parent_id"))
-    for node in nodes.values():
-        node["children"] = []
+    docs = [(tid, d) for tid in trace_ids for d in collector.docs(tid)]
+    for trace_id, doc in docs:
+        nodes[doc["span_id"]] = _node(doc, trace_id)
+        parents[doc["span_id"]] = doc.get("parent_id")
     roots = []
     for node_id, node in nodes.items():
         parent = nodes.get(parents.get(node_id) or "")
@@ -214,34 +206,33 @@ def build_tree(trace_ids: list[str], collector: Collector) -> dict:
     for node in nodes.values():
         node["children"].sort(key=key)
     roots.sort(key=key)
-    docs = [d for tid in trace_ids for d in collector.docs(tid)]
     return {
         "trace_ids": trace_ids,
-        "correlation_ids": _correlations(docs),
-        "services": sorted({n["name"] for n in nodes.values() if n["kind"] == "AWS::Lambda::Function"}),
+        "correlation_ids": _correlations([d for _, d in docs]),
+        "services": sorted({n["name"] for n in nodes.values() if n["kind"] == LAMBDA}),
         "segments": len(nodes),
         "roots": roots,
     }
 
 
 def summary(trace_id: str, docs: list[dict]) -> dict:
-    segments = [d for d in docs if d.get("type") != "subsegment"]
-    starts = [d["start_time"] for d in docs if d.get("start_time")]
-    ends = [d["end_time"] for d in docs if d.get("end_time")]
-    first = min(segments or docs, key=lambda d: d.get("start_time") or 0)
+    platform = [d for d in docs if d.get("origin")]
+    starts = [d["start"] for d in docs if d.get("start")]
+    ends = [d["end"] for d in docs if d.get("end")]
+    first = min(platform or docs, key=lambda d: d.get("start") or 0)
     return {
         "trace_id": trace_id,
         "correlation_ids": _correlations(docs),
         "entry": first.get("name"),
         "start_time": min(starts) if starts else None,
         "duration_ms": round((max(ends) - min(starts)) * 1000, 1) if starts and ends else None,
-        "functions": sorted({d["name"] for d in segments if d.get("origin") == "AWS::Lambda::Function"}),
+        "functions": sorted({d["name"] for d in platform if d.get("origin") == LAMBDA}),
         "documents": len(docs),
     }
 
 
 def render(tree: dict) -> str:
-    """The tree as text: one line per segment, SQL subsegments folded into a count."""
+    """The tree as text: one line per span, SQL spans folded into a count."""
     roots = tree["roots"]
     if not roots:
         return "no trace found\n"
@@ -250,7 +241,7 @@ def render(tree: dict) -> str:
 
     def label(n: dict) -> str:
         bits = [n["name"]]
-        kind = {"AWS::Lambda::Function": "lambda", "AWS::ApiGateway::Stage": "api gateway"}.get(n["kind"])
+        kind = {LAMBDA: "lambda", STAGE: "api gateway"}.get(n["kind"])
         if kind:
             bits.append(f"[{kind}]")
         if "http" in n:
@@ -310,28 +301,37 @@ def segment(
     error: bool = False,
     annotations: dict | None = None,
 ) -> None:
-    """Record a segment written by the platform (API Gateway's, or Lambda's per invocation)."""
+    """Record a span written by the platform (API Gateway's stage, or Lambda's per invocation):
+    under the Parent of `trace`, the caller's X-Amzn-Trace-Id."""
     fields = parse(trace)
     if _active is None or not sampled(trace):
         return
-    doc = {
-        "name": name,
-        "id": seg_id,
-        "trace_id": fields["Root"],
-        "start_time": start,
-        "end_time": end,
-        "origin": origin,
-        "fault": fault,
-        "error": error,
+    request, response = (http or {}).get("request") or {}, (http or {}).get("response") or {}
+    attributes = {
+        "http.request.method": request.get("method"),
+        "url.path": request.get("url"),
+        "http.response.status_code": response.get("status"),
+        **(annotations or {}),
     }
-    if fields.get("Parent"):
-        doc["parent_id"] = fields["Parent"]
-    if http:
-        doc["http"] = http
-    if annotations:
-        doc["annotations"] = annotations
-    record(doc)
+    record(
+        {
+            "trace_id": fields["Root"],
+            "span_id": seg_id,
+            "parent_id": fields.get("Parent"),
+            "name": name,
+            "kind": "server",
+            "service": name,
+            "origin": origin,
+            "start": start,
+            "end": end,
+            "status": "error" if fault or error else "unset",
+            "fault": fault,
+            "error": error,
+            "attributes": {k: v for k, v in attributes.items() if v is not None},
+            "links": [],
+        }
+    )
 
 
 def enabled() -> bool:
-    return _active is not None and os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() != "true"
+    return _active is not None and os.environ.get("OTEL_SDK_DISABLED", "false").lower() != "true"

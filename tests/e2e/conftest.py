@@ -110,7 +110,7 @@ def _child_env() -> dict[str, str]:
             # Wallet's KYC cache ages out in 2 s instead of 30 s, so a trace can show both paths
             "KYC_CACHE_SECONDS": "2",
             # traced like `make dev`, whatever the api tests' env (set in this process) says
-            "POWERTOOLS_TRACE_DISABLED": "false",
+            "OTEL_SDK_DISABLED": "false",
             # the soak's many clients may pass the stage's deployed 100 requests/s: throttling's own
             # test lowers it at runtime (PUT /_dev/throttle) and puts this back
             "FINFLOW_API_RATE_LIMIT": "1000",

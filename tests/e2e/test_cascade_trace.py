@@ -1,5 +1,5 @@
-"""Watching a cascade: one transfer's trace, as the devserver collects it from the X-Ray SDK
-(Powertools Tracer) and shows it by URL and by command."""
+"""Watching a cascade: one transfer's trace, as the devserver collects it from the functions'
+OpenTelemetry spans, and shows it by URL, by command and for standard viewers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from tests import trace_viewers
 from tests.e2e.conftest import ROOT, _child_env
 from tests.e2e.support import create_wallet, deposit, verified_users
 
@@ -71,7 +72,7 @@ def test_one_transfer_shows_its_whole_cascade_under_one_trace(http, devserver):
     # Payment -> gateway -> Wallet -> gateway -> Auth, and the events' consumers under Payment
     assert {"wallet-api", "auth-api"} <= below_payment, below_payment
     assert CONSUMERS <= {c["name"] for c in payment[0]["children"]}, [c["name"] for c in payment[0]["children"]]
-    # what the SDK itself sent: Powertools' handler subsegment inside the functions
+    # what the functions' SDK itself sent: the handler's span inside the functions
     assert _find(payment, "## handler"), payment
 
     # the correlation id finds the same trace
@@ -94,6 +95,13 @@ def test_one_transfer_shows_its_whole_cascade_under_one_trace(http, devserver):
     )
     assert printed.returncode == 0, printed.stderr
     assert root in printed.stdout and "notification-events" in printed.stdout, printed.stdout
+
+    # and for the viewers: Perfetto / chrome://tracing, Jaeger UI
+    chrome = http.get(f"/_dev/traces/{correlation}", params={"format": "chrome"})
+    processes, flows = trace_viewers.check_chrome(chrome.json())
+    assert {"payment-api", "wallet-api", "auth-api", *CONSUMERS} <= set(processes) and flows, processes
+    otlp = trace_viewers.check_otlp(http.get(f"/_dev/traces/{correlation}", params={"format": "otlp"}).json())
+    assert {"payment-api", "wallet-api", *CONSUMERS} <= set(otlp), set(otlp)
 
 
 def _services(http, response) -> set[str]:

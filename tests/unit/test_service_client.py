@@ -182,18 +182,17 @@ def test_concurrent_requests_are_not_serialised():
     assert client.state == "closed"
 
 
-def test_propagates_correlation_trace_and_auth_headers():
+def test_propagates_correlation_and_auth_headers():
     target = Target()
     client = make(target, token_provider=lambda: "tok-123")
 
     def call():
-        set_request_context("corr-1", "Root=1-abc")
+        set_request_context("corr-1")
         client.request("GET", "/x", headers={"X-Extra": "1"})
 
     run_in_fresh_context(call)
     sent = target.requests[0].headers
     assert sent["X-Correlation-Id"] == "corr-1"
-    assert sent["X-Amzn-Trace-Id"] == "Root=1-abc"
     assert sent["Authorization"] == "Bearer tok-123"
     assert sent["X-Extra"] == "1"
 

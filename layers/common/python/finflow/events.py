@@ -31,10 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from finflow import metrics, service_client
+from finflow import metrics, service_client, tracing
 from finflow.aws import client
 from finflow.config import settings
-from finflow.observability import Observability, trace_header
+from finflow.observability import Observability
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -69,7 +69,7 @@ def record(conn: Connection, outbox: Table, detail_type: str, data: dict, versio
         "correlation_id": service_client.correlation_id.get(),
         "data": data,
     }
-    if (trace := service_client.trace_header.get()) is not None:
+    if (trace := tracing.event_trace_header()) is not None:
         detail["trace_header"] = trace  # the consumers join the producer's trace
     conn.execute(insert(outbox).values(event_id=detail["event_id"], detail_type=detail_type, detail=detail))
     return detail
@@ -170,19 +170,19 @@ def consumer_handler(obs: Observability, handlers: dict[str, Handler]) -> Callab
     def on_record(record) -> None:
         event = Event.from_eventbridge(json.loads(record.body))
         obs.logger.set_correlation_id(event.correlation_id)
-        service_client.set_request_context(event.correlation_id, trace_header(event.trace_header))
-        if event.correlation_id:
-            obs.tracer.put_annotation("correlation_id", event.correlation_id)
+        service_client.set_request_context(event.correlation_id)
         handle = handlers.get(event.detail_type)
         if handle is None:
             obs.logger.info("ignoring event this consumer does not handle", extra={"detail_type": event.detail_type})
             return
-        handle(event)
+        attributes = {"event_id": event.event_id, "correlation_id": event.correlation_id}
+        with tracing.event_record(event.detail_type, event.trace_header, attributes):
+            handle(event)
 
     @obs.logger.inject_lambda_context(log_event=False)
-    @obs.tracer.capture_lambda_handler(capture_response=False)
     def handler(event: dict, context: Any) -> dict:
-        return process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
+        with tracing.invocation(None, None):
+            return process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
 
     return handler
 

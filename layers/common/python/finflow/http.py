@@ -23,9 +23,9 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from finflow import service_client
+from finflow import service_client, tracing
 from finflow.config import settings
-from finflow.observability import Observability, trace_header
+from finflow.observability import Observability
 from functions import catalog
 
 PROBLEM = "application/problem+json"
@@ -424,16 +424,15 @@ def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[
     """The Lambda entry point for an API function: guards, correlation, then the router."""
 
     @obs.logger.inject_lambda_context(log_event=False)
-    @obs.tracer.capture_lambda_handler(capture_response=False)
     @obs.metrics.log_metrics
     def handler(event: dict, context: Any) -> dict:
         correlation = _correlation_id(event)
         obs.logger.set_correlation_id(correlation)
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        service_client.set_request_context(correlation, trace_header(headers.get("x-amzn-trace-id")))
-        obs.tracer.put_annotation("correlation_id", correlation)
-        problem = _authenticate(event) or _guard(event)
-        response = _proxy_problem(problem, headers.get("origin")) if problem else app.resolve(event, context)
+        service_client.set_request_context(correlation)
+        with tracing.invocation(headers, correlation):
+            problem = _authenticate(event) or _guard(event)
+            response = _proxy_problem(problem, headers.get("origin")) if problem else app.resolve(event, context)
         response["headers"] = {**(response.get("headers") or {}), "X-Correlation-Id": correlation}
         return response
 

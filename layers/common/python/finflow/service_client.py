@@ -20,24 +20,24 @@ from typing import TYPE_CHECKING, Any
 import pybreaker
 from cachetools import TLRUCache
 
+from finflow import tracing
 from functions import catalog
 
 if TYPE_CHECKING:
     import httpx
 
-# Set once per incoming request (see set_request_context) so every outbound call
-# carries the caller's ids without threading them through each function.
+# Set once per incoming request (see set_request_context) so every outbound call carries the
+# caller's correlation id without threading it through each function; the trace context is
+# OpenTelemetry's own (finflow.tracing).
 correlation_id: ContextVar[str | None] = ContextVar("finflow_correlation_id", default=None)
-trace_header: ContextVar[str | None] = ContextVar("finflow_trace_header", default=None)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Gateway/overload answers: the request most likely never ran, so a retry is safe.
 RETRY_STATUSES = frozenset({502, 503, 504})
 
 
-def set_request_context(correlation: str | None, trace: str | None) -> None:
+def set_request_context(correlation: str | None) -> None:
     correlation_id.set(correlation)
-    trace_header.set(trace)
 
 
 class ServiceUnavailable(Exception):
@@ -152,8 +152,7 @@ class ServiceClient:
         headers: dict[str, str] = {}
         if (cid := correlation_id.get()) is not None:
             headers["X-Correlation-Id"] = cid
-        if (trace := trace_header.get()) is not None:
-            headers["X-Amzn-Trace-Id"] = trace
+        tracing.inject(headers)  # traceparent, X-Amzn-Trace-Id: the call's span is the callee's parent
         if self._token_provider is not None:
             headers["Authorization"] = f"Bearer {self._token_provider()}"
         headers.update(extra or {})
@@ -168,7 +167,21 @@ class ServiceClient:
         headers: dict[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Send one logical request. 2xx-4xx responses are returned; outages raise."""
+        """Send one logical request, in its own span. 2xx-4xx responses are returned; outages raise."""
+        method, route = method.upper(), path.partition("?")[0]
+        attributes = {"http.request.method": method, "url.path": route, "server.address": self.target}
+        with tracing.span(f"{self.target} {method} {route}", kind="client", attributes=attributes):
+            try:
+                response = self._request(method, path, json=json, headers=headers, idempotent=idempotent)
+            except ServiceUnavailable as exc:
+                tracing.mark_failed(exc.reason)
+                raise
+            tracing.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    def _request(
+        self, method: str, path: str, *, json: Any, headers: dict[str, str] | None, idempotent: bool | None
+    ) -> httpx.Response:
         import httpx  # loaded already by __init__; bound here for the except clauses below
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
