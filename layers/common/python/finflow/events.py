@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -35,6 +35,9 @@ from finflow import metrics, service_client, tracing
 from finflow.aws import client
 from finflow.config import settings
 from finflow.observability import Observability
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -160,7 +163,9 @@ def first_delivery(conn: Connection, processed: Table, event: Event) -> bool:
 Handler = Callable[[Event], None]
 
 
-def consumer_handler(obs: Observability, handlers: dict[str, Handler]) -> Callable[[dict, Any], dict]:
+def consumer_handler(
+    obs: Observability, handlers: dict[str, Handler]
+) -> Callable[[dict, Any], PartialItemFailureResponse]:
     """An SQS-triggered Lambda entry point; failed records are reported for redelivery only."""
     # imported here: every module's tables import this file, only consumer functions need it
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -180,7 +185,7 @@ def consumer_handler(obs: Observability, handlers: dict[str, Handler]) -> Callab
             handle(event)
 
     @obs.logger.inject_lambda_context(log_event=False)
-    def handler(event: dict, context: Any) -> dict:
+    def handler(event: dict, context: Any) -> PartialItemFailureResponse:
         with tracing.invocation(None, None):
             return process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
 

@@ -98,7 +98,7 @@ def consumer(module: str, build: Callable[[Principal], Any]) -> Callable[[Event]
     from finflow.http import Principal
 
     def handle(event) -> None:
-        req = contracts.consumers[module]["UserExportRequested"].model_validate(event.data)
+        req = contracts.ReadsUserExportRequested.model_validate(event.data)
         owner = Principal(subject=req.user_id, roles=frozenset({"customer"}), kind="user")
         write_part(req.export_id, req.user_id, module, build(owner))
 

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -27,6 +27,9 @@ from finflow import service_client, tracing
 from finflow.config import settings
 from finflow.observability import Observability
 from functions import catalog
+
+if TYPE_CHECKING:  # Powertools' OpenAPI types load with the resolver, not here (see make_resolver)
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 PROBLEM = "application/problem+json"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -83,10 +86,12 @@ COMMON_PROBLEMS = (400, 401, 413, 415, 422, 429)
 _SUCCESS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
 
 
-def documented(status: int = 200, model: Any = None, *problems: int, public: bool = False) -> dict[int, dict]:
+def documented(
+    status: int = 200, model: Any = None, *problems: int, public: bool = False
+) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses=` of a route: its success answer (`model`, else the handler's return
     annotation) and every problem+json it may give, so the document tells the truth."""
-    ok: dict[str, Any] = {"description": _SUCCESS.get(status, "OK")}
+    ok: OpenAPIResponse = {"description": _SUCCESS.get(status, "OK")}
     if model is not None:
         ok["content"] = {"application/json": {"model": model}}
     elif status == 204:

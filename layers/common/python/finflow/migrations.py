@@ -17,6 +17,8 @@ def version_table(module: str) -> str:
 
 def alembic_config(module: str) -> Config:
     package = importlib.import_module(f"functions.{module}")
+    if package.__file__ is None:  # a namespace package: no folder to find migrations/ in
+        raise RuntimeError(f"functions.{module} has no __init__.py, so its migrations cannot be found")
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(package.__file__).parent / "migrations"))
     cfg.attributes["module"] = module

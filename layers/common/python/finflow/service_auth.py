@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from finflow import contracts
 from finflow.aws import secret_json
@@ -57,10 +58,10 @@ def service_token(module: str) -> str:
             },
         )
         response.raise_for_status()
-        token = contracts.ReadsServiceToken.model_validate(response.json())
+        issued = contracts.ReadsServiceToken.model_validate(response.json())
         with _lock:
-            _tokens[module] = (token.access_token, time.time() + token.expires_in)
-        return token.access_token
+            _tokens[module] = (issued.access_token, time.time() + issued.expires_in)
+        return issued.access_token
 
 
 def forget_tokens() -> None:
@@ -68,15 +69,20 @@ def forget_tokens() -> None:
         _tokens.clear()
 
 
-def token_provider(module: str):
+@dataclass(frozen=True)
+class TokenProvider:
     """For ServiceClient: a token getter whose failure reads as Auth being unavailable."""
-    from finflow.service_client import ServiceUnavailable
 
-    def provide() -> str:
+    module: str  # the calling identity: service_client.client_for keeps one client per caller
+
+    def __call__(self) -> str:
+        from finflow.service_client import ServiceUnavailable
+
         try:
-            return service_token(module)
+            return service_token(self.module)
         except Exception as exc:
             raise ServiceUnavailable("auth", f"no service token: {type(exc).__name__}", sent=False) from exc
 
-    provide.module = module  # the calling identity: service_client.client_for keeps one client per caller
-    return provide
+
+def token_provider(module: str) -> TokenProvider:
+    return TokenProvider(module)
