@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from finflow.exports import every_page
 from finflow.http import Principal
 from functions.wallet import logic
@@ -11,5 +13,5 @@ def part(owner: Principal) -> dict:
     wallets = logic.list_mine(owner)
     return {
         "wallets": [w.model_dump(mode="json") for w in wallets],
-        "transactions": {w.id: every_page(lambda c, w=w: logic.transactions(owner, w.id, 100, c)) for w in wallets},
+        "transactions": {w.id: every_page(partial(logic.transactions, owner, w.id, 100)) for w in wallets},
     }

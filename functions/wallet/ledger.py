@@ -94,7 +94,7 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
             )
             if created_at is None:  # pragma: no cover - the locks serialise postings of these wallets
                 raise Problem(409, "posting id was already used for a different posting", code="conflict")
-            entries = []
+            entries: list[tuple[str, str | None, int, int | None]] = []  # wallet, owner, delta, balance after
             for wallet_id, delta in ((req.debit_wallet_id, -amount_minor), (req.credit_wallet_id, amount_minor)):
                 if wallet_id is None:
                     entries.append((store.external_account(conn, currency), None, delta, None))

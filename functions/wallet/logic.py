@@ -149,8 +149,7 @@ def _actor_role(p: Principal, row) -> str | None:
 def change_status(p: Principal, wallet_id: str, status: str, reason: str | None) -> Wallet:
     with db().begin() as conn:
         row = store.wallet(conn, wallet_id, for_update=True)
-        role = _actor_role(p, row) if row is not None else None
-        if role is None:
+        if row is None or (role := _actor_role(p, row)) is None:
             raise Problem(404, "Wallet not found")
         if row.status == "closed":
             raise Problem(409, "Wallet is closed")

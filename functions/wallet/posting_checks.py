@@ -19,7 +19,7 @@ from finflow.http import Problem
 
 
 def refused(status: int, rule: str, detail: str, *, side: str | None = None, wallet_id: str | None = None, **facts):
-    refusal = contracts.PostingRefusal(rule=rule, side=side, wallet_id=wallet_id, detail=detail, **facts)  # type: ignore[arg-type]
+    refusal = contracts.PostingRefusal(rule=rule, side=side, wallet_id=wallet_id, detail=detail, **facts)
     return Problem(status, detail, code=rule, extensions=refusal.model_dump(exclude_none=True, exclude={"detail"}))
 
 

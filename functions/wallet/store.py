@@ -28,9 +28,9 @@ def insert_wallet(conn: Connection, *, user_id: str, currency: str) -> Row | Non
 
 
 def wallet(conn: Connection, wallet_id: str, *, for_update: bool = False) -> Row | None:
-    if (wallet_id := ids.canonical(wallet_id)) is None:
+    if (canonical := ids.canonical(wallet_id)) is None:
         return None
-    q = select(wallets).where(wallets.c.id == wallet_id, wallets.c.kind == "user")
+    q = select(wallets).where(wallets.c.id == canonical, wallets.c.kind == "user")
     return conn.execute(q.with_for_update() if for_update else q).first()
 
 
@@ -83,19 +83,19 @@ def record_status_change(
 
 
 def replica_status(conn: Connection, user_id: str) -> str | None:
-    if (user_id := ids.canonical(user_id)) is None:
+    if (canonical := ids.canonical(user_id)) is None:
         return None
-    return conn.execute(select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == user_id)).scalar()
+    return conn.execute(select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == canonical)).scalar()
 
 
 def recently_verified(conn: Connection, user_id: str, max_age_seconds: float) -> bool:
     """True if the replica says verified and learned it within the last max_age_seconds."""
-    if (user_id := ids.canonical(user_id)) is None:
+    if (canonical := ids.canonical(user_id)) is None:
         return False
     return (
         conn.execute(
             select(kyc_replica.c.user_id).where(
-                kyc_replica.c.user_id == user_id,
+                kyc_replica.c.user_id == canonical,
                 kyc_replica.c.kyc_status == "verified",
                 kyc_replica.c.confirmed_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, max_age_seconds),
             )
