@@ -144,7 +144,8 @@ def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
     request; the stored final answer; or, while the first request is still running,
     wait for it. A payment left pending by an outage is driven again here."""
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
-    for attempt in range(10_000):
+    attempt = 0
+    while True:  # until an answer, a lease or the deadline
         with reading("payment") as conn:
             row = store.by_key(conn, user_id, key)
         if row is None:
@@ -163,7 +164,7 @@ def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
         if time.monotonic() >= deadline:
             raise _pending_problem(row.id)
         time.sleep(_POLL_SECONDS[min(attempt, len(_POLL_SECONDS) - 1)])
-    raise _pending_problem(row.id)  # pragma: no cover - the deadline ends the loop first
+        attempt += 1
 
 
 # --- write, post, resolve ----------------------------------------------------------------
@@ -254,17 +255,18 @@ def _post_and_record(row, first: bool) -> Outcome | None:
         _release(row.id)
         return None
     except PostingRefused as refused:
-        problem = rules.refusal(row.kind, refused.refusal) if refused.refusal else None
-        if problem is None:
+        refusal = refused.refusal
+        problem = rules.refusal(row.kind, refusal) if refusal else None
+        if refusal is None or problem is None:
             obs.logger.error(
                 "posting refused unexpectedly: payment stays pending",
                 extra={"payment_id": row.id, "status": refused.status, "code": refused.code, "detail": refused.detail},
             )
             _release(row.id)
             return None
-        if refused.refusal.rule == "insufficient-funds":
+        if refusal.rule == "insufficient-funds":
             # documented: the payment is recorded as failed, with the amount Wallet converted
-            return _fail(row.id, problem, amount_minor=refused.refusal.amount_minor, currency=refused.refusal.currency)
+            return _fail(row.id, problem, amount_minor=refusal.amount_minor, currency=refusal.currency)
         return _withdraw(row.id, problem)
     return _complete(row.id, applied)
 
@@ -337,6 +339,8 @@ def _fail(
 
 def _stored(conn, payment_id: str) -> Outcome:
     row = store.by_id(conn, payment_id)
+    if row is None:  # callers read back a payment their own transaction found
+        raise LookupError(f"payment {payment_id} has no stored answer")
     return Outcome(row.response_status, row.response_body)
 
 
@@ -407,7 +411,7 @@ def _reconcile_one(row) -> str:
         ):
             obs.logger.error("posting differs from its payment: left pending for review", extra={"payment_id": row.id})
             return "pending"  # the lease expires; an operator has to look at this one
-        outcome = _complete(row.id, applied)
+        outcome: Outcome | None = _complete(row.id, applied)
     else:
         outcome = _drive(row)
     if outcome is None:

@@ -110,7 +110,10 @@ def refusal(kind: str, r: contracts.PaymentReadsPostingRefusal) -> Problem | Non
 
 def problem_body(p: Problem) -> str:
     """The exact problem+json text the API sends for `p` (stored for idempotent replays)."""
-    return problem_response(p).body
+    body = problem_response(p).body
+    if not isinstance(body, str):  # problem_response always renders JSON text
+        raise TypeError(f"problem body is {type(body).__name__}, not text")
+    return body
 
 
 # --- list cursors ----------------------------------------------------------------------
