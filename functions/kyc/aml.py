@@ -148,9 +148,9 @@ def velocity(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit | N
     """More than `velocity_count` payments, or more than `velocity_amount` in total over two
     or more payments (one payment alone is large_payment's business), out of one wallet
     within VELOCITY_WINDOW. Count alone: low; amount: medium."""
-    if not p.outgoing:
+    if (wallet := p.from_wallet_id) is None:  # not outgoing
         return None
-    window = _window(p, (q for q in outgoing if q.from_wallet_id == p.from_wallet_id), VELOCITY_WINDOW)
+    window = _window(p, (q for q in outgoing if q.from_wallet_id == wallet), VELOCITY_WINDOW)
     before = window[:-1]
 
     def over_amount(ws: list[Payment]) -> bool:
@@ -168,7 +168,7 @@ def velocity(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit | N
     crossed = []
     if count_crossed:
         crossed.append(f"{len(window)} payments (more than {limits.velocity_count})")
-    if amount_crossed:
+    if amount_crossed and limits.velocity_amount_minor is not None:  # crossing an amount needs one
         crossed.append(
             f"{_amount(total, p.currency)} {p.currency} (more than {_amount(limits.velocity_amount_minor, p.currency)})"
         )
@@ -184,7 +184,7 @@ def velocity(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit | N
     return Hit(
         "velocity",
         "medium" if amount_crossed else "low",
-        p.from_wallet_id,
+        wallet,
         p.from_user_id,
         f"{' and '.join(crossed)} out of one wallet within 1 hour",
         evidence,
@@ -200,9 +200,10 @@ def structuring(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit 
     """STRUCTURING_COUNT or more payments just below the threshold out of one wallet within
     STRUCTURING_WINDOW: amounts kept under the reporting threshold on purpose. High."""
     threshold = limits.threshold_minor
-    if threshold is None or not p.outgoing or not near_threshold(p.amount_minor, threshold):
+    wallet = p.from_wallet_id  # None: not outgoing
+    if threshold is None or wallet is None or not near_threshold(p.amount_minor, threshold):
         return None
-    window = _window(p, (q for q in outgoing if q.from_wallet_id == p.from_wallet_id), STRUCTURING_WINDOW)
+    window = _window(p, (q for q in outgoing if q.from_wallet_id == wallet), STRUCTURING_WINDOW)
     near = [q for q in window if near_threshold(q.amount_minor, threshold)]
     if len(near) < STRUCTURING_COUNT or len(near) - 1 >= STRUCTURING_COUNT:
         return None  # not there yet, or already crossed by an earlier payment
@@ -210,7 +211,7 @@ def structuring(p: Payment, outgoing: Iterable[Payment], limits: Limits) -> Hit 
     return Hit(
         "structuring",
         "high",
-        p.from_wallet_id,
+        wallet,
         p.from_user_id,
         f"{len(near)} payments between {_amount(low, p.currency)} and "
         f"{_amount(threshold, p.currency)} {p.currency} (just below the threshold) out of one wallet "
@@ -235,14 +236,14 @@ def rapid_in_out(
     """A wallet younger than NEW_WALLET_AGE that received at least `rapid_min` within
     RAPID_WINDOW and sent RAPID_OUT_PERCENT% or more of it out again within that window
     (a pass-through, as mule accounts do). Medium."""
+    wallet = p.from_wallet_id  # None: not outgoing
     if (
         limits.rapid_min_minor is None
-        or not p.outgoing
+        or wallet is None
         or wallet_created_at is None
         or p.completed_at - wallet_created_at >= NEW_WALLET_AGE
     ):
         return None
-    wallet = p.from_wallet_id
     start = p.completed_at - RAPID_WINDOW
     inflow = sorted(
         {

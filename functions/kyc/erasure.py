@@ -17,7 +17,7 @@ from functions.kyc.tables import processed_events
 
 
 def on_user_erased(event: events.Event) -> None:
-    erased = contracts.consumers["kyc"]["UserErased"].model_validate(event.data)
+    erased = contracts.ReadsUserErased.model_validate(event.data)
     user_id = ids.canonical(erased.user_id)
     if user_id is None:
         obs.logger.warning("erasure of an id KYC never issued", extra={"event_id": event.event_id})

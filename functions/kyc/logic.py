@@ -103,12 +103,12 @@ def _own_key(user_id: str, key: str) -> bool:
 def _document(user_id: str, req: SubmitRequest) -> tuple[str | None, str | None]:
     """(document_url, document_key): exactly one, well-formed, and an uploaded key of the caller's."""
     url, key = req.document_url, req.document_key
-    if (url is None) == (key is None):
-        raise Problem(422, "send exactly one of document_url and document_key")
-    if url is not None:
+    if url is not None and key is None:
         if url != PLACEHOLDER_URL and not well_formed_url(url):
             raise Problem(422, "document_url must be an https URL")
         return url, None
+    if key is None or url is not None:
+        raise Problem(422, "send exactly one of document_url and document_key")
     if not _own_key(user_id, key):
         raise Problem(422, "document_key must be one of your own uploads (from POST /api/kyc/uploads)")
     try:
@@ -253,5 +253,8 @@ def decide(p: Principal, submission_id: str, req: DecisionRequest) -> ReviewedSu
     decided = _decide(row.id, "verified" if req.decision == "approve" else "rejected", req.reason, p.subject)
     if decided is None:  # the provider or another officer decided first
         with db().connect() as conn:
-            raise Problem(409, f"KYC submission is already {store.submission(conn, row.id).status}")
+            current = store.submission(conn, row.id)
+        if current is None:  # submissions are pseudonymised, never deleted
+            raise LookupError(f"KYC submission {row.id} is gone")
+        raise Problem(409, f"KYC submission is already {current.status}")
     return to_reviewed(decided)

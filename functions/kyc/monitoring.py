@@ -56,41 +56,41 @@ def on_payment_completed(event: events.Event) -> None:
 def _source_wallet_age(p: aml.Payment):
     """The source wallet's creation time when the rapid in-and-out rule may need it; asked
     of Wallet once per wallet, outside any transaction."""
-    if not p.outgoing:
+    if (wallet := p.from_wallet_id) is None:  # not outgoing
         return None
     with db().connect() as conn:
-        known = store.wallet_age(conn, p.from_wallet_id)
+        known = store.wallet_age(conn, wallet)
         if known is not None:
             return known
         limits = store.limits(conn, p.currency)
         incoming = store.payments(
-            conn, p.from_wallet_id, direction="in", since=p.completed_at - aml.RAPID_WINDOW, currency=p.currency
+            conn, wallet, direction="in", since=p.completed_at - aml.RAPID_WINDOW, currency=p.currency
         )
     if not aml.needs_wallet_age(p, incoming, limits):
         return None
     try:
-        view = wallet_client.view(p.from_wallet_id)  # ServiceUnavailable: the record is retried
+        view = wallet_client.view(wallet)  # ServiceUnavailable: the record is retried
     except WalletRefused as exc:
         obs.logger.error(
             "wallet view refused: rapid in-and-out not evaluated",
-            extra={"wallet_id": p.from_wallet_id, "status": exc.status, "detail": exc.detail},
+            extra={"wallet_id": wallet, "status": exc.status, "detail": exc.detail},
         )
         return None
     if view is None or view.created_at is None:
         return None
     with db().begin() as conn:
-        store.remember_wallet_age(conn, p.from_wallet_id, view.created_at)
+        store.remember_wallet_age(conn, wallet, view.created_at)
     return view.created_at
 
 
 def _raise_alerts(conn, p: aml.Payment, created_at) -> list:
     limits = store.limits(conn, p.currency)
     outgoing = incoming = []
-    if p.outgoing:
+    if (wallet := p.from_wallet_id) is not None:  # outgoing
         since = p.completed_at - max(aml.VELOCITY_WINDOW, aml.STRUCTURING_WINDOW, aml.RAPID_WINDOW)
-        outgoing = store.payments(conn, p.from_wallet_id, direction="out", since=since, currency=p.currency)
+        outgoing = store.payments(conn, wallet, direction="out", since=since, currency=p.currency)
         incoming = store.payments(
-            conn, p.from_wallet_id, direction="in", since=p.completed_at - aml.RAPID_WINDOW, currency=p.currency
+            conn, wallet, direction="in", since=p.completed_at - aml.RAPID_WINDOW, currency=p.currency
         )
     raised = []
     for hit in aml.evaluate(p, outgoing=outgoing, incoming=incoming, wallet_created_at=created_at, limits=limits):

@@ -8,11 +8,11 @@ same Protocol, and would be called asynchronously rather than inside the request
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from finflow.contracts import DocumentType
 
-ACCEPTED_DOCUMENT_TYPES: frozenset[str] = frozenset(DocumentType.__args__)
+ACCEPTED_DOCUMENT_TYPES: frozenset[str] = frozenset(get_args(DocumentType))
 
 
 @dataclass(frozen=True)

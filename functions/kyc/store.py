@@ -7,6 +7,7 @@ compliance decision and the provider can race and exactly one applies.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -63,9 +64,9 @@ def decide(conn: Connection, submission_id: str, *, status: str, reason: str | N
 
 
 def submission(conn: Connection, submission_id: str) -> Row | None:
-    if (submission_id := ids.canonical(submission_id)) is None:
+    if (canonical := ids.canonical(submission_id)) is None:
         return None
-    return conn.execute(select(submissions).where(submissions.c.id == submission_id)).first()
+    return conn.execute(select(submissions).where(submissions.c.id == canonical)).first()
 
 
 def submissions_of(conn: Connection, user_id: str) -> list[Row]:
@@ -179,9 +180,9 @@ def insert_alert(conn: Connection, **values) -> Row | None:
 
 
 def alert(conn: Connection, alert_id: str, *, for_update: bool = False) -> Row | None:
-    if (alert_id := ids.canonical(alert_id)) is None:
+    if (canonical := ids.canonical(alert_id)) is None:
         return None
-    q = select(alerts).where(alerts.c.id == alert_id)
+    q = select(alerts).where(alerts.c.id == canonical)
     return conn.execute(q.with_for_update() if for_update else q).first()
 
 
@@ -203,7 +204,7 @@ def lock_pending_freeze(conn: Connection, alert_id: str) -> Row | None:
 
 
 def set_freeze(conn: Connection, alert_id: str, freeze: str) -> None:
-    values = {"freeze_state": freeze}
+    values: dict[str, Any] = {"freeze_state": freeze}
     if freeze == "frozen":
         values["frozen_at"] = func.now()
     conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
