@@ -101,8 +101,8 @@ def list_notifications(p: Principal, *, unread_only: bool, limit: int, cursor: s
 
 def mark_read(p: Principal, notification_id: str) -> Notification:
     require_user(p)
-    notification_id = ids.canonical(notification_id)
-    doc = store.mark_read(p.subject, notification_id) if notification_id else None
+    canonical = ids.canonical(notification_id)
+    doc = store.mark_read(p.subject, canonical) if canonical else None
     if doc is None:
         raise Problem(404, "Notification not found")  # the same answer for someone else's
     return _out(doc)
@@ -302,7 +302,7 @@ def on_aml_alert(event: events.Event) -> None:
 def on_user_erased(event: events.Event) -> None:
     """Pseudonymise what Notification keeps of the user. Each step can be redone, and the
     name is read before the contact loses it, so an interrupted erasure completes on retry."""
-    erased = contracts.consumers["notification"]["UserErased"].model_validate(event.data)
+    erased = contracts.ReadsUserErased.model_validate(event.data)
     name = (store.contact(erased.user_id) or {}).get("name")
     if name:
         store.scrub_mentions(erased.user_id, name, "a former FinFlow user")

@@ -194,7 +194,8 @@ def _select() -> NotificationStore:
         name = f"{s.db_name_prefix}notifications"
         if s.documentdb_uri:
             return MongoStore.connect(s.documentdb_uri, name)
-        return MongoStore.from_secret(s.documentdb_secret_arn, name)
+        if s.documentdb_secret_arn:
+            return MongoStore.from_secret(s.documentdb_secret_arn, name)
     from functions.notification.store_postgres import PostgresStore
 
     return PostgresStore()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -45,7 +45,7 @@ DOCUMENTDB_OPTIONS = {
     "retryWrites": False,
 }
 # short timeouts: a dead cluster fails an invocation instead of hanging it
-_CLIENT_OPTIONS = {
+_CLIENT_OPTIONS: dict[str, Any] = {
     "tz_aware": True,
     "appname": "finflow-notification",
     "serverSelectionTimeoutMS": 3000,
@@ -79,6 +79,10 @@ _KEY = {
 }  # the port's name for each collection's _id
 
 
+@overload
+def _record(kind: str, doc: dict) -> dict: ...
+@overload
+def _record(kind: str, doc: dict | None) -> dict | None: ...
 def _record(kind: str, doc: dict | None) -> dict | None:
     if doc is None:
         return None

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import Connection, Engine, Text, delete, func, literal, or_, select, text, tuple_, update
+from sqlalchemy import Connection, Engine, Row, Text, delete, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from finflow import db
@@ -25,7 +25,11 @@ from functions.notification.tables import TABLES, contacts, deliveries, erasures
 MODULE = "notification"
 
 
-def _record(row) -> dict | None:
+@overload
+def _record(row: Row) -> dict: ...
+@overload
+def _record(row: Row | None) -> dict | None: ...
+def _record(row: Row | None) -> dict | None:
     """A row as the port's record; times in UTC whatever the session's time zone."""
     if row is None:
         return None
