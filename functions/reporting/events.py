@@ -30,7 +30,7 @@ def handle(event: Event) -> None:
 
 def index_payment(payment_id: str) -> None:
     with db().connect() as conn:
-        row = store.payment(conn, projections.canon(payment_id))
+        row = store.payment(conn, projections.canon_id(payment_id))
     if row is not None:
         search.engine().index([PaymentDoc.from_row(row)])
 
@@ -38,7 +38,7 @@ def index_payment(payment_id: str) -> None:
 def reindex_user(user_id: str) -> None:
     """The search engine's copies of an erased user's payments, without descriptions."""
     with db().connect() as conn:
-        rows = store.payments_of(conn, projections.canon(user_id))
+        rows = store.payments_of(conn, projections.canon_id(user_id))
     if rows:
         search.engine().index([PaymentDoc.from_row(r) for r in rows])
 

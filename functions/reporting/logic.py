@@ -69,12 +69,13 @@ def currency_figures(wallet_rows, payment_rows) -> tuple[dict[str, dict[str, int
     currencies = {}
     for code in sorted(set(wallets) | {c for c, _ in sums}):
         kinds = {k: tuple(sums.get((code, k), (0, 0))) for k in KINDS}
+        failed_count, failed_volume = sums.get((code, "failed"), (0, 0))
         currencies[code] = CurrencyFigures(
             balance=amount(balances.get(code, 0), code),
             wallets=sum(wallets.get(code, {}).values()),
             payments=figure(sum(n for n, _ in kinds.values()), sum(v for _, v in kinds.values()), code),
             by_kind={k: figure(n, v, code) for k, (n, v) in kinds.items()},
-            failed=figure(*sums.get((code, "failed"), (0, 0)), code),
+            failed=figure(failed_count, failed_volume, code),
         )
     return wallets, currencies
 

@@ -26,6 +26,14 @@ def canon(value: str | None) -> str | None:
     return ids.canonical(value) or value if value else None
 
 
+def canon_id(value: str) -> str:
+    """A required id, canonically; an empty one is a broken event (it fails, as it did when
+    its None reached the store, and is retried, then dead-lettered)."""
+    if not value:
+        raise ValueError("the event names an empty id")
+    return ids.canonical(value) or value
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -33,19 +41,23 @@ def _utc(value: datetime) -> datetime:
 def user_registered(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsUserRegistered.model_validate(event.data)
     at = _utc(d.created_at)
-    store.upsert_user(conn, canon(d.id), registered_at=at, kyc_status=d.kyc_status, kyc_at=at, event_id=event.event_id)
+    store.upsert_user(
+        conn, canon_id(d.id), registered_at=at, kyc_status=d.kyc_status, kyc_at=at, event_id=event.event_id
+    )
 
 
 def kyc_status_changed(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsUserKycStatusChanged.model_validate(event.data)
     store.upsert_user(
-        conn, canon(d.user_id), kyc_status=d.kyc_status, kyc_at=_utc(d.changed_at), event_id=event.event_id
+        conn, canon_id(d.user_id), kyc_status=d.kyc_status, kyc_at=_utc(d.changed_at), event_id=event.event_id
     )
 
 
 def kyc_submitted(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsKycSubmitted.model_validate(event.data)
-    store.submission_received(conn, canon(d.submission_id), canon(d.user_id), d.document_type, _utc(d.submitted_at))
+    store.submission_received(
+        conn, canon_id(d.submission_id), canon_id(d.user_id), d.document_type, _utc(d.submitted_at)
+    )
 
 
 def kyc_decision_made(conn: Connection, event: Event) -> None:
@@ -58,7 +70,7 @@ def kyc_decision_made(conn: Connection, event: Event) -> None:
         )
         return
     store.submission_decided(
-        conn, canon(d.submission_id), canon(d.user_id), d.status, _utc(d.decided_at), event.event_id
+        conn, canon_id(d.submission_id), canon_id(d.user_id), d.status, _utc(d.decided_at), event.event_id
     )
 
 
@@ -67,8 +79,8 @@ def wallet_created(conn: Connection, event: Event) -> None:
     at = _utc(d.created_at)
     store.wallet_status(
         conn,
-        canon(d.wallet_id),
-        user_id=canon(d.user_id),
+        canon_id(d.wallet_id),
+        user_id=canon_id(d.user_id),
         currency=d.currency.upper(),
         status=d.status,
         at=at,
@@ -81,8 +93,8 @@ def wallet_status_changed(conn: Connection, event: Event) -> None:
     d = contracts.ReportingReadsWalletStatusChanged.model_validate(event.data)
     store.wallet_status(
         conn,
-        canon(d.wallet_id),
-        user_id=canon(d.user_id),
+        canon_id(d.wallet_id),
+        user_id=canon_id(d.user_id),
         currency=d.currency.upper(),
         status=d.status,
         at=_utc(d.changed_at),
@@ -121,7 +133,7 @@ def payment_completed(conn: Connection, event: Event) -> None:
     if not _new_payment(
         conn,
         status="completed",
-        payment_id=canon(d.payment_id),
+        payment_id=canon_id(d.payment_id),
         kind=d.kind,
         currency=currency,
         amount_minor=d.amount_minor,
@@ -152,8 +164,8 @@ def _description(conn: Connection, d) -> str | None:
 
 
 def user_erased(conn: Connection, event: Event) -> None:
-    d = contracts.consumers["reporting"]["UserErased"].model_validate(event.data)
-    user_id = canon(d.user_id)
+    d = contracts.ReadsUserErased.model_validate(event.data)
+    user_id = canon_id(d.user_id)
     store.mark_erased(conn, user_id, _utc(d.erased_at))
     store.forget_descriptions(conn, user_id)
 
@@ -163,7 +175,7 @@ def payment_failed(conn: Connection, event: Event) -> None:
     _new_payment(
         conn,
         status="failed",
-        payment_id=canon(d.payment_id),
+        payment_id=canon_id(d.payment_id),
         kind=d.kind,
         currency=d.currency.upper(),
         amount_minor=d.amount_minor,
@@ -181,7 +193,7 @@ def aml_alert_raised(conn: Connection, event: Event) -> None:
         alert_id=canon(d.alert_id),
         rule=d.rule,
         severity=d.severity,
-        payment_id=canon(d.payment_id),
+        payment_id=canon_id(d.payment_id),
         wallet_id=canon(d.wallet_id),
         user_id=canon(d.user_id),
         currency=d.currency.upper(),

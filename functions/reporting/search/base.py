@@ -101,6 +101,9 @@ def encode_cursor(values: list) -> str:
 
 def decode_cursor(cursor: str, length: int) -> list:
     try:
-        return pages.decode_values(CURSOR_TAG, cursor, length)
+        values = pages.decode_values(CURSOR_TAG, cursor, length)
     except Problem as exc:
         raise BadCursor(exc.detail) from None
+    if values is None:  # an empty cursor: the engines decode only one they were sent
+        raise BadCursor("cursor is empty")
+    return values

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Engine, func, or_, select, tuple_
 
 from functions.reporting.search.base import (
     ID_FIELDS,
@@ -36,7 +36,7 @@ _DOC_COLUMNS = [payments.c[f] for f in PaymentDoc.__dataclass_fields__]
 
 def where_clauses(q: SearchQuery) -> list:
     t = payments.c
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     if q.text:
         clauses.append(t.search.bool_op("@@")(func.plainto_tsquery("simple", q.text)))
     if q.id:
