@@ -63,8 +63,13 @@ def steps(outputs: dict[str, dict[str, str]]) -> list[tuple[str, str, dict]]:
 
 def run(outputs_file: Path) -> int:
     import boto3
+    from botocore.config import Config
 
-    client = boto3.client("lambda")
+    # A step may start a cold container and migrate a database: wait for it (botocore's 60 s read
+    # timeout cut a loaded machine's first migration short), and never send it twice on a timeout.
+    client = boto3.client(
+        "lambda", config=Config(read_timeout=900, connect_timeout=10, retries={"total_max_attempts": 1})
+    )
     todo = steps(json.loads(outputs_file.read_text()))
     if not todo:
         print(f"no deploy steps in {outputs_file}: was the app synthesized with -c target=localstack?", file=sys.stderr)

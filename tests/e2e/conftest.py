@@ -28,7 +28,7 @@ from tests.e2e.support import Account, login, unique_email
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
+STOP_TIMEOUT = 60.0  # Ctrl-C drains requests, delivery and invocations first: slow on a loaded machine
 # Set by tests/conftest.py's api_env for in-process handlers; the devserver must choose its
 # own (a stale JWKS_URL or FINFLOW_API_URL would break the authorizer and health checks).
 NOT_INHERITED = ("AWS_ENDPOINT_URL", "DATABASE_URL", "FINFLOW_DB_PREFIX", "JWKS_URL", "FINFLOW_API_URL")
