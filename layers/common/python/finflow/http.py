@@ -309,6 +309,7 @@ def _description(m: catalog.Module) -> str:
 def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
     # Powertools' OpenAPI models cost ~40 ms to import: API functions only (consumers import this file too)
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
+    from sqlalchemy.exc import OperationalError
 
     app = _Resolver(module_key, enable_validation=True, cors=cors_config())
 
@@ -321,6 +322,12 @@ def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return problem_response(Problem(400, "request body is not valid JSON"))
         return problem_response(Problem(422, _validation_detail(exc)))
+
+    @app.exception_handler(OperationalError)
+    def _database_unreachable(exc: OperationalError) -> Response:
+        # the module's database dropped or refused the connection (a restart, a failover): a retry
+        # is safe (money calls carry their Idempotency-Key), so 503 and when, never a 500
+        return problem_response(Problem(503, f"{title} is unavailable: try again", headers={"Retry-After": "5"}))
 
     @app.not_found
     def _not_found(exc: NotFoundError) -> Response:
