@@ -26,13 +26,26 @@ _secret_cache: dict[str, tuple[float, dict]] = {}
 _lock = Lock()
 
 
+class SecretsUnavailable(Exception):
+    """Secrets Manager could not be reached and no earlier value is known (finflow.http: a 503)."""
+
+
 def secret_json(secret_id: str, max_age: float = 300.0) -> dict:
-    """A JSON secret from Secrets Manager, cached briefly so rotation is picked up."""
+    """A JSON secret from Secrets Manager, cached briefly so rotation is picked up; while
+    Secrets Manager cannot be reached, the last value it gave."""
     with _lock:
         hit = _secret_cache.get(secret_id)
         if hit and time.monotonic() - hit[0] < max_age:
             return hit[1]
-    value = json.loads(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+    sm = client("secretsmanager")
+    from botocore.exceptions import BotoCoreError  # loaded with boto3 by the line above
+
+    try:
+        value = json.loads(sm.get_secret_value(SecretId=secret_id)["SecretString"])
+    except BotoCoreError as exc:  # no answer (connection, timeout): not a refusal
+        if hit:
+            return hit[1]
+        raise SecretsUnavailable(f"Secrets Manager unreachable: {type(exc).__name__}") from exc
     with _lock:
         _secret_cache[secret_id] = (time.monotonic(), value)
     return value

@@ -311,6 +311,8 @@ def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
     from sqlalchemy.exc import OperationalError
 
+    from finflow.aws import SecretsUnavailable
+
     app = _Resolver(module_key, enable_validation=True, cors=cors_config())
 
     @app.exception_handler(Problem)
@@ -323,10 +325,11 @@ def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
             return problem_response(Problem(400, "request body is not valid JSON"))
         return problem_response(Problem(422, _validation_detail(exc)))
 
-    @app.exception_handler(OperationalError)
-    def _database_unreachable(exc: OperationalError) -> Response:
-        # the module's database dropped or refused the connection (a restart, a failover): a retry
-        # is safe (money calls carry their Idempotency-Key), so 503 and when, never a 500
+    @app.exception_handler([OperationalError, SecretsUnavailable])
+    def _dependency_unreachable(exc: Exception) -> Response:
+        # the module's database dropped or refused the connection (a restart, a failover), or
+        # Secrets Manager gave no answer: a retry is safe (money calls carry their Idempotency-Key),
+        # so 503 and when, never a 500
         return problem_response(Problem(503, f"{title} is unavailable: try again", headers={"Retry-After": "5"}))
 
     @app.not_found
