@@ -60,9 +60,9 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
     cdk.Tags.of(app).add("project", "finflow", exclude_resource_types=untaggable)
     cdk.Tags.of(app).add("stage", settings.stage, exclude_resource_types=untaggable)
     nag.enable(app)
-    for stack in stacks.values():
+    for each in stacks.values():
         nag.acknowledge(
-            stack,
+            each,
             "AwsSolutions-L1",
             "python3.13 is the runtime the dependencies layer's wheels are built "
             "for (cp313); moving to 3.14 is a deliberate upgrade of the layer and the functions together",
@@ -78,7 +78,8 @@ def deploy_order(outdir: str | Path) -> list[list[str]]:
         for name, a in artifacts.items()
         if a["type"] == "aws:cloudformation:stack"
     }
-    waves, done = [], set()
+    waves: list[list[str]] = []
+    done: set[str] = set()
     while len(done) < len(stacks):
         wave = sorted(name for name, deps in stacks.items() if name not in done and deps <= done)
         if not wave:

@@ -21,6 +21,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
+from infra_cdk.children import default_child
 from infra_cdk.nag import acknowledge
 from infra_cdk.settings import DeploySettings
 
@@ -34,7 +35,7 @@ DOCDB_PORT = 27018
 class DataStores:
     master_secret: sm.ISecret  # {host, port, username, password, dbname}: creates module roles and databases
     db_host: str  # what module secrets point at (the proxy on AWS)
-    db_port: int
+    db_port: int | str  # LocalStack: the stack parameter's token
     documentdb_uri: str | None = None  # a plain URI (LocalStack's parameter); never one with a password in AWS
     # AWS: the DocumentDB cluster's secret (host, port, username, password), which Notification reads at first use
     documentdb_secret: sm.ISecret | None = None
@@ -44,7 +45,7 @@ class DataStores:
     network: dict[str, tuple[ec2.IConnectable, int]] = field(default_factory=dict)
     proxy: rds.DatabaseProxy | None = None
 
-    def rotate(self, secret: sm.Secret, hosted: sm.HostedRotation) -> None:
+    def rotate(self, secret: sm.ISecret, hosted: sm.HostedRotation) -> None:
         secret.add_rotation_schedule("Rotation", hosted_rotation=hosted, automatically_after=cdk.Duration.days(30))
 
 
@@ -170,11 +171,11 @@ def aws_data_stores(
     )
     # Login and password as dynamic references by the secret's (fixed) name: cdk-nag's DOC3 can
     # only read a literal, and the cluster must not wait on the attachment that waits on it.
-    cfn_cluster = documents.node.default_child
+    cfn_cluster = default_child(documents, docdb.CfnDBCluster)
     secret_name = settings.secret_name("documentdb", "master")
     cfn_cluster.master_username = f"{{{{resolve:secretsmanager:{secret_name}:SecretString:username}}}}"
     cfn_cluster.master_user_password = f"{{{{resolve:secretsmanager:{secret_name}:SecretString:password}}}}"
-    cfn_cluster.add_resource_dependency(docdb_secret.node.default_child)
+    cfn_cluster.add_resource_dependency(default_child(docdb_secret, sm.CfnSecret))
     attached = docdb_secret.attach(documents)
     stores.rotate(
         attached, sm.HostedRotation.mongo_db_single_user(vpc=vpc, vpc_subnets=ISOLATED, security_groups=[rotation_sg])
@@ -245,7 +246,7 @@ def aws_data_stores(
     )
     # On the domain itself (the L2's access_policies would add a custom-resource Lambda): the
     # account's IAM policies decide who may query; no anonymous access.
-    domain.node.default_child.access_policies = iam.PolicyDocument(
+    default_child(domain, opensearch.CfnDomain).access_policies = iam.PolicyDocument(
         statements=[
             iam.PolicyStatement(
                 principals=[iam.AccountRootPrincipal()], actions=["es:ESHttp*"], resources=[f"{domain_arn}/*"]

@@ -32,6 +32,7 @@ from constructs import Construct
 
 from functions import catalog
 from infra_cdk import assets
+from infra_cdk.children import default_child, existing_child
 from infra_cdk.nag import acknowledge
 from infra_cdk.settings import DeploySettings
 
@@ -193,7 +194,7 @@ def _function_alarms(
 
 def _deploy_role(stack: cdk.Stack) -> iam.IRole:
     """One CodeDeploy service role per stack, with AWS's policy for Lambda deployments."""
-    role = stack.node.try_find_child("DeployRole")
+    role = existing_child(stack, "DeployRole", iam.Role)
     if role is None:
         role = iam.Role(
             stack,
@@ -214,7 +215,7 @@ def _deploy_role(stack: cdk.Stack) -> iam.IRole:
 
 
 def _application(stack: cdk.Stack) -> codedeploy.ILambdaApplication:
-    app = stack.node.try_find_child("Deploys")
+    app = existing_child(stack, "Deploys", codedeploy.LambdaApplication)
     return app if app is not None else codedeploy.LambdaApplication(stack, "Deploys")
 
 
@@ -242,8 +243,9 @@ def publish(
         if not fn.runtime.supports_snap_start:
             raise ValueError(f"SnapStart does not support {fn.runtime.name}")
         # set on the resource, so the version's hash (current_version) sees it and publishes anew
-        cfn = fn.node.default_child
-        cfn.snap_start = lambda_.CfnFunction.SnapStartProperty(apply_on="PublishedVersions")
+        default_child(fn, lambda_.CfnFunction).snap_start = lambda_.CfnFunction.SnapStartProperty(
+            apply_on="PublishedVersions"
+        )
     own = _function_alarms(scope, id, fn, settings, module, function.name)
     if not settings.aws:
         return fn

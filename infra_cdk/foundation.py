@@ -68,7 +68,7 @@ class FoundationStack(cdk.Stack):
         self._secrets()
         self.exports_bucket_name = self._exports_bucket()
         # LocalStack's community edition does not apply layers: there `code()` carries their contents
-        self.layers = (
+        self.layers: list[lambda_.ILayerVersion] = (
             []
             if not settings.aws
             else [
@@ -94,11 +94,12 @@ class FoundationStack(cdk.Stack):
             if self.vpc
             else None
         )
-        self.data: DataStores = (
-            aws_data_stores(self, settings, self.vpc, self.key, self.admin_sg, list(self.db_secrets.values()))
-            if settings.aws
-            else parameter_data_stores(self, settings, self.key)
-        )
+        self.data: DataStores
+        if settings.aws:
+            vpc, admin_sg = self._aws_network()
+            self.data = aws_data_stores(self, settings, vpc, self.key, admin_sg, list(self.db_secrets.values()))
+        else:
+            self.data = parameter_data_stores(self, settings, self.key)
         self._database_setup()
         self._seed_secrets()
         # the catalog's authorizer function (Auth's code) guards the gateway, so it deploys with it
@@ -121,7 +122,7 @@ class FoundationStack(cdk.Stack):
             service_addresses=nat_addresses(self.vpc),
         )
         authorizer.add_environment("FINFLOW_API_URL", self.api.url)
-        self.module_sgs = {m.key: self._module_sg(m) for m in catalog.MODULES} if self.vpc else {}
+        self.module_sgs = {m.key: self._module_sg(m, self.vpc) for m in catalog.MODULES} if self.vpc else {}
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="FinFlow's API (every /api route)")
 
     # -- network -------------------------------------------------------------------------------
@@ -166,12 +167,18 @@ class FoundationStack(cdk.Stack):
             )
         return vpc
 
-    def _module_sg(self, m: catalog.Module) -> ec2.SecurityGroup:
+    def _aws_network(self) -> tuple[ec2.Vpc, ec2.SecurityGroup]:
+        """The VPC and the database setup's and rotation's security group: the AWS target's only."""
+        if self.vpc is None or self.admin_sg is None:
+            raise ValueError("only the AWS target has a VPC")
+        return self.vpc, self.admin_sg
+
+    def _module_sg(self, m: catalog.Module, vpc: ec2.IVpc) -> ec2.SecurityGroup:
         """A module's functions: outbound anywhere (the API, AWS endpoints); inbound to the stores it owns only."""
         sg = ec2.SecurityGroup(
             self,
             f"{m.key.capitalize()}FunctionsSg",
-            vpc=self.vpc,
+            vpc=vpc,
             allow_all_outbound=True,
             description=f"FinFlow {m.key} functions",
         )
@@ -324,13 +331,14 @@ class FoundationStack(cdk.Stack):
         if self.data.proxy is not None:
             self.db_setup.node.add_dependency(self.data.proxy)
         if self.settings.aws:  # rotation only once the role exists in the database
+            vpc, admin_sg = self._aws_network()
             for secret in self.db_secrets.values():
                 self.data.rotate(
                     secret,
                     sm.HostedRotation.postgre_sql_single_user(
-                        vpc=self.vpc,
+                        vpc=vpc,
                         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-                        security_groups=[self.admin_sg],
+                        security_groups=[admin_sg],
                     ),
                 )
                 secret.node.find_child("Rotation").node.add_dependency(self.db_setup)

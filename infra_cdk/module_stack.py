@@ -23,6 +23,7 @@ from finflow.contracts import calls
 from functions import catalog
 from infra_cdk import assets, deployment
 from infra_cdk.api import function_arn
+from infra_cdk.children import default_child
 from infra_cdk.deploy_steps import deploy_step
 from infra_cdk.foundation import FoundationStack
 from infra_cdk.lambdas import FunctionSpec, lambda_role, make_function
@@ -170,7 +171,7 @@ class ModuleStack(cdk.Stack):
 
     def _permissions(self) -> None:
         f, m, role = self.f, self.m, self.role
-        owned = [f.credentials[m.key]] + ([f.db_secrets[m.key]] if m.key in f.db_secrets else [])
+        owned: list[sm.ISecret] = [f.credentials[m.key], *([f.db_secrets[m.key]] if m.key in f.db_secrets else [])]
         if m.key == "auth":
             owned += [f.jwt_keys, f.service_clients]
         if f.data.documentdb_secret is not None and any(s.startswith("documentdb:") for s in m.stores):
@@ -326,6 +327,8 @@ class ModuleStack(cdk.Stack):
     def _schedules(self) -> None:
         for fn in self.m.functions:
             if fn.kind == "schedule" and fn.name in self.functions:
+                if fn.schedule_minutes is None:
+                    raise ValueError(f"{self.m.key}/{fn.name}: a scheduled function needs schedule_minutes")
                 events.Rule(
                     self,
                     f"{fn.name.title().replace('-', '')}Schedule",
@@ -433,7 +436,7 @@ class ModuleStack(cdk.Stack):
         )
         acknowledge(
             self.role,
-            f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(bucket.node.default_child)}.Arn>/*]",
+            f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(default_child(bucket, s3.CfnBucket))}.Arn>/*]",
             "KYC documents are objects keyed per user and submission; the module reads and writes only this bucket's objects",
         )
         self.env_vars["KYC_DOCUMENTS_BUCKET"] = bucket.bucket_name

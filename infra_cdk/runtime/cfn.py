@@ -36,7 +36,7 @@ def _respond(event: dict, status: str, physical_id: str, data: dict, reason: str
         response.read()
 
 
-def custom_resource(apply: Callable[[dict], dict | None]) -> Callable[[dict, Any], None]:
+def custom_resource(apply: Callable[[dict], dict | None]) -> Callable[[dict, Any], dict | None]:
     """Wrap `apply(properties) -> data` (run on Create and Update; Delete keeps the data)."""
 
     def handler(event: dict, context: Any) -> dict | None:
