@@ -139,13 +139,13 @@ def _wall(args: list[str], env: dict) -> tuple[float, float, str]:
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
 
 
-def _by_package(lines: list[str]) -> Counter:
-    """Self time (s) per top-level package of `-X importtime` lines."""
-    spent: Counter = Counter()
+def _by_package(lines: list[str]) -> Counter[str]:
+    """Self time (µs, as importtime counts) per top-level package of `-X importtime` lines."""
+    spent: Counter[str] = Counter()
     for line in lines:
         m = _IMPORT_LINE.match(line)
         if m:
-            spent[m[2].split(".")[0]] += int(m[1]) / 1e6
+            spent[m[2].split(".")[0]] += int(m[1])
     return spent
 
 
@@ -166,7 +166,11 @@ def breakdown(handler: str, event: str, name: str, hidden: str, env: dict) -> di
     out = {}
     for phase, lines in phases.items():
         spent = _by_package(lines)
-        out[phase] = {"total": times[phase], "imports": sum(spent.values()), "top": spent.most_common(5)}
+        out[phase] = {
+            "total": times[phase],
+            "imports": sum(spent.values()) / 1e6,
+            "top": [(package, us / 1e6) for package, us in spent.most_common(5)],
+        }
     return out
 
 

@@ -124,9 +124,10 @@ def machine(world_pg: str | None = None) -> dict[str, str]:
         pass
     mem = "unknown"
     try:
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, AttributeError):
+        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+        if found:
+            mem = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB"
+    except OSError:
         pass
     pgv = "unknown"
     if world_pg:

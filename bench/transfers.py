@@ -17,10 +17,22 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 AMOUNT_MINOR = 1  # 0.01 USD per transfer: funds never run out, every transfer succeeds
 FUNDS = "100000.00"
 FUNDS_MINOR = 10_000_000
+
+
+def _value(conn: psycopg.Connection, sql: str) -> Any:
+    """The one value of a query that always answers one row (a count, a row set up before)."""
+    row = conn.execute(sql).fetchone()
+    if row is None:
+        raise LookupError(f"no row for: {sql}")
+    return row[0]
 
 
 @dataclass
@@ -236,7 +248,7 @@ def setup_baseline_pairs(conninfo: str, n: int) -> list[tuple[str, str]]:
 
     ids = [str(uuid.uuid4()) for _ in range(n)]
     with psycopg.connect(conninfo) as conn, conn.transaction():
-        ext = conn.execute("SELECT id FROM wallets WHERE kind = 'external' AND currency = 'USD'").fetchone()[0]
+        ext = _value(conn, "SELECT id FROM wallets WHERE kind = 'external' AND currency = 'USD'")
         for w in ids:
             pid = str(uuid.uuid4())
             conn.execute(
@@ -263,21 +275,21 @@ def verify(wallet_conninfo: str, payment_conninfo: str | None, expected_complete
     import psycopg
 
     with psycopg.connect(wallet_conninfo) as conn:
-        off = conn.execute(
+        off = _value(
+            conn,
             "SELECT count(*) FROM wallets w WHERE kind = 'user' AND balance_minor <> "
-            "(SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries e WHERE e.wallet_id = w.id)"
-        ).fetchone()[0]
-        unbalanced = conn.execute(
+            "(SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries e WHERE e.wallet_id = w.id)",
+        )
+        unbalanced = _value(
+            conn,
             "SELECT count(*) FROM (SELECT posting_id FROM ledger_entries GROUP BY posting_id "
-            "HAVING sum(amount_minor) <> 0) x"
-        ).fetchone()[0]
-        negative = conn.execute("SELECT count(*) FROM wallets WHERE kind = 'user' AND balance_minor < 0").fetchone()[0]
+            "HAVING sum(amount_minor) <> 0) x",
+        )
+        negative = _value(conn, "SELECT count(*) FROM wallets WHERE kind = 'user' AND balance_minor < 0")
     assert off == 0 and unbalanced == 0 and negative == 0, (off, unbalanced, negative)
     if payment_conninfo and expected_completed is not None:
         with psycopg.connect(payment_conninfo) as conn:
-            n = conn.execute(
-                "SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'"
-            ).fetchone()[0]
+            n = _value(conn, "SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'")
         assert n == expected_completed, (n, expected_completed)
 
 
@@ -335,9 +347,7 @@ def run(world, peer_dbs: dict[str, str], peer_procs: int, levels=(1, 8, 32), sec
     import psycopg
 
     with psycopg.connect(payment_db) as conn:
-        completed = conn.execute(
-            "SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'"
-        ).fetchone()[0]
+        completed = _value(conn, "SELECT count(*) FROM payments WHERE kind = 'transfer' AND status = 'completed'")
     peer_completed = 0
     rows = []
     from finflow import db

@@ -8,11 +8,13 @@ import os
 import time
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from typing import Any
 
 import httpx
 import jwt
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
+from psycopg import AsyncConnection
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -49,10 +51,9 @@ def problem(status: int, code: str, detail: str) -> JSONResponse:
 
 
 def install_problems(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
     async def refused(_request: Request, exc: Refused) -> JSONResponse:
         return problem(exc.status, exc.code, exc.detail)
-
-    app.add_exception_handler(Refused, refused)
 
 
 @cache
@@ -87,9 +88,10 @@ def bearer(kind: str, subject: str | None = None):
     return claims
 
 
-def pool() -> AsyncConnectionPool:
+def pool() -> AsyncConnectionPool[AsyncConnection[Any]]:
     """This process's connections to its service's own database; single statements run in
-    autocommit, several in `conn.transaction()` (as FinFlow reads and writes)."""
+    autocommit, several in `conn.transaction()` (as FinFlow reads and writes). Rows are
+    namedtuples made per query, so their fields are Any to the type checker."""
     return AsyncConnectionPool(
         setting("PEER_DATABASE"),
         min_size=2,

@@ -142,6 +142,8 @@ async def transfer(
             )
         ).fetchone()
     if inserted is None:  # a concurrent request with the same key won: answer as it does
+        if idempotency_key is None:  # NULL keys never conflict
+            raise RuntimeError(f"payment {payment_id} conflicted without an Idempotency-Key")
         return await _replay(me, idempotency_key, digest)
     posting = {
         "posting_id": payment_id,

@@ -130,7 +130,10 @@ def customers(databases: dict[str, str], n: int, funds_minor: int, kyc_status: s
             "INSERT INTO wallets (id, kind, currency) VALUES (gen_random_uuid(), 'external', 'USD') "
             "ON CONFLICT DO NOTHING"
         )
-        ext = conn.execute("SELECT id FROM wallets WHERE kind = 'external' AND currency = 'USD'").fetchone()[0]
+        found = conn.execute("SELECT id FROM wallets WHERE kind = 'external' AND currency = 'USD'").fetchone()
+        if found is None:  # inserted just above
+            raise LookupError("the peer's USD external account is missing")
+        ext = found[0]
         for user_id, wallet_id in people:
             posting = str(uuid.uuid4())
             conn.execute(

@@ -146,6 +146,8 @@ async def post(req: PostingRequest, _svc: dict = Depends(from_payment)):
             first = await (
                 await conn.execute("SELECT request_hash FROM postings WHERE id = %s", (req.posting_id,))
             ).fetchone()
+            if first is None:  # the claim conflicted on this id, so its row exists
+                raise RuntimeError(f"posting {req.posting_id} conflicted but is not found")
             if first.request_hash != digest:
                 raise Refused(409, "conflict", "posting id was already used for a different posting")
             return JSONResponse({"posting_id": req.posting_id}, status_code=200)
@@ -170,6 +172,8 @@ async def post(req: PostingRequest, _svc: dict = Depends(from_payment)):
                     (delta, wallet_id),
                 )
             ).fetchone()
+            if after is None:  # locked above
+                raise RuntimeError(f"wallet {wallet_id} vanished under its lock")
             entries.append((wallet_id, delta, after.balance_minor))
         await conn.execute(
             "INSERT INTO ledger_entries (id, posting_id, wallet_id, amount_minor, balance_after_minor) "
