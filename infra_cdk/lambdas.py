@@ -1,5 +1,6 @@
 """One way to make a FinFlow Lambda function: Python 3.13, the two layers, its own log
-group, X-Ray on AWS, in the VPC when there is one; arm64 on AWS, x86_64 on LocalStack."""
+group, traced on AWS (X-Ray, ADOT's layer), in the VPC when there is one; arm64 on AWS, x86_64
+on LocalStack."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra_cdk import tracing
 from infra_cdk.settings import DeploySettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -63,8 +65,9 @@ def make_function(
         "FINFLOW_STAGE": settings.stage,
         **spec.environment,
     }
-    if not settings.aws:
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray in LocalStack's community edition
+    if settings.aws:  # OpenTelemetry by ADOT's layer; LocalStack's community edition applies no layers
+        env |= tracing.environment()
+        layers = [*layers, tracing.adot_layer(scope, settings, architecture(settings))]
     use_vpc = vpc is not None and spec.in_vpc
     fn = lambda_.Function(
         scope,

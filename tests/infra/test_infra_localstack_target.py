@@ -39,7 +39,7 @@ def test_functions_run_untraced_outside_a_vpc_with_the_given_endpoints(localstac
         for fn in localstack.resources(stack_id(m.key), "AWS::Lambda::Function").values():
             props = fn["Properties"]
             assert props.get("TracingConfig", {}).get("Mode") != "Active" and "VpcConfig" not in props
-            assert props["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+            assert "AWS_LAMBDA_EXEC_WRAPPER" not in props["Environment"]["Variables"]  # no ADOT: no layers there
     notification = localstack.resources(stack_id("notification"), "AWS::Lambda::Function")
     api = next(f for f in notification.values() if f["Properties"]["FunctionName"].endswith("-api"))
     assert "DocumentDbUri" in json.dumps(api["Properties"]["Environment"]["Variables"]["DOCUMENTDB_URI"])

@@ -147,7 +147,7 @@ def test_module_functions_are_traced_in_the_vpc_with_their_configuration(aws, ke
     fns = functions_by_name(aws, stack_id(key))
     api = fns[f"finflow-dev-{key}-api"]
     assert api["Runtime"] == "python3.13" and api["TracingConfig"] == {"Mode": "Active"}
-    assert api["VpcConfig"]["SubnetIds"] and len(api["Layers"]) == 2
+    assert api["VpcConfig"]["SubnetIds"] and len(api["Layers"]) == 3  # common, dependencies, ADOT
     env = api["Environment"]["Variables"]
     assert {"FINFLOW_API_URL", "EVENT_BUS_NAME", "SERVICE_CREDENTIALS_PREFIX"} <= set(env)
     m = catalog.module(key)
