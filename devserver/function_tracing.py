@@ -56,8 +56,8 @@ def document(span: ReadableSpan) -> dict:
         "name": span.name,
         "kind": span.kind.name.lower(),
         "service": span.resource.attributes.get("service.name"),
-        "start": span.start_time / 1e9,
-        "end": span.end_time / 1e9,
+        "start": (span.start_time or 0) / 1e9,  # set on every ended span
+        "end": (span.end_time or 0) / 1e9,
         "status": span.status.status_code.name.lower(),
         "attributes": {k: list(v) if isinstance(v, tuple) else v for k, v in (span.attributes or {}).items()},
         "links": [

@@ -198,7 +198,7 @@ def build_tree(trace_ids: list[str], collector: Collector) -> dict:
     for trace_id, doc in docs:
         nodes[doc["span_id"]] = _node(doc, trace_id)
         parents[doc["span_id"]] = doc.get("parent_id")
-    roots = []
+    roots: list[dict] = []
     for node_id, node in nodes.items():
         parent = nodes.get(parents.get(node_id) or "")
         (parent["children"] if parent else roots).append(node)
@@ -290,7 +290,7 @@ def record(doc: dict) -> None:
 
 def segment(
     name: str,
-    trace: str,
+    trace: str | None,
     seg_id: str,
     start: float,
     end: float,
