@@ -22,6 +22,8 @@ from dataclasses import field as dc_field
 from html import escape
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from finflow import contracts
 from finflow.contracts import calls
 from functions import catalog
@@ -110,7 +112,7 @@ def parse(change: str) -> Change:
     parts = change.strip().split(".")
     if parts[0] not in catalog.BY_KEY:
         raise SystemExit(f"unknown module {parts[0]!r}; modules: {', '.join(catalog.BY_KEY)}")
-    c = Change(parts[0], *parts[1:3])
+    c = Change(parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
     if len(parts) > 3:
         raise SystemExit("CHANGE is <module>, <module>.<Contract> or <module>.<Contract>.<field>")
     if c.contract is not None and c.contract not in produced_by(c.module):
@@ -118,12 +120,12 @@ def parse(change: str) -> Change:
             f"{c.module} produces no contract {c.contract!r}; it produces: "
             f"{', '.join(produced_by(c.module)) or 'nothing'}"
         )
-    if c.field is not None and c.field not in contracts.PRODUCER_CONTRACTS[c.contract].model_fields:
+    if c.contract and c.field is not None and c.field not in contracts.PRODUCER_CONTRACTS[c.contract].model_fields:
         c.problems.append(f"{c.contract} has no field {c.field!r} yet: a new field (add it with a default)")
     return c
 
 
-def readers_of(module: str, name: str) -> dict[str, type]:
+def readers_of(module: str, name: str) -> dict[str, type[BaseModel]]:
     return {c: m for (c, p, n), m in contracts.CONSUMER_CONTRACTS.items() if p == module and n == name}
 
 
@@ -322,10 +324,10 @@ def svg() -> str:
     height = top + rows * box_h + (rows - 1) * row_gap + 110
     pos: dict[str, tuple[float, float]] = {}
     for i, wave in enumerate(waves):
-        x = margin + i * (box_w + col_gap)
+        column_x = margin + i * (box_w + col_gap)
         offset = (rows - len(wave)) * (box_h + row_gap) / 2
         for j, k in enumerate(wave):
-            pos[k] = (x, top + offset + j * (box_h + row_gap))
+            pos[k] = (column_x, top + offset + j * (box_h + row_gap))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" font-size="12">',
@@ -339,13 +341,14 @@ def svg() -> str:
     parts.append("</defs>")
     parts.append(f'<rect width="{width}" height="{height}" fill="#ffffff"/>')
     for i in range(len(waves)):
-        x = margin + i * (box_w + col_gap) + box_w / 2
-        parts.append(f'<text x="{x}" y="{top - 25}" text-anchor="middle" fill="#555">deploy wave {i + 1}</text>')
+        label_x = margin + i * (box_w + col_gap) + box_w / 2
+        parts.append(f'<text x="{label_x}" y="{top - 25}" text-anchor="middle" fill="#555">deploy wave {i + 1}</text>')
     seen: dict[tuple[str, str], int] = {}
     for dependent, dep, kind, label in edges():
         src, dst = (dependent, dep) if kind == "sync" else (dep, dependent)
-        n = seen.get(tuple(sorted((src, dst))), 0)
-        seen[tuple(sorted((src, dst)))] = n + 1
+        pair = (min(src, dst), max(src, dst))
+        n = seen.get(pair, 0)
+        seen[pair] = n + 1
         (x1, y1), (x2, y2) = pos[src], pos[dst]
         shift = (n * 10) - 5 if n or (dst, src) in [(a, b) for a, b, *_ in edges()] else 0
         cx1, cy1 = x1 + box_w / 2, y1 + box_h / 2 + shift
@@ -409,7 +412,7 @@ def deploy_order(base: str | None, target: str | None) -> str:
     deploy) to the work tree: which readers must deploy before which producer, and the order."""
     from tools import contracts, contracts_check, contracts_deploy
 
-    old = contracts_check.at(base) if base else contracts_deploy.deployed(target)
+    old = contracts_check.at(base) if base else contracts_deploy.deployed(target or "")
     if old is None:
         return f"no contracts recorded at {base or target}: nothing to order\n"
     lines = [f"Deploy order for the contract changes from {base or target} to the work tree:"]

@@ -75,6 +75,8 @@ def refusal_codes(module: str) -> dict[str, list[int]]:
             code = next((k.value for k in node.keywords if k.arg == "code"), None)
             if name == "refused" and len(node.args) > 1:
                 code = node.args[1]
+            if not isinstance(status.value, int):
+                continue
             text = _text(code) if code is not None else _title_code(status.value)
             if text:
                 found.setdefault(text, set()).add(status.value)
@@ -85,7 +87,7 @@ def _text(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "*" for v in node.values)
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else "*" for v in node.values)
     return None
 
 
@@ -159,23 +161,23 @@ def generate() -> Contracts:
     add(TOKEN, "token", "auth", "contracts/token/AccessToken.json", model_schema(AccessToken), token_reads)
     for m in catalog.MODULES:
         doc = module_document(m.key)
-        reads: dict[str, dict] = {}
+        http_reads: dict[str, dict] = {}
         for c in calls.into(m.key):
-            route = reads.setdefault(c.caller, {"routes": {}})["routes"]
+            route = http_reads.setdefault(c.caller, {"routes": {}})["routes"]
             route[c.route] = model_schema(getattr(contracts, c.reader)) if c.reader else None
         public_ops = sorted(
             f"{method.upper()} {path}" for path, item in doc["paths"].items() if public(path) for method in item
         )
         if public_ops:
-            reads[CLIENTS] = {"public": public_ops}
-        add(f"http/{m.key}", "http", m.key, f"contracts/http/{m.key}.json", doc, reads)
+            http_reads[CLIENTS] = {"public": public_ops}
+        add(f"http/{m.key}", "http", m.key, f"contracts/http/{m.key}.json", doc, http_reads)
     for callee in calls.callees():
         codes = refusal_codes(callee)
-        reads = {}
+        acting: dict[str, dict] = {}
         for caller in sorted({c.caller for c in calls.into(callee) if c.refusals}):
-            reads[caller] = {"acts_on": {code: statuses_of(code, codes) for code in acted_on(caller, callee)}}
-        if reads:
-            add(f"refusals/{callee}", "refusals", callee, f"contracts/refusals/{callee}.json", codes, reads)
+            acting[caller] = {"acts_on": {code: statuses_of(code, codes) for code in acted_on(caller, callee)}}
+        if acting:
+            add(f"refusals/{callee}", "refusals", callee, f"contracts/refusals/{callee}.json", codes, acting)
     return Contracts(index, readers, docs)
 
 

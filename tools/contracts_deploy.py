@@ -130,12 +130,12 @@ def order(live: Contracts, new: Contracts) -> list[str]:
     changed = {new.producer(c) for c in new.index if live.docs.get(c) != new.docs[c]} | {
         r for c, reads in new.readers.items() for r, e in reads.items() if live.readers.get(c, {}).get(r) != e
     }
-    todo, seq = [u for u in sorted(rank, key=rank.get) if u in changed], []
+    todo, seq = [u for u in sorted(rank, key=lambda unit: rank[unit]) if u in changed], []
     while todo:
         ready = next((u for u in todo if not (after.get(u, set()) & set(todo))), todo[0])
         seq.append(ready)
         todo.remove(ready)
-    steps = []
+    steps: list[str] = []
     for u in seq:
         stack = stack_of(u)
         if not steps or steps[-1] != stack:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from finflow import token_check
@@ -83,7 +85,7 @@ def me() -> User:
     operation_id="auth_get_user",
     summary="A user's account (self or admin)",
 )
-def get_user(user_id: str = Path(max_length=64)) -> User:
+def get_user(user_id: Annotated[str, Path(max_length=64)]) -> User:
     return logic.get_user(principal(app), user_id)
 
 
@@ -93,7 +95,7 @@ def get_user(user_id: str = Path(max_length=64)) -> User:
     operation_id="auth_set_roles",
     summary="Set a user's roles (admin)",
 )
-def put_roles(body: RolesRequest, user_id: str = Path(max_length=64)) -> User:
+def put_roles(body: RolesRequest, user_id: Annotated[str, Path(max_length=64)]) -> User:
     return logic.grant_roles(principal(app), user_id, list(body.roles))
 
 
@@ -133,7 +135,7 @@ def erase_me(body: ErasureRequest):
     operation_id="auth_erase_user",
     summary="Erase a user's personal data (admin)",
 )
-def erase_user(user_id: str = Path(max_length=64)):
+def erase_user(user_id: Annotated[str, Path(max_length=64)]):
     return json_response(erasure.erase_user(principal(app), user_id), 202)
 
 
@@ -153,7 +155,7 @@ def request_export():
     operation_id="auth_export_status",
     summary="An export's status and download links",
 )
-def export_status(export_id: str = Path(max_length=64)) -> ExportStatus:
+def export_status(export_id: Annotated[str, Path(max_length=64)]) -> ExportStatus:
     return export.status(principal(app), export_id)
 
 

@@ -36,12 +36,12 @@ def erase_me(p: Principal, password: str) -> Erasure:
 def erase_user(p: Principal, user_id: str) -> Erasure:
     if not p.is_admin:
         raise Problem(403, "only an admin can erase another user")
-    user_id = ids.canonical(user_id)
-    if user_id == p.subject:
+    uid = ids.canonical(user_id)
+    if uid == p.subject:
         raise Problem(403, "admins erase their own account through POST /api/auth/me/erasure")
-    if user_id is None:
+    if uid is None:
         raise Problem(404, "user not found")
-    return _erase(user_id)
+    return _erase(uid)
 
 
 def _erase(user_id: str, *, password: str | None = None) -> Erasure:
@@ -94,7 +94,7 @@ def _check_password(user_id: str, password: str) -> None:
         logic.refuse_if_locked(conn, [key], "too many failed attempts; try again later")
         creds = store.credentials_by_email(conn, row.email)
     given = password.encode()
-    if len(given) > 72 or not bcrypt.checkpw(given, creds.password_hash.encode()):
+    if creds is None or len(given) > 72 or not bcrypt.checkpw(given, creds.password_hash.encode()):
         logic.count_failure([key])
         raise Problem(403, "the password is not correct; the account was not erased")
 

@@ -52,11 +52,11 @@ def request(p: Principal) -> ExportStatus:
 
 def status(p: Principal, export_id: str) -> ExportStatus:
     require_user(p)
-    export_id = ids.canonical(export_id)
+    canonical = ids.canonical(export_id)
     row = None
-    if export_id is not None:
+    if canonical is not None:
         with _db().connect() as conn:
-            row = store.export_request(conn, export_id)
+            row = store.export_request(conn, canonical)
     if row is None or row.user_id != p.subject:  # someone else's: the same answer as none
         raise Problem(404, "export not found")
     return _status(row.id, row.requested_at)

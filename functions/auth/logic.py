@@ -197,14 +197,14 @@ def me(p: Principal) -> User:
 
 
 def get_user(p: Principal, user_id: str) -> User:
-    user_id = ids.canonical(user_id)
+    uid = ids.canonical(user_id)
     # Authorise before looking up, so the answer never tells a stranger whether an id exists.
-    if not (p.subject == user_id and not p.is_service) and not p.is_admin and not p.is_service:
+    if not (p.subject == uid and not p.is_service) and not p.is_admin and not p.is_service:
         raise Problem(403, "you may only read your own user")
-    if user_id is None:  # no id Auth ever issued (and not valid SQL for a uuid column)
+    if uid is None:  # no id Auth ever issued (and not valid SQL for a uuid column)
         raise Problem(404, "user not found")
     with _db().connect() as conn:
-        row = store.user_by_id(conn, user_id)
+        row = store.user_by_id(conn, uid)
     if row is None:
         raise Problem(404, "user not found")
     return _user(row)
@@ -213,22 +213,22 @@ def get_user(p: Principal, user_id: str) -> User:
 def grant_roles(p: Principal, user_id: str, roles: list[str]) -> User:
     if not p.is_admin:
         raise Problem(403, "only an admin can change roles")
-    user_id = ids.canonical(user_id)  # so another spelling of the admin's own id is caught
-    if user_id == p.subject:
+    uid = ids.canonical(user_id)  # so another spelling of the admin's own id is caught
+    if uid == p.subject:
         raise Problem(403, "admins cannot change their own roles")
-    if user_id is None:
+    if uid is None:
         raise Problem(404, "user not found")
     new_roles = sorted(set(roles) | {"customer"})  # every user stays a customer
     with _db().begin() as conn:
-        before = store.user_by_id(conn, user_id, for_update=True)
+        before = store.user_by_id(conn, uid, for_update=True)
         if before is None:
             raise Problem(404, "user not found")
-        row = store.set_roles(conn, user_id, new_roles)
+        row = store.set_roles(conn, uid, new_roles)
         events.record(
             conn,
             outbox,
             "UserRolesChanged",
-            {"user_id": user_id, "roles": new_roles, "previous_roles": sorted(before.roles), "changed_by": p.subject},
+            {"user_id": uid, "roles": new_roles, "previous_roles": sorted(before.roles), "changed_by": p.subject},
         )
     _publish()
     return _user(row)
@@ -292,6 +292,8 @@ def ensure_admin(email: str, password: str, name: str) -> None:
         creds = store.credentials_by_email(conn, email.lower())
         if creds is not None:
             row = store.user_by_id(conn, creds.id, for_update=True)
+            if row is None:  # credentials without their user: the schema's foreign key forbids it
+                raise RuntimeError(f"user {creds.id} has credentials but no user row")
             if "admin" not in row.roles:
                 store.set_roles(conn, row.id, sorted(set(row.roles) | {"admin"}))
             return
