@@ -6,6 +6,7 @@ It prints a line per start-up step as it is done, then the URLs; then a line per
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import signal
 import threading
@@ -15,6 +16,8 @@ from pathlib import Path
 from devserver.system import DEFAULT_ADMIN, DevSystem, Options
 from devserver.terminal import ReadableOutput, progress_printer, say
 from functions.catalog import API_THROTTLE
+
+STOP_REPORT_SECONDS = 30
 
 
 def _shown_password(password: str) -> str:
@@ -111,7 +114,10 @@ def _serve(system: DevSystem, started: float) -> None:
     while not stopped.wait(0.5):  # a timed wait: the main thread must wake to run the handler
         pass
     say("stopping FinFlow...")
+    # a stop that outlasts a developer's patience says where it is stuck (every thread's stack)
+    faulthandler.dump_traceback_later(STOP_REPORT_SECONDS)
     system.stop()
+    faulthandler.cancel_dump_traceback_later()
 
 
 if __name__ == "__main__":

@@ -63,7 +63,12 @@ class QueuePoller(threading.Thread):
             for m in messages:
                 by_trace.setdefault(trace_of(m), []).append(m)
             for trace, batch in by_trace.items():
-                self.deliver(sqs, batch, trace)
+                try:
+                    self.deliver(sqs, batch, trace)
+                except Exception as exc:  # the endpoint went away mid-delivery: keep polling
+                    print(
+                        f"[delivery] {self.name}: {exc}; the batch comes back after the visibility timeout", flush=True
+                    )
 
     def deliver(self, sqs, messages: list[dict], trace: str | None = None) -> None:
         try:
@@ -112,7 +117,7 @@ class Scheduler(threading.Thread):
                 job[2] = time.monotonic() + period
                 try:
                     pool.invoke({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
-                except InvocationError as exc:
+                except Exception as exc:  # InvocationError, or no worker could start: the next period tries again
                     print(f"[scheduler] {pool.name} failed: {str(exc).splitlines()[0]}", flush=True)
 
 

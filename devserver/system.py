@@ -321,7 +321,7 @@ class DevSystem:
         lines.append(f"database         {database}  (DATABASE_URL: one database per module{prefix})")
         return lines
 
-    def stop(self, patience: float = 30.0) -> None:
+    def stop(self, patience: float = 15.0) -> None:
         """Requests first, then event delivery and the scheduler, then what is still running;
         then what the AWS endpoint holds is saved (devserver.aws_state) and everything stops."""
         deadline = time.monotonic() + patience

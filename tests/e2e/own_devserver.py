@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from functions import catalog
-from tests.e2e.conftest import ADMIN, ROOT, DevServer, _child_env, _free_bases, _stop, _wait_healthy
+from tests.e2e.conftest import ADMIN, ROOT, STOP_TIMEOUT, DevServer, _child_env, _free_bases, _stop, _wait_healthy
 
 UP = re.compile(r"FinFlow is up in (?P<seconds>[\d.]+)s")
 
@@ -56,9 +56,9 @@ def start(data_dir: Path, base: int | None = None, env: dict[str, str] | None = 
     return server
 
 
-def stop(server: DevServer, data_dir: Path) -> None:
+def stop(server: DevServer, data_dir: Path, timeout: float = STOP_TIMEOUT) -> None:
     """Ctrl-C (SIGINT), as a developer stops `make dev`; fails unless it stops by itself, with 0."""
-    clean = _stop(server.process, data_dir)
+    clean = _stop(server.process, data_dir, timeout=timeout)
     if not clean or server.process.returncode != 0:
         pytest.fail(
             f"the devserver did not stop cleanly on SIGINT (exit code {server.process.returncode}):\n{server.tail()}",
