@@ -140,6 +140,16 @@ fuzz: install
 	FINFLOW_FUZZ=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SOAK_SECONDS=$(SOAK_SECONDS) \
 	  $(PY) -m pytest -q -s tests/e2e/test_fuzz_openapi.py tests/e2e/test_soak.py
 
+# The chaos soak (`make test` runs 40 s of it): CHAOS_SECONDS of CHAOS_CLIENTS clients on a devserver
+# of its own while a seeded schedule kills workers, restarts PostgreSQL, stops the AWS endpoint and
+# takes modules down; CHAOS_SEED=<n> replays a run's schedule. Figures in .local/chaos.json.
+CHAOS_SECONDS ?= 600
+CHAOS_CLIENTS ?= 6
+.PHONY: chaos
+chaos: install
+	CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_CLIENTS=$(CHAOS_CLIENTS) $(if $(CHAOS_SEED),CHAOS_SEED=$(CHAOS_SEED)) \
+	  $(PY) -m pytest -q -s tests/e2e/test_chaos.py
+
 # Benchmarks (not part of `make test`): rewrites docs/benchmarks.md. BENCH_QUICK=1 for a short run.
 bench: install
 	$(PY) -m bench
