@@ -268,7 +268,7 @@ def _post_and_record(row, first: bool) -> Outcome | None:
             # documented: the payment is recorded as failed, with the amount Wallet converted
             return _fail(row.id, problem, amount_minor=refusal.amount_minor, currency=refusal.currency)
         return _withdraw(row.id, problem)
-    return _complete(row.id, applied)
+    return _complete(row, applied)
 
 
 def _release(payment_id: str) -> None:
@@ -293,10 +293,11 @@ def _learned(row, applied: contracts.PaymentReadsPostingResult | None) -> dict:
     return learned
 
 
-def _complete(payment_id: str, applied: contracts.PaymentReadsPostingResult | None = None) -> Outcome:
+def _complete(pending, applied: contracts.PaymentReadsPostingResult | None = None) -> Outcome:
+    """`pending`: the leased row as it was sent; what completion fills in is only what it lacked."""
+    payment_id = pending.id
     with _db().begin() as conn:
-        current = store.by_id(conn, payment_id)
-        row = store.complete(conn, payment_id, **_learned(current, applied)) if current else None
+        row = store.complete(conn, payment_id, **_learned(pending, applied))
         if row is None:  # resolved meanwhile by someone else: their answer stands
             return _stored(conn, payment_id)
         body = json.dumps(to_payment(row).model_dump(mode="json"))
@@ -411,7 +412,7 @@ def _reconcile_one(row) -> str:
         ):
             obs.logger.error("posting differs from its payment: left pending for review", extra={"payment_id": row.id})
             return "pending"  # the lease expires; an operator has to look at this one
-        outcome: Outcome | None = _complete(row.id, applied)
+        outcome: Outcome | None = _complete(row, applied)
     else:
         outcome = _drive(row)
     if outcome is None:
