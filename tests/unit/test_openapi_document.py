@@ -101,6 +101,20 @@ def test_payments_document_the_idempotency_key_amounts_and_page_limits(combined)
     assert all((s["minimum"], s["maximum"]) == (1, settings().page_size_max) for s in limits)
 
 
+def test_every_operation_documents_the_503_a_client_retries_and_when(combined):
+    # a database restart or Secrets Manager not answering is a 503 on any route (never a 500 or a
+    # 502), and 429/503 both say in Retry-After how long to wait: a generated client must know both.
+    # Health answers its own 503 (a degraded dependency, in the health body) and is left out.
+    for method, path, op in operations(combined):
+        if path.endswith("/health"):
+            continue
+        for code in ("429", "503"):
+            answer = op["responses"].get(code)
+            assert answer, f"{method} {path} does not document {code}"
+            assert "application/problem+json" in answer["content"], f"{method} {path} {code}"
+            assert answer["headers"]["Retry-After"]["schema"]["type"] == "integer", f"{method} {path} {code}"
+
+
 def test_a_schema_name_two_modules_use_differently_is_kept_for_both():
     one = {"type": "object", "properties": {"a": {"type": "string"}}}
     other = {"type": "object", "properties": {"b": {"type": "integer"}}}

@@ -29,7 +29,7 @@ from finflow.observability import Observability
 from functions import catalog
 
 if TYPE_CHECKING:  # Powertools' OpenAPI types load with the resolver, not here (see make_resolver)
-    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
 PROBLEM = "application/problem+json"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -81,8 +81,16 @@ class ProblemBody(BaseModel):
 
 # What any route may answer, whatever it does: a body that is not JSON (400), a token the
 # gateway refused (401), a body over the limit (413) or not JSON at all (415), invalid input
-# (422), throttling or a login lock (429).
-COMMON_PROBLEMS = (400, 401, 413, 415, 422, 429)
+# (422), throttling or a login lock (429), its database or secrets unreachable for a moment (503).
+COMMON_PROBLEMS = (400, 401, 413, 415, 422, 429, 503)
+# The answers that say when to try again
+_RETRY_AFTER: dict[int, OpenAPIResponseHeader] = {
+    429: {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}},
+    503: {
+        "description": "Seconds to wait before trying again; a money call's retry carries the same Idempotency-Key",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+}
 _SUCCESS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
 
 
@@ -97,10 +105,12 @@ def documented(
     elif status == 204:
         ok["content"] = {}
     codes = (set(COMMON_PROBLEMS) - ({401} if public else set())) | set(problems)
-    return {status: ok} | {
-        code: {"description": _TITLES.get(code, "Error"), "content": {PROBLEM: {"model": ProblemBody}}}
-        for code in sorted(codes)
-    }
+    answers: dict[int, OpenAPIResponse] = {status: ok}
+    for code in sorted(codes):
+        answers[code] = {"description": _TITLES.get(code, "Error"), "content": {PROBLEM: {"model": ProblemBody}}}
+        if code in _RETRY_AFTER:
+            answers[code]["headers"] = {"Retry-After": _RETRY_AFTER[code]}
+    return answers
 
 
 def idempotency_key_header(max_length: int) -> dict[str, Any]:
