@@ -60,7 +60,6 @@ def api_env(pg_server_url, moto_endpoint):
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "BCRYPT_ROUNDS": "4",
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         # nothing listens here: outbound calls work only through an in-process gateway
