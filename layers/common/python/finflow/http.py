@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -263,12 +264,17 @@ class _Resolver(APIGatewayRestResolver):
     call another's in-process (api tests) without the caller losing its own event.
 
     Every documented route is tagged with its module, and a public route (the catalog's)
-    says so with an empty `security`: every other one takes the bearer token."""
+    says so with an empty `security`: every other one takes the bearer token.
 
-    def __init__(self, module_key: str, **kwargs):
+    The document's configuration and its Swagger UI load on their first use (the docs route,
+    get_openapi_schema): Powertools' OpenAPI models cost ~40 ms to import, on every cold start
+    of a function whose requests never ask for them."""
+
+    def __init__(self, module_key: str, title: str, **kwargs):
         super().__init__(**kwargs)
-        self.module_key = module_key
+        self.module_key, self.title = module_key, title
         self._public = set(catalog.public_routes(catalog.module(module_key)))
+        self._configured = False
 
     def route(self, rule, method, *args, **kwargs):
         bound = inspect.signature(super().route).bind(rule, method, *args, **kwargs)
@@ -280,9 +286,31 @@ class _Resolver(APIGatewayRestResolver):
                 given["openapi_extensions"] = {**(given.get("openapi_extensions") or {}), "security": []}
         return super().route(*bound.args, **bound.kwargs)
 
+    def _configure_document(self) -> None:
+        if self._configured:
+            return
+        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
+
+        m = catalog.module(self.module_key)
+        self.configure_openapi(
+            title=f"FinFlow {self.title} API",
+            version=API_VERSION,
+            description=_description(m),
+            tags=[Tag(name=m.key, description=m.name)],
+            security_schemes={
+                BEARER: HTTPBearer(
+                    bearerFormat="JWT",
+                    description="An access token from POST /api/auth/login (users) or POST /api/auth/token (services)",
+                )
+            },
+            security=[{BEARER: []}],
+        )
+        self._configured = True
+
     def get_openapi_schema(self, *args, **kwargs):
         """Powertools' document, plus what every list shares: `limit` is 1..PAGE_SIZE_MAX (the
         lists check it themselves, with their own message, so the bounds are documented here)."""
+        self._configure_document()
         schema = super().get_openapi_schema(*args, **kwargs)
         for item in (schema.paths or {}).values():
             for op in (item.get, item.put, item.post, item.delete, item.patch):
@@ -295,6 +323,28 @@ class _Resolver(APIGatewayRestResolver):
                     ):
                         found.minimum, found.maximum = 1, settings().page_size_max
         return schema
+
+    def swagger_ui(self):  # no return annotation: Powertools would read one as the route's response model
+        """GET /api/<module>/docs as Powertools' enable_swagger(persist_authorization=True) serves
+        it, from its own helpers: Swagger UI with the document inline, `?format=json` the
+        document, `?format=oauth2-redirect` Swagger's OAuth2 redirect page."""
+        from aws_lambda_powertools.event_handler.openapi import swagger_ui
+        from aws_lambda_powertools.event_handler.openapi.compat import model_json
+        from aws_lambda_powertools.event_handler.openapi.models import Server
+
+        query = self.current_event.query_string_parameters or {}
+        if query.get("format") == "oauth2-redirect":
+            return Response(200, content_type="text/html", body=swagger_ui.generate_oauth2_redirect_html())
+        schema = self.get_openapi_schema(servers=[Server(url=self._get_base_path() or "/")])
+        # "</" escaped: the document is inlined in a <script> element
+        spec = model_json(schema, by_alias=True, exclude_none=True, indent=2).replace("</", "<\\/")
+        if query.get("format") == "json":
+            return Response(200, content_type="application/json", body=spec)
+        assets = Path(swagger_ui.__file__).parent
+        js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+        css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
+        page = swagger_ui.generate_swagger_html(spec, js, css, "", None, persist_authorization=True)
+        return Response(200, content_type="text/html", body=page)
 
     def resolve(self, event, context):
         saved = {
@@ -317,13 +367,11 @@ def _description(m: catalog.Module) -> str:
 
 
 def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
-    # Powertools' OpenAPI models cost ~40 ms to import: API functions only (consumers import this file too)
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
     from sqlalchemy.exc import OperationalError
 
     from finflow.aws import SecretsUnavailable
 
-    app = _Resolver(module_key, enable_validation=True, cors=cors_config())
+    app = _Resolver(module_key, title, enable_validation=True, cors=cors_config())
 
     @app.exception_handler(Problem)
     def _problem(exc: Problem) -> Response:
@@ -346,21 +394,7 @@ def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
     def _not_found(exc: NotFoundError) -> Response:
         return problem_response(Problem(404, f"no route for {app.current_event.http_method} {app.current_event.path}"))
 
-    m = catalog.module(module_key)
-    app.configure_openapi(
-        title=f"FinFlow {title} API",
-        version=API_VERSION,
-        description=_description(m),
-        tags=[Tag(name=m.key, description=m.name)],
-        security_schemes={
-            BEARER: HTTPBearer(
-                bearerFormat="JWT",
-                description="An access token from POST /api/auth/login (users) or POST /api/auth/token (services)",
-            )
-        },
-        security=[{BEARER: []}],
-    )
-    app.enable_swagger(path=f"/api/{module_key}/docs", persist_authorization=True)
+    app.get(f"/api/{module_key}/docs", include_in_schema=False)(app.swagger_ui)
     return app
 
 
