@@ -16,8 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 class LocalAws:
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: tuple[BaseWSGIServer, threading.Thread] | None = None  # while up
         self._lock = threading.Lock()
 
     @property
@@ -26,24 +25,25 @@ class LocalAws:
 
     @property
     def up(self) -> bool:
-        return self._server is not None
+        return self._serving is not None
 
     def start(self) -> LocalAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
         with self._lock:
-            if self._server is None:
+            if self._serving is None:
                 app = DomainDispatcherApplication(create_backend_app)
                 server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
-                self._thread = threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True)
-                self._thread.start()
-                self._server = server
+                thread = threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True)
+                thread.start()
+                self._serving = (server, thread)
         return self
 
     def stop(self) -> None:
         with self._lock:
-            server, self._server = self._server, None
-            if server is not None:
+            serving, self._serving = self._serving, None
+            if serving is not None:
+                server, thread = serving
                 server.shutdown()
                 server.server_close()  # the port closes: callers are refused, not left waiting
-                self._thread.join(timeout=5)
+                thread.join(timeout=5)

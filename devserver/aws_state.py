@@ -72,7 +72,8 @@ def _file_name(bucket: str, key: str) -> str:
 
 def _save_objects(folder: Path) -> dict[str, dict[str, dict]]:
     """{bucket: {key: put_object's arguments but the body}}; each body in its own file."""
-    s3, index = client("s3"), {}
+    s3 = client("s3")
+    index: dict[str, dict[str, dict]] = {}
     for bucket in (b["Name"] for b in s3.list_buckets().get("Buckets", [])):
         objects = index.setdefault(bucket, {})
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from devserver import trace_formats, tracing
 from devserver.gateway import problem
 from devserver.throttle import TokenBucket
+from devserver.workers import FunctionPool
 
 # The API's authorizer is part of the gateway (it verifies tokens against the JWKS it has
 # cached): taking the Auth module down leaves it running, as an Auth outage in AWS would.
@@ -31,7 +32,7 @@ EDGE_FUNCTIONS = {"auth.authorizer"}
 class Console:
     def __init__(
         self,
-        pools: dict,
+        pools: dict[str, FunctionPool],
         module_keys: list[str],
         throttle: TokenBucket | None = None,
         faults: dict[str, Callable[[], dict]] | None = None,
@@ -63,18 +64,10 @@ class Console:
             if request.method != "POST":
                 return problem(405, "Method Not Allowed", f"use POST {request.path}")
             return self.inject("/".join(parts))
-        if parts == ["throttle"] and self.throttle is not None and request.method in ("GET", "PUT"):
-            return self.set_throttle(request) if request.method == "PUT" else _json(self.throttle.settings())
+        throttle = self.throttle
+        if parts == ["throttle"] and throttle is not None and request.method in ("GET", "PUT"):
+            return set_throttle(throttle, request) if request.method == "PUT" else _json(throttle.settings())
         return problem(404, "Not Found", f"no route for {request.method} {request.path}")
-
-    def set_throttle(self, request: Request) -> Response:
-        try:
-            body = json.loads(request.get_data() or b"{}")
-            self.throttle.reset(float(body["rate"]), int(body["burst"]))
-        except (ValueError, TypeError, KeyError) as exc:
-            return problem(422, "Unprocessable Content", f'send {{"rate": <per second, > 0>, "burst": <>= 1>}}: {exc}')
-        print(f"[throttle] {self.throttle.settings()}", flush=True)
-        return _json(self.throttle.settings())
 
     # -- traces ---------------------------------------------------------------------------
     def traces(self, request: Request) -> Response:
@@ -134,6 +127,16 @@ class Console:
         state = "up" if up else "down"
         print(f"[chaos] {key} is {state}", flush=True)
         return _json({"module": key, **self.modules()[key]})
+
+
+def set_throttle(throttle: TokenBucket, request: Request) -> Response:
+    try:
+        body = json.loads(request.get_data() or b"{}")
+        throttle.reset(float(body["rate"]), int(body["burst"]))
+    except (ValueError, TypeError, KeyError) as exc:
+        return problem(422, "Unprocessable Content", f'send {{"rate": <per second, > 0>, "burst": <>= 1>}}: {exc}')
+    print(f"[throttle] {throttle.settings()}", flush=True)
+    return _json(throttle.settings())
 
 
 def _json(body: dict) -> Response:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 
 from devserver import tracing
-from devserver.workers import FunctionPool, InvocationError
+from devserver.workers import FunctionPool, Invocable, InvocationError
 from finflow.aws import client
 
 
@@ -37,7 +38,7 @@ def sqs_event(queue_arn: str, messages: list[dict]) -> dict:
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, queue_url: str, pool: FunctionPool, stop: threading.Event):
+    def __init__(self, queue_url: str, pool: Invocable, stop: threading.Event):
         super().__init__(name=f"poll-{queue_url.rsplit('/', 1)[-1]}", daemon=True)
         self.queue_url, self.pool, self.stop_event = queue_url, pool, stop
         sqs = client("sqs")
@@ -100,25 +101,31 @@ def trace_of(message: dict) -> str | None:
     return trace if tracing.sampled(trace) else None
 
 
+@dataclass
+class _Job:
+    pool: FunctionPool
+    period: float  # seconds
+    due: float  # time.monotonic() of the next run
+
+
 class Scheduler(threading.Thread):
     """EventBridge Scheduler stand-in: invokes each scheduled function at its period."""
 
     def __init__(self, jobs: list[tuple[FunctionPool, float]], stop: threading.Event):
         super().__init__(name="scheduler", daemon=True)
         self.stop_event = stop
-        self.jobs = [[pool, period, time.monotonic() + period] for pool, period in jobs]
+        self.jobs = [_Job(pool, period, time.monotonic() + period) for pool, period in jobs]
 
     def run(self) -> None:
         while not self.stop_event.wait(0.5):
             for job in self.jobs:
-                pool, period, due = job
-                if time.monotonic() < due or not pool.enabled:
+                if time.monotonic() < job.due or not job.pool.enabled:
                     continue
-                job[2] = time.monotonic() + period
+                job.due = time.monotonic() + job.period
                 try:
-                    pool.invoke({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+                    job.pool.invoke({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
                 except Exception as exc:  # InvocationError, or no worker could start: the next period tries again
-                    print(f"[scheduler] {pool.name} failed: {str(exc).splitlines()[0]}", flush=True)
+                    print(f"[scheduler] {job.pool.name} failed: {str(exc).splitlines()[0]}", flush=True)
 
 
 def describe(queues: dict[str, list[str]]) -> str:

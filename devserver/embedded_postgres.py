@@ -21,10 +21,14 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 log = logging.getLogger(__name__)
 NO_PG = (
@@ -94,8 +98,8 @@ def _start(data_dir: pathlib.Path) -> str:
                 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
                 import pgserver  # no wheels for Python >= 3.13
         except ImportError:
-            pgserver = None
-        if pgserver is not None:
+            pass
+        else:
             # Refcounted across processes via data_dir/.handle_pids.json: reuses a running
             # postmaster, and the last process using it stops it at exit. As root it runs the
             # server as OS user "pgserver" and chmods data_dir's ancestors g+rx,o+rx.
@@ -109,8 +113,12 @@ def _start(data_dir: pathlib.Path) -> str:
     return _start_binaries(bindir, data_dir)
 
 
-def _restart_pgserver(srv) -> None:
-    from pgserver._commands import pg_ctl
+def _restart_pgserver(srv: PostgresServer) -> None:
+    # pgserver sets its command functions (pg_ctl, initdb...) on its module at import; this
+    # builds the same one under a name the type checker can see
+    from pgserver._commands import create_command_function
+
+    pg_ctl = create_command_function("pg_ctl")
 
     # restart keeps the options the server was started with (postmaster.opts); -l keeps its log file
     pg_ctl(

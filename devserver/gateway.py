@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 from devserver import public_docs, tracing
 from devserver.lambda_runtime import proxy_event, token_authorizer_event
 from devserver.throttle import TokenBucket
-from devserver.workers import FunctionPool, InvocationError
+from devserver.workers import Invocable, InvocationError
 from finflow.contracts import calls
 from functions import catalog
 
@@ -39,7 +39,7 @@ def problem(status: int, title: str, detail: str, headers: dict | None = None) -
 class Gateway:
     def __init__(
         self,
-        pools: dict[str, FunctionPool],
+        pools: Mapping[str, Invocable],
         only: str | None = None,
         system_health: Callable[[], dict] | None = None,
         console: Callable[[Request], Response] | None = None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import json
 import traceback
+from typing import Any
 
 import httpx
 
@@ -35,7 +36,7 @@ class InProcessFunction:
         self.name, self.handler_path = name, handler_path
         self.enabled = True
 
-    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None):
+    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None) -> Any:
         if not self.enabled:
             raise InvocationError(f"{self.name} is down")
         module_name, _, attr = self.handler_path.rpartition(".")

@@ -47,10 +47,11 @@ def proxy_event(
         body = json.dumps(body)
     is_b64 = False
     if isinstance(body, bytes):
+        raw = body
         try:
-            body = body.decode("utf-8")
+            body = raw.decode("utf-8")
         except UnicodeDecodeError:
-            body, is_b64 = base64.b64encode(body).decode(), True
+            body, is_b64 = base64.b64encode(raw).decode(), True
     headers = dict(headers or {})
     query = query or {}
     now = time.time()

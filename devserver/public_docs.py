@@ -58,4 +58,5 @@ def _swagger_page() -> str:
     spec = DOCUMENT.read_text().replace("</", "<\\/")
     js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
     css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
-    return generate_swagger_html(spec, js, css, None, None, True)
+    # no base URL: the assets are inlined
+    return generate_swagger_html(spec, js, css, swagger_base_url="", oauth2_config=None, persist_authorization=True)

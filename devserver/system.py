@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -67,6 +68,16 @@ def function_env(module: str, fn: catalog.Function) -> dict[str, str]:
     if fn.kind == "api" and module in calls.callees():
         return {"FINFLOW_VERIFY_TOKENS": "true"}
     return {}
+
+
+def _aws_down(moto: LocalAws) -> dict:
+    moto.stop()
+    return {"aws_endpoint": "down"}
+
+
+def _aws_up(moto: LocalAws) -> dict:
+    moto.start()
+    return {"aws_endpoint": "up"}
 
 
 class DevSystem:
@@ -223,16 +234,20 @@ class DevSystem:
 
         for module, urls in self.queues.items():
             pool = self.pools.get(f"{module}.events")
-            for url in urls if pool else ():
-                self.threads.append(QueuePoller(url, pool, self.stop_event))
-        jobs = []
+            if pool is not None:
+                self.threads += [QueuePoller(url, pool, self.stop_event) for url in urls]
+        jobs: list[tuple[FunctionPool, float]] = []
         for m in self.modules:
             for fn in m.functions:
                 pool = self.pools.get(f"{m.key}.{fn.name}")
-                if pool and fn.kind == "schedule":
-                    # sweepers run often locally so events are never held up for a minute
-                    period = self.options.sweep_seconds if fn.name == "outbox-sweeper" else fn.schedule_minutes * 60
-                    jobs.append((pool, period))
+                if pool is None or fn.kind != "schedule":
+                    continue
+                if fn.name == "outbox-sweeper":  # run often locally so events are never held up for a minute
+                    jobs.append((pool, self.options.sweep_seconds))
+                elif fn.schedule_minutes is None:  # as the CDK app refuses it (infra_cdk/module_stack.py)
+                    raise ValueError(f"{m.key}/{fn.name}: a scheduled function needs schedule_minutes")
+                else:
+                    jobs.append((pool, fn.schedule_minutes * 60))
         self.threads.append(Scheduler(jobs, self.stop_event))
         for thread in self.threads:
             thread.start()
@@ -241,7 +256,7 @@ class DevSystem:
         o = self.options
         self.throttle = TokenBucket(o.rate_limit, o.burst_limit)  # one stage: the seed ports count too
         console = Console(self.pools, [m.key for m in self.modules], self.throttle, faults=self._faults())
-        apps = [
+        apps: list[tuple[str, int, Gateway | LambdaApi]] = [
             (
                 "gateway",
                 o.port_base,
@@ -268,17 +283,9 @@ class DevSystem:
         if self.embedded_pg:
             faults["postgres/restart"] = self._restart_postgres
         if self.moto:
-            faults["aws/down"] = self._aws_down
-            faults["aws/up"] = self._aws_up
+            faults["aws/down"] = partial(_aws_down, self.moto)
+            faults["aws/up"] = partial(_aws_up, self.moto)
         return faults
-
-    def _aws_down(self) -> dict:
-        self.moto.stop()
-        return {"aws_endpoint": "down"}
-
-    def _aws_up(self) -> dict:
-        self.moto.start()
-        return {"aws_endpoint": "up"}
 
     def _restart_postgres(self) -> dict:
         started = time.monotonic()

@@ -142,7 +142,7 @@ class ReadableOutput:
     def stop(self, timeout: float = 2.0) -> None:
         """Stdout back to where it was; what is still in the pipe is written out, once every
         worker holding its other end has exited (or after `timeout`)."""
-        if self._saved is None:
+        if self._saved is None or self._thread is None:
             return
         sys.stdout.flush()
         os.dup2(self._saved, 1)

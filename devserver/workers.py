@@ -17,13 +17,26 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 from devserver import function_tracing, tracing
 from devserver.lambda_runtime import LambdaContext
 
 _ctx = multiprocessing.get_context("spawn")
 _cold_starts = threading.BoundedSemaphore(2)
+
+
+class Invocable(Protocol):
+    """A function as the gateway and event delivery invoke it: a FunctionPool, or the function
+    run in the caller's process (devserver.inprocess, the api tests)."""
+
+    name: str
+    enabled: bool
+
+    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None) -> Any:
+        """The handler's result; InvocationError if the function failed or is down."""
 
 
 class InvocationError(Exception):
@@ -58,7 +71,7 @@ def _worker_main(function_name: str, conn: Connection, env: dict[str, str]) -> N
     os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function_name
     os.environ.update(env)  # this function's own configuration, as CDK sets it per function
     traced = function_tracing.configure(function_name)  # before the handler's import, as ADOT's wrapper
-    handlers: dict[str, object] = {}
+    handlers: dict[str, Callable[[dict, LambdaContext], Any]] = {}
     conn.send(("ready", None))
     while True:
         try:
@@ -97,7 +110,7 @@ class _Worker:
     def pid(self) -> int | None:
         return self.process.pid
 
-    def _recv(self):
+    def _recv(self) -> tuple[str, Any]:
         try:
             return self.conn.recv()
         except (EOFError, OSError) as exc:
@@ -110,7 +123,8 @@ class _Worker:
         except OSError:
             pass
 
-    def invoke(self, handler_path: str, event: dict, trace: str | None = None):
+    def invoke(self, handler_path: str, event: dict | None, trace: str | None = None) -> tuple[str, Any]:
+        """event None: only import the handler (a cold start ahead of any invocation)."""
         try:
             self.conn.send((handler_path, event, trace))
         except OSError as exc:  # died since it was last used
@@ -195,7 +209,7 @@ class FunctionPool:
             if worker is not None:
                 return worker
 
-    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None):
+    def invoke(self, event: dict, timeout: float = 30.0, trace: str | None = None) -> Any:
         """trace: the caller's X-Amzn-Trace-Id; this invocation's function segment is written
         under it (what the Lambda service does) and the function's SDK traces under that."""
         if not self.enabled:
