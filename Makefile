@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
 .PHONY: dev test test-unit test-api test-e2e test-infra test-localstack install clean-local synth deploy deploy-localstack \
         rebuild-reporting bench cascade schemas test-contract fuzz localstack-up localstack-down lint format \
-        install-dev-server lock
+        install-dev-server lock typecheck
 
 # Every install takes its versions from the lock (requirements/dev.lock: all extras, Python 3.11+,
 # any platform); `make lock` refreshes it after a change to pyproject.toml's dependencies.
@@ -54,10 +54,15 @@ $(VENV)/bin/uv:
 test: install lint
 	$(PY) -m pytest -q
 
-# Gates: lint and format (ruff); `make format` applies both fixes.
+# Gates: lint and format (ruff), then types (mypy); `make format` applies ruff's fixes.
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@$(MAKE) --no-print-directory typecheck
+
+# What it checks is [tool.mypy] in pyproject.toml; its cache (.local/mypy) makes a second run quick.
+typecheck: install
+	$(PY) -m mypy
 
 format: install
 	$(PY) -m ruff check --fix .
