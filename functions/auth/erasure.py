@@ -16,7 +16,7 @@ import bcrypt
 
 from finflow import contracts, events, exports, ids
 from finflow.db import engine
-from finflow.http import Principal, Problem, require_user
+from finflow.problems import Principal, Problem, require_user
 from functions.auth import logic, store
 from functions.auth.schemas import Erasure
 from functions.auth.tables import outbox

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from finflow import contracts, events, exports, ids
 from finflow.db import engine
-from finflow.http import Principal, Problem, require_user
+from finflow.problems import Principal, Problem, require_user
 from functions import catalog
 from functions.auth import logic, store
 from functions.auth.schemas import ExportStatus

@@ -14,8 +14,8 @@ import bcrypt
 from finflow import contracts, events, ids
 from finflow.config import settings
 from finflow.db import engine
-from finflow.http import Principal, Problem, require_user
 from finflow.observability import for_module
+from finflow.problems import Principal, Problem, require_user
 from finflow.tokens import issue
 from functions.auth import store
 from functions.auth.keys import key_ring, service_module

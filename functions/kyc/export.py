@@ -5,7 +5,7 @@ monitoring is prohibited (tipping-off, EU AMLD Art. 39), a restriction GDPR Art.
 
 from __future__ import annotations
 
-from finflow.http import Principal
+from finflow.problems import Principal
 from functions.kyc import logic
 
 

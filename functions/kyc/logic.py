@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from finflow import contracts, events, pages
 from finflow.config import settings
 from finflow.db import engine
-from finflow.http import Principal, Problem, require_role, require_user
 from finflow.observability import for_module
+from finflow.problems import Principal, Problem, require_role, require_user
 from functions.kyc import documents, store
 from functions.kyc.provider import SubmissionView, provider
 from functions.kyc.schemas import (

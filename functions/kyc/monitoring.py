@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 
 from finflow import contracts, events, metrics, money, pages
-from finflow.http import Principal, Problem, require_role
+from finflow.problems import Principal, Problem, require_role
 from finflow.service_client import ServiceUnavailable
 from functions.kyc import aml, store, wallet_client
 from functions.kyc.logic import db, obs, publish

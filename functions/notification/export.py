@@ -4,7 +4,7 @@ and every in-app notification."""
 from __future__ import annotations
 
 from finflow.exports import every_page
-from finflow.http import Principal
+from finflow.problems import Principal
 from functions.notification import logic, store
 
 CONTACT_FIELDS = ("email", "name", "kyc_status", "roles", "registered_at")

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from finflow import contracts, events, ids, pages
 from finflow.config import settings
-from finflow.http import Principal, Problem, require_user
 from finflow.observability import for_module
+from finflow.problems import Principal, Problem, require_user
 from finflow.service_auth import token_provider
 from finflow.service_client import ServiceUnavailable, client_for
 from functions.notification import channels, messages, store

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from finflow import money
 from finflow.db import engine
-from finflow.http import Principal, Problem, require_role
+from finflow.problems import Principal, Problem, require_role
 from functions.reporting import params, queries, search
 from functions.reporting.projections import obs  # noqa: F401 - one Observability per module
 from functions.reporting.schemas import (

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from finflow import ids, money
-from finflow.http import Problem
+from finflow.problems import Problem
 from functions.reporting.search.base import SearchQuery
 
 MAX_Q = 200

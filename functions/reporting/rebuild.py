@@ -42,7 +42,7 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 from finflow.config import settings
 from finflow.db import engine
 from finflow.events import Event, outbox_table
-from finflow.http import Principal
+from finflow.problems import Principal
 from functions import catalog
 from functions.reporting import logic, projections, search
 from functions.reporting.search.base import PaymentDoc

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Protocol
 
 from finflow import pages
-from finflow.http import Problem
+from finflow.problems import Problem
 
 CURSOR_TAG = "r"  # finflow.pages.LISTS
 ID_FIELDS = ("payment_id", "from_wallet_id", "to_wallet_id", "from_user_id", "to_user_id")

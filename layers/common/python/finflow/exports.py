@@ -20,7 +20,7 @@ from finflow.config import settings
 
 if TYPE_CHECKING:
     from finflow.events import Event
-    from finflow.http import Principal
+    from finflow.problems import Principal
 
 DOWNLOAD_EXPIRES_SECONDS = 300
 
@@ -95,7 +95,7 @@ def consumer(module: str, build: Callable[[Principal], Any]) -> Callable[[Event]
     """The UserExportRequested handler of `module`: `build(owner)` returns its part, read as
     the owner would read it (a Principal of the user, as the authorizer would pass on)."""
     from finflow import contracts
-    from finflow.http import Principal
+    from finflow.problems import Principal
 
     def handle(event) -> None:
         req = contracts.ReadsUserExportRequested.model_validate(event.data)

@@ -13,7 +13,6 @@ import inspect
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -27,6 +26,11 @@ from pydantic import BaseModel
 from finflow import service_client, tracing
 from finflow.config import settings
 from finflow.observability import Observability
+from finflow.problems import TITLES as _TITLES
+from finflow.problems import Principal, Problem
+from finflow.problems import require_role as require_role  # re-exported: API modules import them from here
+from finflow.problems import require_service as require_service
+from finflow.problems import require_user as require_user
 from functions import catalog
 
 if TYPE_CHECKING:  # Powertools' OpenAPI types load with the resolver, not here (see make_resolver)
@@ -34,41 +38,6 @@ if TYPE_CHECKING:  # Powertools' OpenAPI types load with the resolver, not here 
 
 PROBLEM = "application/problem+json"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-class Problem(Exception):
-    """An error a client can act on; rendered as RFC 9457 problem+json."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        *,
-        title: str | None = None,
-        code: str | None = None,
-        headers: dict[str, str] | None = None,
-        extensions: dict[str, Any] | None = None,
-    ):
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers or {}
-        self.extensions = extensions or {}  # RFC 9457 extension members a caller acts on
-        self.title = title or _TITLES.get(status, "Error")
-        self.code = code or self.title.lower().replace(" ", "-")
-
-
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 
 
 class ProblemBody(BaseModel):
@@ -162,27 +131,6 @@ def _validation_detail(exc: RequestValidationError) -> str:
 # --- the principal the Lambda authorizer passed on ------------------------------------
 
 
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    roles: frozenset[str]
-    kind: str  # "user" or "service"
-
-    @property
-    def is_service(self) -> bool:
-        return self.kind == "service"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == "user" and "admin" in self.roles
-
-    def has_role(self, *roles: str) -> bool:
-        return self.is_admin or bool(self.roles.intersection(roles))
-
-    def is_service_of(self, *modules: str) -> bool:
-        return self.is_service and any(f"svc:{m}" in self.roles for m in modules)
-
-
 def principal(app: APIGatewayRestResolver) -> Principal:
     ctx = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
     # No authorizer ran (a direct invoke: another module's private call), or its context is not
@@ -212,21 +160,6 @@ def _verified_context(header: str) -> dict:
         raise Problem(401, str(exc), headers=challenge) from exc
     except service_client.ServiceUnavailable as exc:  # Auth's keys unreachable: try again, not a 5xx bug
         raise Problem(503, "Cannot verify the token: auth-service is unavailable") from exc
-
-
-def require_role(p: Principal, *roles: str) -> None:
-    if not p.has_role(*roles):
-        raise Problem(403, f"this action requires one of the roles: {', '.join(roles)}")
-
-
-def require_user(p: Principal) -> None:
-    if p.is_service:
-        raise Problem(403, "this route is for users; service tokens are not accepted")
-
-
-def require_service(p: Principal, *modules: str) -> None:
-    if not p.is_service_of(*modules):
-        raise Problem(403, f"this route is only for the service(s): {', '.join(modules)}")
 
 
 # --- resolver and handler factory -----------------------------------------------------

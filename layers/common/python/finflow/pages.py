@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from finflow.aws import secret_json
 from finflow.config import settings
-from finflow.http import Problem
+from finflow.problems import Problem
 
 # Every list's tag and the module that hands its cursors out (whose key signs them).
 LISTS = {
