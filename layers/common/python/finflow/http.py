@@ -13,6 +13,7 @@ import inspect
 import json
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -136,7 +137,9 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     # No authorizer ran (a direct invoke: another module's private call), or its context is not
     # to be trusted (FINFLOW_VERIFY_TOKENS: whoever may invoke the function writes the event).
     if not ctx or settings().verify_tokens:
-        ctx = _verified_context(app.current_event.headers.get("Authorization") or "")
+        header = app.current_event.headers.get("Authorization") or ""
+        checked = _checked.get()  # the pre-routing check's: one RS256 verification per request
+        ctx = checked[1] if checked is not None and checked[0] == header else _verified_context(header)
     subject = ctx.get("sub") or ctx.get("principalId")
     if not subject:
         # The gateway should never route a protected call without its authorizer.
@@ -434,7 +437,8 @@ def lambda_handler(app: APIGatewayRestResolver, obs: Observability) -> Callable[
 def _authenticate(event: dict) -> Problem | None:
     """Where no authorizer ran before the function (a direct invoke) or its context is not trusted
     (FINFLOW_VERIFY_TOKENS), the token is checked before anything else, as the authorizer would
-    have: a refused token is a 401 whatever the request holds. principal() reads it again."""
+    have: a refused token is a 401 whatever the request holds. principal() takes what it found."""
+    _checked.set(None)  # every invocation starts with nothing checked
     if (event.get("requestContext") or {}).get("authorizer") and not settings().verify_tokens:
         return None
     method, path = event.get("httpMethod"), event.get("path") or ""
@@ -443,10 +447,14 @@ def _authenticate(event: dict) -> Problem | None:
         return None
     header = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "authorization"), None)
     try:
-        _verified_context(header or "")
+        _checked.set((header or "", _verified_context(header or "")))
     except Problem as refused:
         return refused
     return None
+
+
+# The Authorization header _authenticate verified in this invocation, with its principal context.
+_checked: ContextVar[tuple[str, dict] | None] = ContextVar("finflow_checked_token", default=None)
 
 
 def _proxy_problem(p: Problem, origin: str | None) -> dict:
