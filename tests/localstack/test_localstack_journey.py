@@ -1,20 +1,27 @@
 """Every stack deployed on LocalStack, called through its API Gateway: the seed's Test 1 and
 Test 2 verbatim, a transfer whose PaymentCompleted reaches Notification, KYC and Reporting
 through the deployed rules and queues, the migrations the deploy applied, concurrent calls,
-and a second deploy with no change. The tests run in this order (the redeploy last)."""
+the deploy's contract gate refusing README's breaking change, and a second deploy with no
+change. The tests run in this order (the redeploy last)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import boto3
 import httpx
 import pytest
 
 from functions import catalog
-from tests.localstack.support import ROOT, run_step, until
+from tests.localstack.support import CACHE, ROOT, run_step, until
+from tools import contracts
 
 pytestmark = pytest.mark.localstack
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # curl -d without -H, as the seed sends
@@ -196,6 +203,68 @@ def test_concurrent_calls_are_served_at_once(http, api_url):
             pool.map(lambda _: httpx.get(f"{api_url}/api/auth/me", headers=user.auth, timeout=90.0), range(8))
         )
     assert [r.status_code for r in answers] == [200] * 8, [r.text for r in answers]
+
+
+def _payment_stack_updated_at(localstack: dict[str, str]) -> str:
+    cfn = boto3.client(
+        "cloudformation",
+        endpoint_url=localstack["LOCALSTACK_ENDPOINT"],
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    (stack,) = cfn.describe_stacks(StackName="FinFlow-Payment")["Stacks"]
+    return str(stack.get("LastUpdatedTime", stack["CreationTime"]))
+
+
+def test_the_deploy_records_what_runs_and_refuses_a_producer_its_deployed_readers_cannot_read(
+    deployed, localstack, tmp_path
+):
+    # what the deploy recorded as running is what this tree's code declares
+    record = json.loads((ROOT / ".local" / "deployed-contracts" / "localstack-dev.json").read_text())
+    now = contracts.generate()
+    assert (record["index"], record["readers"], record["docs"]) == (now.index, now.readers, now.docs)
+
+    # README's refused change, made in a copy of this tree: Payment renames PaymentCompleted's
+    # completed_at while KYC and Reporting, as deployed, still read it
+    tree = tmp_path / "finflow"
+    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".git", ".venv", ".local", "cdk.out", "node_modules"))
+    producers = tree / "layers" / "common" / "python" / "finflow" / "contracts" / "producers.py"
+    source = producers.read_text()
+    assert source.count("    completed_at: datetime\n") == 1, "PaymentCompleted's contract moved: update this test"
+    producers.write_text(source.replace("    completed_at: datetime\n", "    settled_at: datetime\n"))
+    (tree / ".local" / "deployed-contracts").mkdir(parents=True)
+    shutil.copy(ROOT / ".local" / "deployed-contracts" / "localstack-dev.json", tree / ".local" / "deployed-contracts")
+    before = _payment_stack_updated_at(localstack)
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tree}{os.pathsep}{tree / 'layers' / 'common' / 'python'}",
+        "PY": sys.executable,
+        "ENDPOINTS": str(CACHE / "endpoints.env"),
+        "STACKS": "FinFlow-Payment",
+        "CDK_CLI_VERSION": "unused",  # the gate refuses before any CDK command runs
+        "CDKLOCAL_VERSION": "unused",
+    }
+    done = subprocess.run(
+        [str(tree / "tools" / "localstack" / "deploy")],
+        check=False,
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    for reader in ("kyc", "reporting"):
+        assert (
+            f"refused: payment (event/PaymentCompleted): deployed reader {reader} would break: "
+            f"{reader} reads PaymentCompleted.completed_at: missing"
+        ) in done.stderr
+        assert (
+            f"event/PaymentCompleted: {reader} does not accept both shapes yet: expand it first (read old and new)"
+        ) in done.stderr
+    assert "cdklocal" not in done.stdout, done.stdout  # stopped before CDK
+    assert _payment_stack_updated_at(localstack) == before
 
 
 def test_a_second_deploy_with_no_change_succeeds_and_keeps_every_session(http, deployed):
