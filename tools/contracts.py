@@ -52,7 +52,7 @@ def reader_code(reader: str, cid: str) -> list[str]:
         return ["examples/client/"]
     code = [f"functions/{reader}/"]
     if cid == TOKEN:
-        code += [f"{LIB}/token_check.py", f"{LIB}/http.py"]
+        code += [f"{LIB}/token_check.py", f"{LIB}/http.py", f"{LIB}/problems.py"]
     return code
 
 
