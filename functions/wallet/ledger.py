@@ -58,9 +58,11 @@ def find(posting_id: str) -> contracts.PostingResult:
 def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     """Apply a posting; returns (result, created). A replay returns the first result.
 
-    Under the wallets' locks, in this order: a posting already applied under this id is
-    answered as it was (checked after the locks, so a first attempt still running is seen);
-    then the payment's checks (posting_checks) and the funds; then the entries."""
+    Under the wallets' locks, in this order: the payment's checks (posting_checks) and the
+    funds; then the posting, in one statement that also claims its id. A posting already
+    applied under this id is answered as it was, whatever the checks say now: looked up when
+    the claim finds the id taken, or before a refusal (checked after the locks, so a first
+    attempt still running is seen)."""
     req = _canonical(req)
     digest = request_hash(req)
     # Read before the locks: it may ask Auth, and no lock is held across a call.
@@ -68,22 +70,18 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     try:
         with db().begin() as conn:
             wallets = store.lock_wallets(conn, [w for w in (req.debit_wallet_id, req.credit_wallet_id) if w])
-            if (replay := _replayed(conn, req, digest)) is not None:
-                return replay, False
-            amount_minor, currency = posting_checks.decide(req, wallets, kyc)
-            if req.debit_wallet_id and wallets[req.debit_wallet_id].balance_minor < amount_minor:
-                raise posting_checks.refused(
-                    422,
-                    "insufficient-funds",
-                    "Insufficient funds",
-                    side="source",
-                    wallet_id=req.debit_wallet_id,
-                    amount_minor=amount_minor,
-                    currency=currency,
-                )
-            if req.credit_wallet_id and wallets[req.credit_wallet_id].balance_minor > money.MAX_MINOR - amount_minor:
-                raise Problem(422, "the destination's balance would exceed the largest a wallet can hold")
-            created_at = store.claim_posting(
+            try:
+                amount_minor, currency = _checked(req, wallets, kyc)
+            except Problem:
+                if (replay := _replayed(conn, req, digest)) is not None:
+                    return replay, False
+                raise
+            # (wallet, owner, amount): debit first, so it gets the lower seq; the external account has no owner
+            sides = [
+                (store.external_account(conn, currency), None, delta) if w is None else (w, wallets[w].user_id, delta)
+                for w, delta in ((req.debit_wallet_id, -amount_minor), (req.credit_wallet_id, amount_minor))
+            ]
+            applied = store.apply_posting(
                 conn,
                 posting_id=req.posting_id,
                 kind=req.kind,
@@ -91,35 +89,49 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
                 amount_minor=amount_minor,
                 description=req.description,
                 request_hash=digest,
+                entries=[(w, delta) for w, _, delta in sides],
             )
-            if created_at is None:  # pragma: no cover - the locks serialise postings of these wallets
-                raise Problem(409, "posting id was already used for a different posting", code="conflict")
-            entries: list[tuple[str, str | None, int, int | None]] = []  # wallet, owner, delta, balance after
-            for wallet_id, delta in ((req.debit_wallet_id, -amount_minor), (req.credit_wallet_id, amount_minor)):
-                if wallet_id is None:
-                    entries.append((store.external_account(conn, currency), None, delta, None))
-                else:
-                    owner = wallets[wallet_id].user_id
-                    entries.append((wallet_id, owner, delta, store.add_to_balance(conn, wallet_id, delta)))
-            store.insert_entries(conn, req.posting_id, [(w, d, after) for w, _, d, after in entries])
-            # what result() would read back, without more round trips: entries in insertion (seq) order
-            created = contracts.PostingResult(
-                posting_id=req.posting_id,
-                kind=req.kind,
-                currency=currency,
-                amount_minor=amount_minor,
-                created_at=created_at,
-                entries=[
-                    contracts.PostingEntry(wallet_id=w, user_id=owner, amount_minor=d, balance_after_minor=after)
-                    for w, owner, d, after in entries
-                ],
-            )
+            if applied is None:  # the id was posted before
+                if (replay := _replayed(conn, req, digest)) is None:  # pragma: no cover - the claim saw it
+                    raise Problem(409, "posting id was already used for a different posting", code="conflict")
+                return replay, False
     except IntegrityError as exc:
         # The CHECK constraint is the last line: code above should have refused first.
         if "wallets_balance_not_negative" in str(exc.orig):
             raise posting_checks.refused(422, "insufficient-funds", "Insufficient funds", side="source") from None
         raise
+    created_at, balances = applied
+    # what result() would read back, without more round trips: entries in insertion (seq) order
+    created = contracts.PostingResult(
+        posting_id=req.posting_id,
+        kind=req.kind,
+        currency=currency,
+        amount_minor=amount_minor,
+        created_at=created_at,
+        entries=[
+            contracts.PostingEntry(wallet_id=w, user_id=owner, amount_minor=delta, balance_after_minor=balances.get(w))
+            for w, owner, delta in sides
+        ],
+    )
     return created, True
+
+
+def _checked(req: contracts.PostingRequest, wallets: dict, kyc: str | None) -> tuple[int, str]:
+    """(amount_minor, currency) of a posting every check and the funds allow; else the refusal."""
+    amount_minor, currency = posting_checks.decide(req, wallets, kyc)
+    if req.debit_wallet_id and wallets[req.debit_wallet_id].balance_minor < amount_minor:
+        raise posting_checks.refused(
+            422,
+            "insufficient-funds",
+            "Insufficient funds",
+            side="source",
+            wallet_id=req.debit_wallet_id,
+            amount_minor=amount_minor,
+            currency=currency,
+        )
+    if req.credit_wallet_id and wallets[req.credit_wallet_id].balance_minor > money.MAX_MINOR - amount_minor:
+        raise Problem(422, "the destination's balance would exceed the largest a wallet can hold")
+    return amount_minor, currency
 
 
 def _canonical(req: contracts.PostingRequest) -> contracts.PostingRequest:

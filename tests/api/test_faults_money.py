@@ -54,12 +54,13 @@ def connection_dropped_before(module: str, statement: str, times: int):
 def test_wallet_connection_dropped_mid_posting_writes_nothing_and_the_same_key_converges(gateway):
     a, b = h.customer(gateway), h.customer(gateway)
     wa, wb = h.funded_wallet(gateway, a, "100.00"), h.wallet(gateway, b)
-    with connection_dropped_before("wallet", "INSERT INTO LEDGER_ENTRIES", times=10) as dropped:
+    # just before the statement that claims the posting and moves the money, the wallets locked
+    with connection_dropped_before("wallet", "WITH CLAIMED AS", times=10) as dropped:
         res = h.transfer(gateway, a, wa, wb, "30.00", key="drop-1")
     assert dropped["dropped"] >= 1
     assert_problem(res, 503)  # Wallet's fault, not the client's: retry later
     assert PENDING in res.json()["detail"] and res.headers["Retry-After"]
-    # the posting header and its first entries were in the dropped transaction: nothing is left of it
+    # the wallets' locks and the posting were in the dropped transaction: nothing is left of it
     assert (h.balance(gateway, a, wa), h.balance(gateway, b, wb)) == ("100.00", "0.00")
     check(a, b, in_flight=True)
 
