@@ -92,13 +92,23 @@ def _plan(p: Principal, kind: str, req, source: str | None, destination: str | N
 
 
 def _start(p: Principal, kind: str, req, key: str | None) -> tuple[str | None, str]:
-    """Common opening of every operation: user only, then the key's replay."""
+    """Common opening of every operation: user only, the key's form and the request's hash.
+    A key used before is found when the pending row cannot be inserted under it (_execute), or
+    before a check's refusal (_checked): no read of it on the way of a new request."""
     require_user(p)
-    key = rules.idempotency_key(key)
-    digest = rules.request_hash(kind, req.model_dump())
-    if key and (replay := _replay(p.subject, key, digest)):
-        raise _Replayed(replay)
-    return key, digest
+    return rules.idempotency_key(key), rules.request_hash(kind, req.model_dump())
+
+
+def _checked(
+    p: Principal, kind: str, req, key: str | None, digest: str, source: str | None, destination: str | None
+) -> checks.Plan:
+    """The plan; a refusal of a request whose key was used before answers what that use did."""
+    try:
+        return _plan(p, kind, req, source, destination)
+    except Problem:
+        if key and (replay := _replay(p.subject, key, digest)):
+            raise _Replayed(replay) from None
+        raise
 
 
 class _Replayed(Exception):
@@ -119,7 +129,7 @@ def _replayable(operation):
 @_replayable
 def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
     key, digest = _start(p, "transfer", req, key)
-    plan = _plan(p, "transfer", req, req.from_wallet_id, req.to_wallet_id)
+    plan = _checked(p, "transfer", req, key, digest, req.from_wallet_id, req.to_wallet_id)
     return _execute(p, "transfer", plan, req, key, digest)
 
 
@@ -127,13 +137,14 @@ def transfer(p: Principal, req: TransferRequest, key: str | None) -> Outcome:
 def deposit(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
     """A simulated top-up from an external funding source into the caller's wallet."""
     key, digest = _start(p, "deposit", req, key)
-    return _execute(p, "deposit", _plan(p, "deposit", req, None, req.wallet_id), req, key, digest)
+    return _execute(p, "deposit", _checked(p, "deposit", req, key, digest, None, req.wallet_id), req, key, digest)
 
 
 @_replayable
 def withdraw(p: Principal, req: WalletAmountRequest, key: str | None) -> Outcome:
     key, digest = _start(p, "withdrawal", req, key)
-    return _execute(p, "withdrawal", _plan(p, "withdrawal", req, req.wallet_id, None), req, key, digest)
+    plan = _checked(p, "withdrawal", req, key, digest, req.wallet_id, None)
+    return _execute(p, "withdrawal", plan, req, key, digest)
 
 
 # --- Idempotency-Key -------------------------------------------------------------------
@@ -193,7 +204,7 @@ def _execute(p: Principal, kind: str, plan: checks.Plan, req, key: str | None, d
             request_hash=digest,
         )
     if row is None:
-        # A concurrent request with the same key claimed it first: answer as it does.
+        # The key was used before, or by a concurrent request that claimed it first: answer as it does.
         replay = _replay(p.subject, key, digest) if key else None
         if replay is None:  # its check refused it (nothing stored): ours is a new request
             return _execute(p, kind, plan, req, key, digest)
