@@ -312,8 +312,8 @@ def _complete(pending, applied: contracts.PaymentReadsPostingResult | None = Non
         if row is None:  # resolved meanwhile by someone else: their answer stands
             return _stored(conn, payment_id)
         body = json.dumps(to_payment(row).model_dump(mode="json"))
-        store.set_response(conn, payment_id, 201, body)
-        events.record(conn, outbox, "PaymentCompleted", completed_event(row))
+        answer = store.answer(payment_id, 201, body)  # stored with the event: one round trip
+        events.record(conn, outbox, "PaymentCompleted", completed_event(row), alongside=answer)
     _publish()
     metrics.payment_completed(row.kind)
     obs.logger.info("payment completed", extra={"payment_id": payment_id, "kind": row.kind})
@@ -341,8 +341,8 @@ def _fail(
         if row is None:
             return _stored(conn, payment_id)
         body = rules.problem_body(problem)
-        store.set_response(conn, payment_id, problem.status, body)
-        events.record(conn, outbox, "PaymentFailed", failed_event(row))
+        answer = store.answer(payment_id, problem.status, body)
+        events.record(conn, outbox, "PaymentFailed", failed_event(row), alongside=answer)
     _publish()
     metrics.payment_failed(row.kind, problem.code)
     obs.logger.info("payment failed", extra={"payment_id": payment_id, "reason": problem.detail})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, and_, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, Update, and_, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from functions.payment.tables import kyc_replica, payments, wallet_replica
@@ -64,8 +64,10 @@ def fail(conn: Connection, payment_id: str, reason: str, **learned) -> Row | Non
     ).first()
 
 
-def set_response(conn: Connection, payment_id: str, status: int, body: str) -> None:
-    conn.execute(update(payments).where(payments.c.id == payment_id).values(response_status=status, response_body=body))
+def answer(payment_id: str, status: int, body: str) -> Update:
+    """The statement that stores a payment's final answer, for replays: sent with the payment's
+    event (finflow.events.record's `alongside`), one round trip for both."""
+    return update(payments).where(payments.c.id == payment_id).values(response_status=status, response_body=body)
 
 
 def take_lease(conn: Connection, payment_id: str, lease_seconds: float) -> Row | None:

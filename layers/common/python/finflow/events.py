@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.dml import UpdateBase
 
 from finflow import metrics, service_client, tracing
 from finflow.aws import client
@@ -63,8 +64,18 @@ def processed_events_table(metadata: MetaData) -> Table:
     )
 
 
-def record(conn: Connection, outbox: Table, detail_type: str, data: dict, version: int = 1) -> dict:
-    """Write an event into the outbox inside the caller's transaction; returns its detail."""
+def record(
+    conn: Connection,
+    outbox: Table,
+    detail_type: str,
+    data: dict,
+    version: int = 1,
+    *,
+    alongside: UpdateBase | None = None,
+) -> dict:
+    """Write an event into the outbox inside the caller's transaction; returns its detail.
+    `alongside`: a change of the caller's (INSERT, UPDATE or DELETE) sent in the same statement,
+    so the two cost one round trip."""
     detail = {
         "event_id": str(uuid.uuid4()),
         "occurred_at": datetime.now(UTC).isoformat(),
@@ -74,21 +85,33 @@ def record(conn: Connection, outbox: Table, detail_type: str, data: dict, versio
     }
     if (trace := tracing.event_trace_header()) is not None:
         detail["trace_header"] = trace  # the consumers join the producer's trace
-    conn.execute(insert(outbox).values(event_id=detail["event_id"], detail_type=detail_type, detail=detail))
+    stmt = insert(outbox).values(event_id=detail["event_id"], detail_type=detail_type, detail=detail)
+    conn.execute(stmt if alongside is None else stmt.add_cte(alongside.cte("alongside")))
     return detail
 
 
 def publish_pending(engine: Engine, outbox: Table, module: str, limit: int = 100) -> int:
-    """Publish unpublished outbox rows to the bus; rows a concurrent publisher holds are skipped."""
-    published = 0
+    """Publish unpublished outbox rows to the bus; rows a concurrent publisher holds are skipped.
+
+    The rows are taken and marked published in one statement; they stay locked, and the mark
+    uncommitted, until PutEvents has answered: a publisher dying meanwhile leaves them unpublished,
+    and an entry PutEvents refused is unmarked again, its attempt counted."""
     with engine.begin() as conn:
-        rows = conn.execute(
-            select(outbox.c.event_id, outbox.c.detail_type, outbox.c.detail)
+        oldest = (
+            select(outbox.c.event_id)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
+        )
+        returned = conn.execute(
+            update(outbox)
+            .where(outbox.c.event_id.in_(oldest.scalar_subquery()))
+            .values(published_at=func.now())
+            .returning(outbox.c.event_id, outbox.c.detail_type, outbox.c.detail, outbox.c.created_at)
         ).all()
+        rows = sorted(returned, key=lambda r: r.created_at)  # RETURNING keeps no order: oldest first
+        failed = []
         for start in range(0, len(rows), 10):  # PutEvents takes at most 10 entries
             batch = rows[start : start + 10]
             entries = [
@@ -102,14 +125,14 @@ def publish_pending(engine: Engine, outbox: Table, module: str, limit: int = 100
                 for r in batch
             ]
             result = client("events").put_events(Entries=entries)["Entries"]
-            ok = [r.event_id for r, res in zip(batch, result, strict=False) if "EventId" in res]
-            failed = [r.event_id for r, res in zip(batch, result, strict=False) if "EventId" not in res]
-            if ok:
-                conn.execute(update(outbox).where(outbox.c.event_id.in_(ok)).values(published_at=func.now()))
-            if failed:
-                conn.execute(update(outbox).where(outbox.c.event_id.in_(failed)).values(attempts=outbox.c.attempts + 1))
-            published += len(ok)
-    return published
+            failed += [r.event_id for r, res in zip(batch, result, strict=False) if "EventId" not in res]
+        if failed:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.event_id.in_(failed))
+                .values(published_at=None, attempts=outbox.c.attempts + 1)
+            )
+    return len(rows) - len(failed)
 
 
 def publish_after_commit(engine: Engine, outbox: Table, module: str, obs: Observability) -> None:
