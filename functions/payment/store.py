@@ -9,21 +9,40 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, Update, and_, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Interval,
+    Row,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from functions.payment.tables import kyc_replica, payments, wallet_replica
+
+# The statements of every payment are built once (bound parameters named apart from the columns:
+# SQLAlchemy would read such a key as a value for that column): a per-call build and its cache
+# key cost more than the round trip. The columns a call sets are its parameters.
+_INSERT_PENDING = (
+    pg_insert(payments)
+    .values(status="pending", lease_until=func.now() + bindparam("p_lease", type_=Interval))
+    .on_conflict_do_nothing(index_elements=[payments.c.initiator_user_id, payments.c.idempotency_key])
+    .returning(payments)
+)
 
 
 def insert_pending(conn: Connection, *, lease_seconds: float, **values) -> Row | None:
     """Insert a pending payment, leased to the caller; None if the initiator already used
     this Idempotency-Key (decided by the unique constraint, so concurrent requests race safely)."""
-    return conn.execute(
-        pg_insert(payments)
-        .values(status="pending", lease_until=func.now() + timedelta(seconds=lease_seconds), **values)
-        .on_conflict_do_nothing(index_elements=[payments.c.initiator_user_id, payments.c.idempotency_key])
-        .returning(payments)
-    ).first()
+    return conn.execute(_INSERT_PENDING, {"p_lease": timedelta(seconds=lease_seconds), **values}).first()
 
 
 def by_id(conn: Connection, payment_id: str) -> Row | None:
@@ -36,15 +55,18 @@ def by_key(conn: Connection, user_id: str, key: str) -> Row | None:
     ).first()
 
 
+_COMPLETE = (
+    update(payments)
+    .where(payments.c.id == bindparam("p_id"), payments.c.status == "pending")
+    .values(status="completed", completed_at=func.now(), lease_until=None)
+    .returning(payments)
+)
+
+
 def complete(conn: Connection, payment_id: str, **learned) -> Row | None:
     """pending -> completed; None if it was not pending any more. `learned`: the amount and
     parties Wallet's posting settled for a payment whose wallet Payment had not yet heard of."""
-    return conn.execute(
-        update(payments)
-        .where(payments.c.id == payment_id, payments.c.status == "pending")
-        .values(status="completed", completed_at=func.now(), lease_until=None, **learned)
-        .returning(payments)
-    ).first()
+    return conn.execute(_COMPLETE, {"p_id": payment_id, **learned}).first()
 
 
 def withdraw_pending(conn: Connection, payment_id: str) -> bool:
@@ -132,16 +154,23 @@ def page_for_user(conn: Connection, user_id: str, after: tuple[datetime, str] | 
 # --- the replicas ------------------------------------------------------------------------
 
 
+_REPLICATED = select(
+    select(kyc_replica.c.kyc_status)
+    .where(kyc_replica.c.user_id == bindparam("p_user"))
+    .scalar_subquery()
+    .label("kyc_status"),
+    wallet_replica,
+).select_from(
+    select(literal(1).label("one"))
+    .subquery()
+    .outerjoin(wallet_replica, wallet_replica.c.wallet_id.in_(bindparam("p_wallets", expanding=True)))
+)
+
+
 def replicated(conn: Connection, user_id: str, wallet_ids: list[str]) -> tuple[str | None, dict[str, Row]]:
     """The user's replicated KYC status (None: never heard of) and the replicated wallets among
     `wallet_ids` (canonical ids), in one round trip."""
-    kyc = select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == user_id).scalar_subquery()
-    one = select(literal(1).label("one")).subquery()
-    rows = conn.execute(
-        select(kyc.label("kyc_status"), wallet_replica).select_from(
-            one.outerjoin(wallet_replica, wallet_replica.c.wallet_id.in_(wallet_ids or [None]))
-        )
-    ).all()
+    rows = conn.execute(_REPLICATED, {"p_user": user_id, "p_wallets": wallet_ids}).all()
     return rows[0].kyc_status, {r.wallet_id: r for r in rows if r.wallet_id is not None}
 
 

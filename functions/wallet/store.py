@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     BindParameter,
     Connection,
+    Float,
     Integer,
     Row,
     String,
@@ -107,20 +108,19 @@ def replica_status(conn: Connection, user_id: str) -> str | None:
     return conn.execute(select(kyc_replica.c.kyc_status).where(kyc_replica.c.user_id == canonical)).scalar()
 
 
+# Built once, as _APPLY_POSTING below: the statements every posting runs.
+_RECENTLY_VERIFIED = select(kyc_replica.c.user_id).where(
+    kyc_replica.c.user_id == bindparam("p_user"),
+    kyc_replica.c.kyc_status == "verified",
+    kyc_replica.c.confirmed_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("p_age", type_=Float)),
+)
+
+
 def recently_verified(conn: Connection, user_id: str, max_age_seconds: float) -> bool:
     """True if the replica says verified and learned it within the last max_age_seconds."""
     if (canonical := ids.canonical(user_id)) is None:
         return False
-    return (
-        conn.execute(
-            select(kyc_replica.c.user_id).where(
-                kyc_replica.c.user_id == canonical,
-                kyc_replica.c.kyc_status == "verified",
-                kyc_replica.c.confirmed_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, max_age_seconds),
-            )
-        ).first()
-        is not None
-    )
+    return conn.execute(_RECENTLY_VERIFIED, {"p_user": canonical, "p_age": max_age_seconds}).first() is not None
 
 
 def upsert_replica(conn: Connection, user_id: str, status: str, status_at: datetime) -> None:
@@ -262,16 +262,18 @@ def posting_entries(conn: Connection, posting_id: str) -> list[Row]:
     )
 
 
+_LOCK_WALLETS = (
+    select(wallets)
+    .where(wallets.c.id.in_(bindparam("p_ids", expanding=True)), wallets.c.kind == "user")
+    .order_by(wallets.c.id)
+    .with_for_update()
+)
+
+
 def lock_wallets(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
     """Lock the wallets of a posting, always in id order, so opposite transfers cannot deadlock."""
     wanted = sorted(w for w in map(ids.canonical, wallet_ids) if w)
-    rows = conn.execute(
-        select(wallets)
-        .where(wallets.c.id.in_(wanted), wallets.c.kind == "user")
-        .order_by(wallets.c.id)
-        .with_for_update()
-    ).all()
-    return {r.id: r for r in rows}
+    return {r.id: r for r in conn.execute(_LOCK_WALLETS, {"p_ids": wanted}).all()}
 
 
 def external_account(conn: Connection, currency: str) -> str:
