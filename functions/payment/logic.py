@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from finflow import contracts, events, ids, metrics, money
 from finflow.config import settings
-from finflow.db import engine, reading
+from finflow.db import engine, one_statement, reading
 from finflow.http import Principal, Problem, require_user
 from finflow.service_client import ServiceUnavailable
 from functions.payment import checks, rules, store, wallet_client
@@ -183,7 +183,7 @@ def _replay(user_id: str, key: str, digest: str) -> Outcome | None:
 
 def _execute(p: Principal, kind: str, plan: checks.Plan, req, key: str | None, digest: str) -> Outcome:
     """Write the payment pending (committed before any money can move), then post it."""
-    with _db().begin() as conn:
+    with one_statement("payment") as conn:  # committed when the INSERT returns
         row = store.insert_pending(
             conn,
             lease_seconds=LEASE_SECONDS,

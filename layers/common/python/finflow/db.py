@@ -81,6 +81,12 @@ def engine(module: str) -> Engine:
 def reading(module: str) -> Connection:
     """A connection for a single read statement, in autocommit: no BEGIN and ROLLBACK round
     trips around it. Reads that must see one snapshot use engine(module).connect()."""
+    return one_statement(module)
+
+
+def one_statement(module: str) -> Connection:
+    """A connection in autocommit for a single statement, a read or a write that is a transaction
+    of its own: committed when it returns, without the BEGIN and COMMIT round trips of begin()."""
     return engine(module).connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
