@@ -10,6 +10,7 @@ import json
 from sqlalchemy.exc import IntegrityError
 
 from finflow import contracts, ids, money
+from finflow.config import settings
 from finflow.http import Problem
 from functions.wallet import posting_checks, store
 from functions.wallet.logic import db, kyc_of
@@ -55,6 +56,14 @@ def find(posting_id: str) -> contracts.PostingResult:
     return found
 
 
+class _AskAuth(Exception):
+    """The replica does not settle the initiator's KYC: Auth is asked, with no lock held."""
+
+    def __init__(self, user_id: str):
+        super().__init__(user_id)
+        self.user_id = user_id
+
+
 def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     """Apply a posting; returns (result, created). A replay returns the first result.
 
@@ -62,14 +71,34 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     funds; then the posting, in one statement that also claims its id. A posting already
     applied under this id is answered as it was, whatever the checks say now: looked up when
     the claim finds the id taken, or before a refusal (checked after the locks, so a first
-    attempt still running is seen)."""
+    attempt still running is seen).
+
+    The initiator's KYC is kyc_of's: a "verified" the replica learned within KYC_CACHE_SECONDS
+    is read with the locks, in the same statement; anything else is asked of Auth with no lock
+    held (the transaction ends first), and the posting starts over with Auth's answer."""
     req = _canonical(req)
     digest = request_hash(req)
-    # Read before the locks: it may ask Auth, and no lock is held across a call.
-    kyc = kyc_of(req.initiator_user_id).kyc_status if req.initiator_user_id else None
+    user = req.initiator_user_id
+    kyc = kyc_of(user).kyc_status if user and settings().kyc_cache_seconds <= 0 else None
+    try:
+        return _post(req, digest, kyc)
+    except _AskAuth as ask:
+        return _post(req, digest, kyc_of(ask.user_id).kyc_status)
+
+
+def _post(req: contracts.PostingRequest, digest: str, kyc: str | None) -> tuple[contracts.PostingResult, bool]:
+    """post() under the locks. `kyc`: the initiator's status as Auth gave it; None: the replica's."""
+    wanted = [w for w in (req.debit_wallet_id, req.credit_wallet_id) if w]
     try:
         with db().begin() as conn:
-            wallets = store.lock_wallets(conn, [w for w in (req.debit_wallet_id, req.credit_wallet_id) if w])
+            if req.initiator_user_id and kyc is None:
+                max_age = settings().kyc_cache_seconds
+                wallets, verified = store.lock_wallets_for(conn, wanted, req.initiator_user_id, max_age)
+                if not verified:
+                    raise _AskAuth(req.initiator_user_id)  # rolls back: no lock is held across the call
+                kyc = "verified"
+            else:
+                wallets = store.lock_wallets(conn, wanted)
             try:
                 amount_minor, currency = _checked(req, wallets, kyc)
             except Problem:

@@ -266,14 +266,29 @@ _LOCK_WALLETS = (
     select(wallets)
     .where(wallets.c.id.in_(bindparam("p_ids", expanding=True)), wallets.c.kind == "user")
     .order_by(wallets.c.id)
-    .with_for_update()
+    .with_for_update(of=wallets)
 )
+# and, in the same round trip, whether the replica settles the initiator's KYC (as recently_verified)
+_LOCK_WALLETS_AND_KYC = _LOCK_WALLETS.add_columns(_RECENTLY_VERIFIED.exists().label("kyc_verified"))
 
 
 def lock_wallets(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
     """Lock the wallets of a posting, always in id order, so opposite transfers cannot deadlock."""
     wanted = sorted(w for w in map(ids.canonical, wallet_ids) if w)
     return {r.id: r for r in conn.execute(_LOCK_WALLETS, {"p_ids": wanted}).all()}
+
+
+def lock_wallets_for(
+    conn: Connection, wallet_ids: list[str], initiator: str, max_age_seconds: float
+) -> tuple[dict[str, Row], bool]:
+    """lock_wallets, and whether the replica learned within max_age_seconds that the initiator
+    is verified (False as well when none of the wallets exists: the statement returns no row)."""
+    wanted = sorted(w for w in map(ids.canonical, wallet_ids) if w)
+    user = ids.canonical(initiator)
+    if user is None:
+        return lock_wallets(conn, wallet_ids), False
+    rows = conn.execute(_LOCK_WALLETS_AND_KYC, {"p_ids": wanted, "p_user": user, "p_age": max_age_seconds}).all()
+    return {r.id: r for r in rows}, bool(rows) and rows[0].kyc_verified
 
 
 def external_account(conn: Connection, currency: str) -> str:
