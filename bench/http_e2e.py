@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -59,6 +60,10 @@ class Dev:
             }
         )
         self.prefix = f"d{uuid.uuid4().hex[:6]}_"
+        # a data directory of its own: with `make dev`'s, each run started with the messages the
+        # previous one left queued (its consumers delivered them during the measurement) and left
+        # its own for the next `make dev`
+        self.data_dir = DATA / f"devserver-{self.prefix.rstrip('_')}"
         self.log = open(DATA / "devserver.log", "w")
         # the stage's throttle (100/s) would measure itself, not the system: raised here
         self.proc = subprocess.Popen(
@@ -70,6 +75,8 @@ class Dev:
                 str(self.base),
                 "--db-prefix",
                 self.prefix,
+                "--data-dir",
+                str(self.data_dir),
                 "--rate-limit",
                 "100000",
                 "--burst-limit",
@@ -122,6 +129,7 @@ class Dev:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.lambda_api.close()
         self.log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def _stats(latencies: list[float], wall: float | None = None) -> dict:
