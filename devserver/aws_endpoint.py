@@ -14,15 +14,22 @@ import threading
 from werkzeug.serving import BaseWSGIServer, make_server
 
 
-def _parse_jsonpath_once() -> None:
-    """moto delivers an event to a rule's target through a JSONPath for each of the eight fields
-    of the event it passes on, and builds a new JSONPath parser (its yacc tables, ~0.7 ms) for
-    each: with FinFlow's rules, most of a PutEvents. A parsed path is immutable, so each one is
-    parsed once; what reaches the queues is the same."""
+def _moto_lookups_once() -> None:
+    """Two lookups moto repeats on every call, though their answers never change in a run, done once:
+    - a rule's delivery to a target goes through a JSONPath for each of the eight fields of the event
+      it passes on, and moto built a new JSONPath parser (its yacc tables, ~0.7 ms) for each: with
+      FinFlow's rules, most of a PutEvents. A parsed path is immutable;
+    - which backend serves a request: moto listed its own package directory and stat'ed each of
+      its ~250 entries, for every AWS call, holding the lock all of them take.
+    What moto answers and delivers is the same."""
     import jsonpath_ng.ext
+    from moto import backends
 
     if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
         jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(jsonpath_ng.ext.parse)
+    if not hasattr(backends.list_of_moto_modules, "cache_info"):
+        modules = frozenset(backends.list_of_moto_modules())
+        backends.list_of_moto_modules = functools.cache(lambda: modules)
 
 
 class LocalAws:
@@ -42,7 +49,7 @@ class LocalAws:
     def start(self) -> LocalAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-        _parse_jsonpath_once()
+        _moto_lookups_once()
         with self._lock:
             if self._serving is None:
                 app = DomainDispatcherApplication(create_backend_app)
