@@ -70,7 +70,6 @@ def start() -> World:
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "BCRYPT_ROUNDS": "4",
-            "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "ERROR",
             "FINFLOW_API_URL": "http://127.0.0.1:9",
