@@ -114,8 +114,11 @@ class _Worker:
         try:
             return self.conn.recv()
         except (EOFError, OSError) as exc:
-            self.process.join(timeout=1)  # reap it, so its exit code says why
-            raise WorkerDied(_exit_reason(self.process.exitcode)) from exc
+            raise self._died() from exc
+
+    def _died(self) -> WorkerDied:
+        self.process.join(timeout=1)  # reap it, so its exit code says why
+        return WorkerDied(_exit_reason(self.process.exitcode))
 
     def signal_stop(self) -> None:
         try:
@@ -128,8 +131,7 @@ class _Worker:
         try:
             self.conn.send((handler_path, event, trace))
         except OSError as exc:  # died since it was last used
-            self.process.join(timeout=1)
-            raise WorkerDied(_exit_reason(self.process.exitcode)) from exc
+            raise self._died() from exc
         return self._recv()
 
     def stop(self) -> None:
