@@ -24,14 +24,13 @@ def chrome(tree: dict) -> dict:
     """The tree (devserver.tracing.build_tree) as Trace Event Format JSON; times in microseconds
     from the trace's first span."""
     nodes = list(_walk(tree["roots"], None))
-    starts = [n["start_time"] for n, _ in nodes if n["start_time"] is not None]
+    starts = [n["start_time"] for n, _, _ in nodes if n["start_time"] is not None]
     t0 = min(starts) if starts else 0.0
     pids: dict[str, int] = {}
     tids: dict[str, tuple[int, int]] = {}  # invocation node id -> (pid, tid)
     events: list[dict] = []
     tracks: dict[str, tuple[int, int]] = {}  # every node id -> its invocation's (pid, tid)
-    for node, invocation in nodes:
-        owner = node if node["kind"] in INVOCATIONS or invocation is None else invocation
+    for node, owner, _ in nodes:
         if owner["id"] not in tids:
             service = owner.get("service") or owner["name"]
             if service not in pids:
@@ -45,7 +44,7 @@ def chrome(tree: dict) -> dict:
             )
         tracks[node["id"]] = tids[owner["id"]]
     flows = 0
-    for node, _ in nodes:
+    for node, _, parent in nodes:
         if node["start_time"] is None or node["end_time"] is None:
             continue
         pid, tid = tracks[node["id"]]
@@ -62,7 +61,6 @@ def chrome(tree: dict) -> dict:
                 "args": {"span_id": node["id"], "trace_id": node["trace_id"], **(node.get("attributes") or {})},
             }
         )
-        parent = node.get("_parent")
         if parent is not None and tracks[parent["id"]] != (pid, tid) and parent["end_time"] is not None:
             flows += 1  # a call into another invocation: an arrow from the caller's span to it
             ppid, ptid = tracks[parent["id"]]
@@ -74,8 +72,6 @@ def chrome(tree: dict) -> dict:
             events.append(
                 {"name": "call", "cat": "flow", "ph": "f", "bp": "e", "id": flows, "ts": ts, "pid": pid, "tid": tid}
             )
-    for node, _ in nodes:
-        node.pop("_parent", None)
     return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"trace_ids": tree["trace_ids"]}}
 
 
@@ -96,11 +92,10 @@ def otlp(docs: list[dict]) -> dict:
 
 
 def _walk(nodes: list[dict], invocation: dict | None, parent: dict | None = None):
-    """(node, the invocation it belongs to) depth first; each node notes its parent for the flows."""
+    """(node, the invocation it belongs to: itself if it is one or a root, its parent) depth first."""
     for node in nodes:
-        node["_parent"] = parent
-        yield node, invocation
         owner = node if node["kind"] in INVOCATIONS or invocation is None else invocation
+        yield node, owner, parent
         yield from _walk(node["children"], owner, node)
 
 
