@@ -70,11 +70,10 @@ class LambdaApi:
         except InvocationError as exc:
             # what Lambda answers for a function that raised or whose runtime died (killed, out of
             # memory): 200, the error in the payload
-            print(f"[lambda] {name} failed: {str(exc).splitlines()[0]}", flush=True)
-            kind = "Runtime.ExitError" if isinstance(exc, WorkerDied) else "Unhandled"
-            message = str(exc).splitlines()[0]
+            message, kind = str(exc).splitlines()[0], "Unhandled"
+            print(f"[lambda] {name} failed: {message}", flush=True)
             if isinstance(exc, WorkerDied):
-                message = f"RequestId: {uuid.uuid4()} Error: {message}"
+                message, kind = f"RequestId: {uuid.uuid4()} Error: {message}", "Runtime.ExitError"
             error = {"errorMessage": message, "errorType": kind}
             return Response(
                 json.dumps(error),
