@@ -31,6 +31,19 @@ def deposit(gateway, wallet: dict, minor: int) -> None:
     assert r.status_code == 201, r.text
 
 
+def transfer_body(wa: dict, wb: dict, minor: int, **extra) -> dict:
+    """A USD transfer posting from wallet wa to wallet wb, under a new posting id."""
+    return {
+        "posting_id": uuid.uuid4().hex,
+        "kind": "transfer",
+        "debit_wallet_id": wa["id"],
+        "credit_wallet_id": wb["id"],
+        "amount_minor": minor,
+        "currency": "USD",
+        **extra,
+    }
+
+
 def wallet_of(gateway, person, path="/api/wallet/create", **kw) -> dict:
     r = gateway.post(path, headers=person.headers, **kw)
     assert r.status_code == 201, r.text
@@ -271,14 +284,7 @@ def test_postings_balance_and_replay(gateway, verified_customer):
     a, b = verified_customer(), verified_customer()
     wa, wb = wallet_of(gateway, a), wallet_of(gateway, b)
     deposit(gateway, wa, 10_000)
-    body = {
-        "posting_id": uuid.uuid4().hex,
-        "kind": "transfer",
-        "debit_wallet_id": wa["id"],
-        "credit_wallet_id": wb["id"],
-        "amount_minor": 2_500,
-        "currency": "USD",
-    }
+    body = transfer_body(wa, wb, 2_500)
     first = post(gateway, body)
     assert first.status_code == 201
     assert sum(e["amount_minor"] for e in first.json()["entries"]) == 0

@@ -4,25 +4,14 @@ decides."""
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import text
 
-from tests.api.test_wallet import deposit, post, wallet_of
+from tests.api.test_wallet import deposit, post, transfer_body, wallet_of
 from tests.support import kyc_decision
 
 
 def _transfer(gateway, a, wa, wb, minor=100):
-    body = {
-        "posting_id": uuid.uuid4().hex,
-        "kind": "transfer",
-        "debit_wallet_id": wa["id"],
-        "credit_wallet_id": wb["id"],
-        "amount_minor": minor,
-        "currency": "USD",
-        "initiator_user_id": a.id,
-    }
-    return post(gateway, body)
+    return post(gateway, transfer_body(wa, wb, minor, initiator_user_id=a.id))
 
 
 def _age_replica(user_id: str, seconds: int = 31) -> None:

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from tests.api.test_wallet import deposit, post, wallet_of
+from tests.api.test_wallet import deposit, post, transfer_body, wallet_of
 
 
 def test_a_posting_replayed_after_its_checks_changed_answers_as_first_applied(gateway, verified_customer):
     a, b = verified_customer(), verified_customer()
     wa, wb = wallet_of(gateway, a), wallet_of(gateway, b)
     deposit(gateway, wa, 1_000)
-    body = {
-        "posting_id": uuid.uuid4().hex,
-        "kind": "transfer",
-        "debit_wallet_id": wa["id"],
-        "credit_wallet_id": wb["id"],
-        "amount_minor": 1_000,
-        "currency": "USD",
-        "initiator_user_id": a.id,
-    }
+    body = transfer_body(wa, wb, 1_000, initiator_user_id=a.id)
     first = post(gateway, body)
     assert first.status_code == 201, first.text
     assert [(e["wallet_id"], e["amount_minor"], e["balance_after_minor"]) for e in first.json()["entries"]] == [
