@@ -210,21 +210,22 @@ def load(read) -> Contracts | None:
     return Contracts(index, readers, docs)
 
 
+def _orphans(expected: dict[str, str]) -> list[Path]:
+    """Files in contracts/ that no contract writes any more (a contract that no longer exists)."""
+    return [p for p in DIR.rglob("*.json") if str(p.relative_to(ROOT)) not in expected]
+
+
 def stale() -> list[str]:
     expected = files(generate())
-    known = set(expected)
     bad = [p for p, text in expected.items() if not (ROOT / p).exists() or (ROOT / p).read_text() != text]
-    extra = [
-        str(p.relative_to(ROOT)) for p in DIR.rglob("*.json") if str(p.relative_to(ROOT)) not in known
-    ]  # a contract that no longer exists
+    extra = [str(p.relative_to(ROOT)) for p in _orphans(expected)]
     return bad + extra + [str(p.relative_to(ROOT)) for p in schemas.stale()]
 
 
 def write() -> list[str]:
     expected = files(generate())
-    for p in DIR.rglob("*.json"):
-        if str(p.relative_to(ROOT)) not in expected:
-            p.unlink()
+    for p in _orphans(expected):
+        p.unlink()
     for path, text in expected.items():
         target = ROOT / path
         target.parent.mkdir(parents=True, exist_ok=True)
