@@ -10,8 +10,12 @@ break the whole system (the session's devserver serves every other test meanwhil
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,17 @@ from functions import catalog
 from tests.e2e.conftest import ADMIN, ROOT, STOP_TIMEOUT, DevServer, _child_env, _free_bases, _stop, _wait_healthy
 
 UP = re.compile(r"FinFlow is up in (?P<seconds>[\d.]+)s")
+
+
+@contextmanager
+def scratch_data_dir(prefix: str) -> Iterator[Path]:
+    """A data dir to start with, removed afterwards; outside pytest's basetemp, for the reason
+    conftest's devserver fixture gives."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield tmp / "data"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def base_of(server: DevServer) -> int:

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -51,10 +50,8 @@ SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail":
 
 @pytest.fixture
 def data_dir():
-    # outside pytest's basetemp, for the reason conftest's devserver fixture gives
-    tmp = Path(tempfile.mkdtemp(prefix="finflow-chaos-"))
-    yield tmp / "data"
-    shutil.rmtree(tmp, ignore_errors=True)
+    with own_devserver.scratch_data_dir("finflow-chaos-") as path:
+        yield path
 
 
 def test_chaos_loses_no_money_and_leaves_nothing_pending(data_dir):

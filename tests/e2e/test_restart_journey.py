@@ -10,10 +10,6 @@ is delivered after it."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import httpx
 import pytest
 
@@ -48,10 +44,8 @@ def document(server, key: str) -> bytes:
 
 @pytest.fixture
 def data_dir():
-    # outside pytest's basetemp, for the reason conftest's devserver fixture gives
-    tmp = Path(tempfile.mkdtemp(prefix="finflow-restart-"))
-    yield tmp / "data"
-    shutil.rmtree(tmp, ignore_errors=True)
+    with own_devserver.scratch_data_dir("finflow-restart-") as path:
+        yield path
 
 
 def test_a_restart_keeps_accounts_money_notifications_documents_and_queued_events(data_dir):
