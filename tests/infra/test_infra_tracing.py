@@ -11,6 +11,7 @@ import pytest
 from finflow.tracing import PROPAGATORS
 from infra_cdk.settings import ADOT_PYTHON_LAYERS
 from infra_cdk.tracing import WRAPPER
+from tests.infra.test_infra_iam import as_list
 
 
 def _functions(assembly):
@@ -39,7 +40,7 @@ def test_every_function_role_may_write_to_x_ray(aws):
             for _, policy in aws.resources(stack, "AWS::IAM::Policy").items()
             if role in policy["Properties"]["Roles"]
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-            for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+            for action in as_list(statement["Action"])
         }
         assert "xray:PutTraceSegments" in actions, (stack, role)
 
