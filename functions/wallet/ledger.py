@@ -13,7 +13,7 @@ from finflow import contracts, ids, money
 from finflow.config import settings
 from finflow.http import Problem
 from functions.wallet import posting_checks, store
-from functions.wallet.logic import db, kyc_of
+from functions.wallet.logic import db, kyc_from_auth
 
 # What a posting is, for "the same posting again": not who asked for it or the checks it carries.
 _POSTED = ("posting_id", "kind", "debit_wallet_id", "credit_wallet_id", "amount_minor", "currency", "description")
@@ -79,11 +79,11 @@ def post(req: contracts.PostingRequest) -> tuple[contracts.PostingResult, bool]:
     req = _canonical(req)
     digest = request_hash(req)
     user = req.initiator_user_id
-    kyc = kyc_of(user).kyc_status if user and settings().kyc_cache_seconds <= 0 else None
+    kyc = kyc_from_auth(user).kyc_status if user and settings().kyc_cache_seconds <= 0 else None
     try:
         return _post(req, digest, kyc)
-    except _AskAuth as ask:
-        return _post(req, digest, kyc_of(ask.user_id).kyc_status)
+    except _AskAuth as ask:  # the locked read found the replica not fresh: Auth, without reading it again
+        return _post(req, digest, kyc_from_auth(ask.user_id).kyc_status)
 
 
 def _post(req: contracts.PostingRequest, digest: str, kyc: str | None) -> tuple[contracts.PostingResult, bool]:

@@ -56,6 +56,11 @@ def kyc_of(user_id: str) -> contracts.KycView:
         with reading("wallet") as conn:
             if store.recently_verified(conn, user_id, max_age):
                 return contracts.KycView(user_id=user_id, kyc_status="verified", source="cache")
+    return kyc_from_auth(user_id)
+
+
+def kyc_from_auth(user_id: str) -> contracts.KycView:
+    """Auth's answer, which refreshes the replica; the replica's while Auth is unreachable."""
     asked_at = datetime.now(UTC)  # Auth's answer is true as of the question, not of its arrival
     try:
         # quoted: the id comes from a caller, and may hold what a URL cannot
