@@ -135,12 +135,8 @@ def order(live: Contracts, new: Contracts) -> list[str]:
         ready = next((u for u in todo if not (after.get(u, set()) & set(todo))), todo[0])
         seq.append(ready)
         todo.remove(ready)
-    steps: list[str] = []
-    for u in seq:
-        stack = stack_of(u)
-        if not steps or steps[-1] != stack:
-            steps.append(stack)
-    return lines + ["deploy order: " + (" -> ".join(dict.fromkeys(steps)) or "nothing changed")]
+    steps = dict.fromkeys(stack_of(u) for u in seq)  # a stack once, where its first unit deploys
+    return lines + ["deploy order: " + (" -> ".join(steps) or "nothing changed")]
 
 
 def main(argv: list[str] | None = None) -> int:
