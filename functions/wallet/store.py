@@ -272,10 +272,14 @@ _LOCK_WALLETS = (
 _LOCK_WALLETS_AND_KYC = _LOCK_WALLETS.add_columns(_RECENTLY_VERIFIED.exists().label("kyc_verified"))
 
 
+def _in_lock_order(wallet_ids: list[str]) -> list[str]:
+    """The wallets of a posting, always locked in id order, so opposite transfers cannot deadlock."""
+    return sorted(w for w in map(ids.canonical, wallet_ids) if w)
+
+
 def lock_wallets(conn: Connection, wallet_ids: list[str]) -> dict[str, Row]:
-    """Lock the wallets of a posting, always in id order, so opposite transfers cannot deadlock."""
-    wanted = sorted(w for w in map(ids.canonical, wallet_ids) if w)
-    return {r.id: r for r in conn.execute(_LOCK_WALLETS, {"p_ids": wanted}).all()}
+    """Lock the wallets of a posting (_in_lock_order)."""
+    return {r.id: r for r in conn.execute(_LOCK_WALLETS, {"p_ids": _in_lock_order(wallet_ids)}).all()}
 
 
 def lock_wallets_for(
@@ -283,10 +287,10 @@ def lock_wallets_for(
 ) -> tuple[dict[str, Row], bool]:
     """lock_wallets, and whether the replica learned within max_age_seconds that the initiator
     is verified (False as well when none of the wallets exists: the statement returns no row)."""
-    wanted = sorted(w for w in map(ids.canonical, wallet_ids) if w)
     user = ids.canonical(initiator)
     if user is None:
         return lock_wallets(conn, wallet_ids), False
+    wanted = _in_lock_order(wallet_ids)
     rows = conn.execute(_LOCK_WALLETS_AND_KYC, {"p_ids": wanted, "p_user": user, "p_age": max_age_seconds}).all()
     return {r.id: r for r in rows}, bool(rows) and rows[0].kyc_verified
 
