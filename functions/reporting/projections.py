@@ -23,7 +23,7 @@ obs = for_module("reporting")
 
 def canon(value: str | None) -> str | None:
     """Ids as the producers spell them canonically (a UUID in any spelling is one id)."""
-    return ids.canonical(value) or value if value else None
+    return canon_id(value) if value else None
 
 
 def canon_id(value: str) -> str:
