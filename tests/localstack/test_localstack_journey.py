@@ -21,7 +21,7 @@ import pytest
 
 from functions import catalog
 from tests.localstack.support import CACHE, ROOT, run_step, until
-from tools import contracts
+from tools import contracts, contracts_deploy
 
 pytestmark = pytest.mark.localstack
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # curl -d without -H, as the seed sends
@@ -217,13 +217,16 @@ def _payment_stack_updated_at(localstack: dict[str, str]) -> str:
     return str(stack.get("LastUpdatedTime", stack["CreationTime"]))
 
 
+RECORD = "localstack-dev"  # <target>-<stage>: what make deploy-localstack records
+
+
 def test_the_deploy_records_what_runs_and_refuses_a_producer_its_deployed_readers_cannot_read(
     deployed, localstack, tmp_path
 ):
     # what the deploy recorded as running is what this tree's code declares
-    record = json.loads((ROOT / ".local" / "deployed-contracts" / "localstack-dev.json").read_text())
-    now = contracts.generate()
-    assert (record["index"], record["readers"], record["docs"]) == (now.index, now.readers, now.docs)
+    record, now = contracts_deploy.deployed(RECORD), contracts.generate()
+    assert record is not None, f"the deploy recorded nothing at {contracts_deploy.path_of(RECORD)}"
+    assert (record.index, record.readers, record.docs) == (now.index, now.readers, now.docs)
 
     # README's refused change, made in a copy of this tree: Payment renames PaymentCompleted's
     # completed_at while KYC and Reporting, as deployed, still read it
@@ -233,8 +236,9 @@ def test_the_deploy_records_what_runs_and_refuses_a_producer_its_deployed_reader
     source = producers.read_text()
     assert source.count("    completed_at: datetime\n") == 1, "PaymentCompleted's contract moved: update this test"
     producers.write_text(source.replace("    completed_at: datetime\n", "    settled_at: datetime\n"))
-    (tree / ".local" / "deployed-contracts").mkdir(parents=True)
-    shutil.copy(ROOT / ".local" / "deployed-contracts" / "localstack-dev.json", tree / ".local" / "deployed-contracts")
+    kept = tree / contracts_deploy.path_of(RECORD).relative_to(ROOT)
+    kept.parent.mkdir(parents=True)
+    shutil.copy(contracts_deploy.path_of(RECORD), kept)
     before = _payment_stack_updated_at(localstack)
     env = {
         **os.environ,
