@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 import httpx
 
 from tests.e2e import soak
-from tests.e2e.support import unique_email
 
 KINDS = ("kill-wallet", "kill-payment", "kill-worker", "postgres-restart", "aws-down", "module-down")
 WEIGHTS = (4, 3, 2, 1, 1, 2)
@@ -169,6 +168,7 @@ class Client(soak.Client):
     drain what an outage held back (moto's SQS slows down as a queue grows, so a saturated
     devserver would never catch up)."""
 
+    label = "Chaos"
     think = 0.0
 
     def step(self) -> None:
@@ -210,14 +210,6 @@ class Client(soak.Client):
             if again.status_code not in RETRIED and (again.status_code, again.text) != (r.status_code, r.text):
                 with self.record.lock:
                     self.record.replay_mismatches.append(f"{path}: {r.status_code} then {again.status_code}")
-
-    def register_and_login(self) -> None:
-        email, password = unique_email("chaos-new"), "password123"
-        r = self.call("POST", "/api/auth/register", {}, json={"email": email, "password": password, "name": "Chaos"})
-        if r.status_code == 201:
-            with self.record.lock:
-                self.record.new_users.append(r.json()["id"])
-            self.call("POST", "/api/auth/login", {}, json={"email": email, "password": password})
 
 
 _BAD_GATEWAY = re.compile(r"\[gateway\] (\S+) failed: (.*?)(?=\[gateway\] |$)", re.MULTILINE)

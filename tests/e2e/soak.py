@@ -69,6 +69,8 @@ class Record:
 
 
 class Client:
+    label = "Soak"  # the new registrations' name and email prefix
+
     def __init__(
         self,
         base_url: str,
@@ -140,8 +142,8 @@ class Client:
             self.register_and_login()
 
     def register_and_login(self) -> None:
-        email, password = unique_email("soak-new"), "password123"
-        r = self.call("POST", "/api/auth/register", {}, json={"email": email, "password": password, "name": "Soak"})
+        email, password = unique_email(f"{self.label.lower()}-new"), "password123"
+        r = self.call("POST", "/api/auth/register", {}, json={"email": email, "password": password, "name": self.label})
         if r.status_code == 201:
             with self.record.lock:
                 self.record.new_users.append(r.json()["id"])
