@@ -162,14 +162,18 @@ class Client:
             self.http.close()
 
 
-def run(clients: list[Client], seconds: float, budget_per_client: int) -> float:
-    """Every client at once until the deadline; the time it took."""
-    started = time.monotonic()
+def run(
+    clients: list[Client], seconds: float, budget_per_client: int, started: float | None = None, grace: float = 120.0
+) -> float:
+    """Every client at once until `seconds` after `started` (time.monotonic(), now if None); the
+    time it took. A request in flight at the deadline may still finish: each client is waited
+    for `seconds + grace`."""
+    started = time.monotonic() if started is None else started
     threads = [
         threading.Thread(target=c.run, args=(started + seconds, budget_per_client), daemon=True) for c in clients
     ]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=seconds + 120)  # a request in flight at the deadline may still finish
+        t.join(timeout=seconds + grace)
     return time.monotonic() - started

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import pytest
 
 from devserver import redrive
 from tests import invariants
-from tests.e2e import chaos, own_devserver
+from tests.e2e import chaos, own_devserver, soak
 from tests.e2e.support import create_wallet, deposit, verified_users
 from tests.e2e.test_reporting_e2e import database_url
 from tests.e2e.test_soak import _completed
@@ -101,12 +100,7 @@ def _run(server):
     started = time.monotonic()
     driver = chaos.Driver(server.url, faults, started)
     driver.start()
-    threads = [threading.Thread(target=c.run, args=(started + SECONDS, BUDGET), daemon=True) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=SECONDS + chaos.RETRY_FOR + 60)
-    took = time.monotonic() - started
+    took = soak.run(clients, SECONDS, BUDGET, started=started, grace=chaos.RETRY_FOR + 60)
     driver.halt.set()
     driver.join(timeout=30)
 
