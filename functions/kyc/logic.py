@@ -12,7 +12,7 @@ from finflow import contracts, events, pages
 from finflow.config import settings
 from finflow.db import engine
 from finflow.observability import for_module
-from finflow.problems import Principal, Problem, require_role, require_user
+from finflow.problems import Principal, Problem, require_role, require_user, unavailable
 from functions.kyc import documents, store
 from functions.kyc.provider import SubmissionView, provider
 from functions.kyc.schemas import (
@@ -115,7 +115,7 @@ def _document(user_id: str, req: SubmitRequest) -> tuple[str | None, str | None]
         uploaded = documents.exists(key)
     except documents.DocumentsUnavailable as exc:
         obs.logger.warning("documents bucket unavailable", extra={"error": str(exc)})
-        raise Problem(503, "Document storage unavailable; try again", headers={"Retry-After": "5"}) from None
+        raise unavailable("Document storage unavailable; try again") from None
     if not uploaded:
         raise Problem(422, "the document has not been uploaded yet: upload it to upload_url first")
     return None, key

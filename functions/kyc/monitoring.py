@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 
 from finflow import contracts, events, metrics, money, pages
-from finflow.problems import Principal, Problem, require_role
+from finflow.problems import Principal, Problem, require_role, unavailable
 from finflow.service_client import ServiceUnavailable
 from functions.kyc import aml, store, wallet_client
 from functions.kyc.logic import db, obs, publish
@@ -235,7 +235,7 @@ def _lift(conn, row, resolution: str) -> str:
     try:
         found = wallet_client.set_status(row.wallet_id, "active", f"AML alert {row.id} resolved: {resolution}")
     except ServiceUnavailable:
-        raise Problem(503, "Wallet service unavailable; the alert stays open", headers={"Retry-After": "5"}) from None
+        raise unavailable("Wallet service unavailable; the alert stays open") from None
     except WalletRefused as exc:
         raise Problem(409, f"Wallet refused to unfreeze {row.wallet_id}: {exc.detail}") from None
     if not found:

@@ -21,6 +21,7 @@ from finflow import contracts, events, ids, metrics, money
 from finflow.config import settings
 from finflow.db import engine, one_statement, reading
 from finflow.http import Principal, Problem, require_user
+from finflow.problems import unavailable
 from finflow.service_client import ServiceUnavailable
 from functions.payment import checks, rules, store, wallet_client
 from functions.payment.schemas import Payment, PaymentPage, TransferRequest, WalletAmountRequest
@@ -58,14 +59,12 @@ class Outcome:
 def _unavailable(target: str = "wallet") -> Problem:
     # Auth only stands in the way when the service token cannot be had: name it then.
     name = "Auth" if target == "auth" else "Wallet"
-    return Problem(503, f"{name} service unavailable", headers={"Retry-After": "5"})
+    return unavailable(f"{name} service unavailable")
 
 
 def _pending_problem(payment_id: str) -> Problem:
-    return Problem(
-        503,
-        f"Wallet service unavailable; payment {payment_id} is pending and will be resolved automatically",
-        headers={"Retry-After": "5"},
+    return unavailable(
+        f"Wallet service unavailable; payment {payment_id} is pending and will be resolved automatically"
     )
 
 

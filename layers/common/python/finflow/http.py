@@ -28,7 +28,7 @@ from finflow import service_client, tracing
 from finflow.config import settings
 from finflow.observability import Observability
 from finflow.problems import TITLES as _TITLES
-from finflow.problems import Principal, Problem
+from finflow.problems import Principal, Problem, unavailable
 from finflow.problems import require_role as require_role  # re-exported: API modules import them from here
 from finflow.problems import require_service as require_service
 from finflow.problems import require_user as require_user
@@ -324,7 +324,7 @@ def make_resolver(module_key: str, title: str) -> APIGatewayRestResolver:
         # the module's database dropped or refused the connection (a restart, a failover), or
         # Secrets Manager gave no answer: a retry is safe (money calls carry their Idempotency-Key),
         # so 503 and when, never a 500
-        return problem_response(Problem(503, f"{title} is unavailable: try again", headers={"Retry-After": "5"}))
+        return problem_response(unavailable(f"{title} is unavailable: try again"))
 
     @app.not_found
     def _not_found(exc: NotFoundError) -> Response:

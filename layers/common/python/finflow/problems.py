@@ -45,6 +45,15 @@ class Problem(Exception):
         self.code = code or self.title.lower().replace(" ", "-")
 
 
+RETRY_AFTER_SECONDS = 5  # what a 503 asks a client to wait: a restart, failover or open breaker's window
+
+
+def unavailable(detail: str) -> Problem:
+    """503 with Retry-After: something this call needs did not answer; a retry (with the same
+    Idempotency-Key for money) is safe."""
+    return Problem(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 # --- the principal the Lambda authorizer passed on (finflow.http.principal reads it) ----
 
 
